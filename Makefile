@@ -1,0 +1,48 @@
+# newswatch — see README.md. Everything installs into .venv with uv, pinned by constraints.txt.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || echo python3)
+UV_VERSION := 0.13.9
+VENV := .venv
+BIN := $(VENV)/bin
+# uv from PATH when there is one, else a private copy bootstrapped with pip into .tools/
+UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+export UV_PYTHON_DOWNLOADS := never
+PYTEST_ARGS ?=
+
+.PHONY: install run demo test test-unit test-postgres test-dag test-e2e eval bench up down db-stop clean help
+
+help:
+	@echo "make install   create .venv (idempotent)"
+	@echo "make run       one pipeline run through Airflow, real feeds, embedded PostgreSQL unless configured"
+	@echo "make demo      the same, offline, on the bundled sample feeds"
+	@echo "make test      the whole test suite"
+	@echo "make eval      precision/recall of relevance and story clustering"
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt | $(UV)
+	$(UV) venv --allow-existing --python "$(PYTHON)" $(VENV)
+	$(UV) pip install --python $(BIN)/python -c constraints.txt -e '.[dev]'
+	@touch $@
+
+.tools/bin/uv:
+	"$(PYTHON)" -m venv .tools
+	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+run: install
+	$(BIN)/newswatch local run
+
+demo: install
+	$(BIN)/newswatch local demo
+
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+eval: install
+	$(BIN)/newswatch eval
+
+db-stop:
+	-$(BIN)/newswatch local db-stop
+
+clean: db-stop
+	rm -rf .newswatch .pytest_cache
