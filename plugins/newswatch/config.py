@@ -1,0 +1,323 @@
+"""Configuration: the feeds file and the settings read from the environment.
+
+Everything here is validated up front with errors that name the line, the feed or the variable,
+so a typo stops a run before any fetch instead of failing one task at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+FEED_KEYS = ("name", "url", "outlet", "language", "enabled")
+FEED_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")
+LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+DEFAULT_USER_AGENT = "newswatch/0.1 (+https://github.com/newswatch/newswatch; US-China news monitor)"
+
+
+class ConfigError(ValueError):
+    """A configuration problem a person must fix; the message says where."""
+
+
+class FeedsFileError(ConfigError):
+    def __init__(self, path: Path | str, problems: list[str]):
+        self.path = str(path)
+        self.problems = problems
+        listing = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{self.path}: {len(problems)} problem(s) in the feeds file:\n{listing}")
+
+
+@dataclass(frozen=True)
+class FeedConfig:
+    name: str
+    url: str
+    outlet: str | None = None
+    language: str | None = None
+    enabled: bool = True
+
+    @property
+    def host(self) -> str:
+        return (urlsplit(self.url).hostname or "").lower()
+
+
+def resolve_path(value: str | os.PathLike) -> Path:
+    """Relative paths are taken from the current folder when they exist there, else from the
+    project root, so Airflow workers (whose working folder varies) find `config/feeds.yaml`."""
+    path = Path(value).expanduser()
+    if path.is_absolute() or path.exists():
+        return path
+    return PROJECT_ROOT / path
+
+
+def _node_line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1
+
+
+def parse_feeds(text: str, source: str = "<feeds>") -> list[FeedConfig]:
+    """Parse and validate a feeds document; all problems are reported at once."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise FeedsFileError(source, [f"{where}not valid YAML ({problem})"]) from None
+    if root is None or not isinstance(root, yaml.MappingNode):
+        raise FeedsFileError(source, ["the file must be a mapping with a `feeds:` list"])
+    feeds_node = None
+    for key_node, value_node in root.value:
+        if key_node.value == "feeds":
+            feeds_node = value_node
+    if feeds_node is None:
+        raise FeedsFileError(source, ["no `feeds:` key at the top level"])
+    if not isinstance(feeds_node, yaml.SequenceNode):
+        raise FeedsFileError(source, [f"line {_node_line(feeds_node)}: `feeds` must be a list"])
+
+    problems: list[str] = []
+    feeds: list[FeedConfig] = []
+    names_seen: dict[str, int] = {}
+    urls_seen: dict[str, tuple[str, int]] = {}
+    loader = yaml.SafeLoader("")
+    for item in feeds_node.value:
+        line = _node_line(item)
+        if not isinstance(item, yaml.MappingNode):
+            problems.append(f"line {line}: each feed must be a mapping like `- name: ...`")
+            continue
+        values: dict[str, object] = {}
+        for key_node, value_node in item.value:
+            key = key_node.value
+            if key not in FEED_KEYS:
+                problems.append(
+                    f"line {_node_line(key_node)}: unknown key {key!r} "
+                    f"(allowed: {', '.join(FEED_KEYS)})"
+                )
+                continue
+            values[key] = loader.construct_object(value_node, deep=True)
+        label = f"feed {values['name']!r}" if isinstance(values.get("name"), str) else "a feed"
+        before = len(problems)
+
+        name = values.get("name")
+        if name is None or name == "":
+            problems.append(f"line {line}: {label} has no `name`")
+        elif not isinstance(name, str) or not FEED_NAME_RE.match(name):
+            problems.append(
+                f"line {line}: feed name {name!r} must be lower-case letters, digits, '_' or '-' "
+                "(at most 60 characters)"
+            )
+        elif name in names_seen:
+            problems.append(
+                f"line {line}: duplicate feed name {name!r} (first used at line {names_seen[name]})"
+            )
+        else:
+            names_seen[name] = line
+
+        url = values.get("url")
+        if url is None or url == "":
+            problems.append(f"line {line}: {label} has no `url`")
+        elif not isinstance(url, str):
+            problems.append(f"line {line}: {label}: `url` must be a string")
+        else:
+            url = url.strip()
+            url_problem = check_feed_url(url)
+            if url_problem:
+                problems.append(f"line {line}: {label}: {url_problem}")
+            elif url in urls_seen:
+                other, other_line = urls_seen[url]
+                problems.append(
+                    f"line {line}: {label} has the same url as feed {other!r} (line {other_line})"
+                )
+            else:
+                urls_seen[url] = (str(name), line)
+
+        outlet = values.get("outlet")
+        if outlet is not None and not isinstance(outlet, str):
+            problems.append(f"line {line}: {label}: `outlet` must be a string")
+        language = values.get("language")
+        if language is not None and (not isinstance(language, str) or not LANGUAGE_RE.match(language)):
+            problems.append(f"line {line}: {label}: `language` {language!r} is not a language code like en or zh-Hans")
+        enabled = values.get("enabled", True)
+        if not isinstance(enabled, bool):
+            problems.append(f"line {line}: {label}: `enabled` must be true or false")
+
+        if len(problems) == before:
+            feeds.append(
+                FeedConfig(
+                    name=str(name),
+                    url=str(url),
+                    outlet=(outlet or None),
+                    language=(language or None),
+                    enabled=bool(enabled),
+                )
+            )
+    if problems:
+        raise FeedsFileError(source, problems)
+    return feeds
+
+
+def check_feed_url(url: str) -> str | None:
+    """Return why `url` cannot be a feed address, or None when it can."""
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        return f"url {url!r} is not a URL ({exc})"
+    if parts.scheme not in ("http", "https"):
+        return f"url {url!r} must start with http:// or https://"
+    if not parts.hostname:
+        return f"url {url!r} has no host"
+    try:
+        parts.port
+    except ValueError:
+        return f"url {url!r} has an invalid port"
+    return None
+
+
+def load_feeds(path: str | os.PathLike | None = None) -> list[FeedConfig]:
+    path = resolve_path(path or os.environ.get("NEWSWATCH_FEEDS") or "config/feeds.yaml")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FeedsFileError(path, ["file not found (set NEWSWATCH_FEEDS to the feeds file)"]) from None
+    except UnicodeDecodeError as exc:
+        raise FeedsFileError(path, [f"not UTF-8 text ({exc.reason} at byte {exc.start})"]) from None
+    return parse_feeds(text, str(path))
+
+
+# --- settings from the environment ------------------------------------------------------------
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_bool(name: str, default: bool, environ=os.environ) -> bool:
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name}={raw!r}: expected true or false")
+
+
+def env_number(name: str, default: float, *, minimum: float = 0, cast=float, environ=os.environ):
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return cast(default)
+    try:
+        value = cast(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r}: expected a number") from None
+    if value < minimum:
+        raise ConfigError(f"{name}={raw!r}: must be at least {minimum}")
+    return value
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    deadline: float = 60.0
+    max_body_bytes: int = 10 * 1024 * 1024
+    max_redirects: int = 5
+    max_per_host: int = 2
+    allow_private_networks: bool = False
+    user_agent: str = DEFAULT_USER_AGENT
+
+
+@dataclass(frozen=True)
+class Settings:
+    feeds_path: Path
+    topics_path: Path
+    warehouse_dsn: str | None
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+    workers: int = 8
+
+    @classmethod
+    def from_env(cls, environ=os.environ) -> "Settings":
+        fetch = FetchSettings(
+            connect_timeout=env_number("NEWSWATCH_CONNECT_TIMEOUT", 10, minimum=0.1, environ=environ),
+            read_timeout=env_number("NEWSWATCH_READ_TIMEOUT", 30, minimum=0.1, environ=environ),
+            deadline=env_number("NEWSWATCH_FETCH_DEADLINE", 60, minimum=0.5, environ=environ),
+            max_body_bytes=env_number(
+                "NEWSWATCH_MAX_BODY_BYTES", 10 * 1024 * 1024, minimum=1024, cast=int, environ=environ
+            ),
+            max_per_host=env_number("NEWSWATCH_MAX_PER_HOST", 2, minimum=1, cast=int, environ=environ),
+            allow_private_networks=env_bool("NEWSWATCH_ALLOW_PRIVATE_NETWORKS", False, environ),
+            user_agent=environ.get("NEWSWATCH_USER_AGENT") or DEFAULT_USER_AGENT,
+        )
+        raw_conn = environ.get("AIRFLOW_CONN_NEWS_WAREHOUSE")
+        return cls(
+            feeds_path=resolve_path(environ.get("NEWSWATCH_FEEDS") or "config/feeds.yaml"),
+            topics_path=resolve_path(environ.get("NEWSWATCH_TOPICS") or "config/topics.yaml"),
+            warehouse_dsn=connection_to_dsn(raw_conn) if raw_conn else None,
+            fetch=fetch,
+            workers=env_number("NEWSWATCH_FETCH_WORKERS", 8, minimum=1, cast=int, environ=environ),
+        )
+
+
+def connection_to_dsn(raw: str) -> str:
+    """Turn an Airflow connection (URI or JSON form) into a libpq connection string.
+
+    Airflow accepts `postgres://user:pass@host:5432/db` or a JSON object with conn_type, host,
+    login, password, port, schema (the database) and extra; both are read here so the CLI and the
+    DAG connect to the same warehouse from the same variable.
+    """
+    raw = raw.strip()
+    if raw.startswith("{"):
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"AIRFLOW_CONN_NEWS_WAREHOUSE is not valid JSON ({exc})") from None
+        extra = data.get("extra") or {}
+        if isinstance(extra, str):
+            extra = json.loads(extra or "{}")
+        return conn_fields_to_dsn(
+            host=data.get("host"), port=data.get("port"), user=data.get("login"),
+            password=data.get("password"), dbname=data.get("schema"), extra=extra,
+        )
+    parts = urlsplit(raw)
+    if parts.scheme not in ("postgres", "postgresql"):
+        raise ConfigError(
+            "AIRFLOW_CONN_NEWS_WAREHOUSE must be a postgres:// or postgresql:// URI or a JSON connection"
+        )
+    from urllib.parse import parse_qsl
+
+    extra = dict(parse_qsl(parts.query))
+    return conn_fields_to_dsn(
+        host=unquote(parts.hostname) if parts.hostname else None,
+        port=parts.port,
+        user=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        dbname=unquote(parts.path.lstrip("/")) or None,
+        extra=extra,
+    )
+
+
+_LIBPQ_EXTRA_KEYS = {"sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout", "options", "application_name"}
+
+
+def conn_fields_to_dsn(*, host, port, user, password, dbname, extra=None) -> str:
+    from psycopg2.extensions import make_dsn
+
+    kwargs = {
+        "host": host or "localhost",
+        "port": str(port) if port else None,
+        "user": user or None,
+        "password": password or None,
+        "dbname": dbname or "postgres",
+    }
+    for key, value in (extra or {}).items():
+        if key in _LIBPQ_EXTRA_KEYS:
+            kwargs[key] = str(value)
+    kwargs.setdefault("application_name", "newswatch")
+    return make_dsn(**{k: v for k, v in kwargs.items() if v is not None})

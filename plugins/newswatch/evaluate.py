@@ -1,0 +1,130 @@
+"""`make eval`: precision and recall of the relevance rules and the story clustering on the
+labelled development sets in tests/data/.
+
+Each set is split by a hash of the item id: a fifth is held out. Tune rules on the "dev" part
+only; the "held-out" figures tell whether the tuning generalises.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import PROJECT_ROOT
+
+DATA = PROJECT_ROOT / "tests" / "data"
+RELEVANCE_SET = DATA / "relevance_dev.jsonl"
+STORY_SET = DATA / "story_pairs.jsonl"
+
+
+def split_of(item_id: str) -> str:
+    return "held-out" if int(hashlib.sha1(item_id.encode()).hexdigest()[:8], 16) % 5 == 0 else "dev"
+
+
+def load_jsonl(path: Path) -> list[dict]:
+    items = []
+    with open(path, encoding="utf-8") as fh:
+        for number, line in enumerate(fh, 1):
+            if line.strip():
+                try:
+                    items.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"{path}:{number}: {exc}") from None
+    return items
+
+
+@dataclass
+class PR:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+
+    def add(self, predicted: bool, actual: bool) -> None:
+        if predicted and actual:
+            self.tp += 1
+        elif predicted:
+            self.fp += 1
+        elif actual:
+            self.fn += 1
+        else:
+            self.tn += 1
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    @property
+    def n(self) -> int:
+        return self.tp + self.fp + self.fn + self.tn
+
+    def row(self) -> str:
+        return (f"P={self.precision:.3f} R={self.recall:.3f} "
+                f"(tp={self.tp} fp={self.fp} fn={self.fn} tn={self.tn}, n={self.n})")
+
+
+def evaluate_relevance(items: list[dict] | None = None, rules=None):
+    """{(lang, split): PR} for the yes/no label, {(topic, split): PR} for tags, and the misses."""
+    from .normalize import clean_summary, clean_title
+    from .relevance import load_rules
+
+    rules = rules or load_rules()
+    items = items if items is not None else load_jsonl(RELEVANCE_SET)
+    labels: dict[tuple[str, str], PR] = {}
+    topics: dict[tuple[str, str], PR] = {}
+    misses = []
+    for item in items:
+        split = split_of(item["id"])
+        result = rules.score(clean_title(item["title"]), clean_summary(item.get("summary", "")))
+        for key in ((item["lang"], split), (item["lang"], "all")):
+            labels.setdefault(key, PR()).add(result.is_relevant, bool(item["relevant"]))
+        if result.is_relevant != bool(item["relevant"]):
+            misses.append((item, result))
+        if item["relevant"] and result.is_relevant:
+            for topic in rules.topic_names:
+                for key in ((topic, split), (topic, "all")):
+                    topics.setdefault(key, PR()).add(topic in result.topics, topic in item["topics"])
+    return labels, topics, misses
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="newswatch eval", description=__doc__)
+    parser.add_argument("--misses", action="store_true", help="list the items the rules get wrong")
+    parser.add_argument("--only", choices=["relevance", "stories"], help="evaluate one thing")
+    args = parser.parse_args(argv)
+    status = 0
+    if args.only in (None, "relevance"):
+        labels, topics, misses = evaluate_relevance()
+        print("Relevance (is this US–China relations coverage?)  targets: en P,R >= 0.97; zh >= 0.90")
+        for lang in ("en", "zh"):
+            for split in ("dev", "held-out", "all"):
+                if (lang, split) in labels:
+                    print(f"  {lang} {split:9s} {labels[(lang, split)].row()}")
+        print("Topics (on items both labelled and predicted relevant)")
+        for topic in sorted({t for t, _ in topics}):
+            pr = topics[(topic, "all")]
+            print(f"  {topic:22s} {pr.row()}")
+        if args.misses:
+            print("Misses:")
+            for item, result in misses:
+                print(f"  {item['id']} want={item['relevant']} got={result.is_relevant} score={result.score} "
+                      f"{item['title'][:90]!r} rules={result.terms['rules']} us={result.terms['us']} "
+                      f"china={result.terms['china']} neg={result.terms['negative']}")
+    if args.only in (None, "stories"):
+        from .dedupe import evaluate_story_pairs
+
+        if STORY_SET.exists():
+            status |= evaluate_story_pairs(load_jsonl(STORY_SET), show_misses=args.misses)
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,450 @@
+"""Raw entry -> article fields: canonical URL, clean title and summary, UTC dates, outlet, language.
+
+Canonical URL rules (NORMALIZER_VERSION 1). The canonical URL is an identity key for "the same
+article", stored next to the raw URL, which is kept untouched in `article_sightings`:
+  1. Google AMP-cache and Google News pointers are unwrapped to the publisher's URL when the
+     address itself carries it (old-style news.google.com/rss/articles ids encode it; new-style
+     ids need a network call and are kept as they are).
+  2. Scheme becomes https (http and https of one host are one article); host lower-cased,
+     IDNA-encoded, a leading "www." or "amp." dropped, default ports dropped.
+  3. Fragment dropped; tracking parameters dropped (TRACKING_PARAMS, TRACKING_PREFIXES,
+     case-insensitive); AMP markers dropped (an `amp` path segment, a `.amp` before `.html`,
+     `?amp`, `?amp=1`, `?outputType=amp`).
+  4. Remaining query parameters sorted, percent-encoding normalised (w3lib).
+  Paths are never lower-cased and other parameters are never dropped: `?id=` and `?p=` name
+  articles on many sites, and case matters in paths on most servers.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+
+from lxml import html as lxml_html
+from lxml.etree import ParserError
+from w3lib.url import canonicalize_url as w3lib_canonicalize
+
+from .parse import RawEntry
+
+NORMALIZER_VERSION = 1
+
+TRACKING_PARAMS = frozenset(
+    p.lower()
+    for p in (
+        "fbclid", "gclid", "gclsrc", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid",
+        "igshid", "mc_cid", "mc_eid", "mkt_tok", "at_medium", "at_campaign", "at_custom1",
+        "at_custom2", "at_custom3", "at_custom4", "at_ptr_name", "at_link_id", "at_link_origin",
+        "at_link_type", "at_bbc_team", "at_format", "at_ptr_type", "cmpid", "cmp", "ocid",
+        "taid", "smid", "smtyp", "sh", "ito", "_ga", "_gl", "_hsenc", "_hsmi", "s_cid",
+        "wt.mc_id", "ns_mchannel", "ns_source", "ns_campaign", "ns_linkname", "ns_fee",
+        "sr_share", "xtor", "ref_src", "ref_url", "__twitter_impression", "guccounter",
+        "guce_referrer", "guce_referrer_sig", "soc_src", "soc_trk", "spref", "rss", "feedtype",
+        "feedname", "cid", "src", "source", "ref", "partner", "rpc", "mod", "sref", "share",
+        "oc", "dicbo", "utm", "tpcc", "tid", "amp", "outputtype", "maca",
+    )
+)
+TRACKING_PREFIXES = ("utm_", "itm_", "pk_", "mtm_", "vero_", "oly_", "hsa_", "wt.", "at_")
+# Parameters in TRACKING_PARAMS that some sites also use for content ("?cid=1234" can name an
+# article): dropped only when the value is a known tracking value.
+_VALUE_DEPENDENT = frozenset({"cid", "src", "source", "ref", "partner", "mod", "sref", "share", "tid", "rpc"})
+_TRACKING_VALUE_RE = re.compile(
+    r"^(?:(?:rss\d*|feed|feeds|feedburner|rssfeed|newsletter|twitter|facebook|fb|tw|social|share|"
+    r"sharebar|email|mail|tracking|nl|outbrain|taboola|msn|yahoo|flipboard|google|gnews|"
+    r"googlenews|homepage|hp|mobile|app|copy|link|web|world|asia|china|politics)(?:[_.:-][\w.:-]*)?"
+    r"|1|true|yes)$",
+    re.IGNORECASE,
+)
+_AMP_QUERY = {"amp": {"", "1", "true", "yes"}, "outputtype": {"amp"}, "_amp": {"true", "1"}}
+
+_AMP_CACHE_RE = re.compile(r"^[a-z0-9-]+\.cdn\.ampproject\.org$")
+_GN_ARTICLE_RE = re.compile(r"^/(?:rss/)?articles/([A-Za-z0-9_-]+)")
+
+
+class UnusableURL(ValueError):
+    pass
+
+
+def _is_tracking(name: str, value: str) -> bool:
+    key = name.lower()
+    if key in _AMP_QUERY:
+        return value.lower() in _AMP_QUERY[key]
+    if key in _VALUE_DEPENDENT:
+        return bool(_TRACKING_VALUE_RE.match(value))
+    if key in TRACKING_PARAMS:
+        return True
+    return key.startswith(TRACKING_PREFIXES)
+
+
+def decode_google_news_url(url: str) -> str | None:
+    """Publisher URL inside an old-style Google News article id, or None.
+
+    Ids before mid-2024 are base64 protobuf: 0x08 0x13 0x22, a varint length, then the URL.
+    Newer ids ("AU_yqL...") are opaque and need a request to Google to resolve.
+    """
+    parts = urlsplit(url)
+    if parts.hostname != "news.google.com":
+        return None
+    match = _GN_ARTICLE_RE.match(parts.path)
+    if not match:
+        return None
+    token = match.group(1)
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (ValueError, TypeError):
+        return None
+    if raw.startswith(b"\x08\x13\x22"):
+        raw = raw[3:]
+        length, shift, i = 0, 0, 0
+        while i < len(raw) and i < 5:
+            byte = raw[i]
+            length |= (byte & 0x7F) << shift
+            i += 1
+            if not byte & 0x80:
+                break
+            shift += 7
+        candidate = raw[i:i + length]
+        try:
+            text = candidate.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        if text.startswith(("http://", "https://")) and not text.startswith("AU_yqL"):
+            return text
+    return None
+
+
+def _strip_amp_path(path: str) -> str:
+    segments = path.split("/")
+    kept = [s for s in segments if s.lower() != "amp"]
+    if len(kept) != len(segments):
+        path = "/".join(kept) or "/"
+        if not path.startswith("/"):
+            path = "/" + path
+    path = re.sub(r"\.amp(\.html?)?$", lambda m: m.group(1) or "", path, flags=re.IGNORECASE)
+    return path
+
+
+def canonicalize_url(url: str) -> str:
+    """The canonical form of an article URL (see the module docstring for the rules)."""
+    if not url or not url.strip():
+        raise UnusableURL("empty URL")
+    url = url.strip()
+    if url.startswith("//"):
+        url = "https:" + url
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        raise UnusableURL(f"not an http(s) URL: {url[:200]!r}")
+    host = (parts.hostname or "").rstrip(".")
+    if not host:
+        raise UnusableURL(f"URL has no host: {url[:200]!r}")
+
+    inner = decode_google_news_url(url)
+    if inner:
+        return canonicalize_url(inner)
+    if _AMP_CACHE_RE.match(host.lower()):
+        # https://www-bbc-com.cdn.ampproject.org/c/s/www.bbc.com/news/amp/x -> https://www.bbc.com/news/amp/x
+        match = re.match(r"^/[a-z]/(s/)?(.+)$", parts.path)
+        if match:
+            scheme = "https" if match.group(1) else "http"
+            rebuilt = f"{scheme}://{match.group(2)}" + (f"?{parts.query}" if parts.query else "")
+            return canonicalize_url(rebuilt)
+
+    try:
+        host = host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        host = host.lower()
+    for prefix in ("www.", "amp."):
+        if host.startswith(prefix) and host.count(".") >= 2:
+            host = host[len(prefix):]
+    try:
+        port = parts.port
+    except ValueError:
+        raise UnusableURL(f"URL has an invalid port: {url[:200]!r}") from None
+    netloc = host if port in (None, 80, 443) else f"{host}:{port}"
+
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k, v)]
+    path = _strip_amp_path(parts.path or "/")
+    rebuilt = urlunsplit(("https", netloc, path, urlencode(query, doseq=True), ""))
+    return w3lib_canonicalize(rebuilt, keep_blank_values=True)
+
+
+# --- text -----------------------------------------------------------------------------------
+
+_WS_RE = re.compile(r"\s+")
+_TAG_RE = re.compile(r"<[^>]+>")
+_BLOCK_TAGS = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
+               "blockquote", "tr", "table", "section", "article", "figure", "figcaption"}
+_DROP_TAGS = ("script", "style", "noscript", "iframe", "object", "embed", "svg", "form",
+              "button", "figure", "figcaption", "img", "video", "audio", "picture", "source")
+
+
+def unescape_fully(text: str) -> str:
+    """Resolve entities, also double-escaped ones (`&amp;#8217;` -> ’)."""
+    for _ in range(3):
+        resolved = html.unescape(text)
+        if resolved == text:
+            break
+        text = resolved
+    return text
+
+
+def html_to_text(markup: str | None) -> str:
+    """HTML fragment -> plain text; scripts, styles, media and their text never survive."""
+    if not markup:
+        return ""
+    markup = markup.strip()
+    if "<" not in markup:
+        return _collapse(unescape_fully(markup))
+    try:
+        root = lxml_html.fragment_fromstring(markup, create_parent="div")
+    except (ParserError, ValueError):
+        return _collapse(unescape_fully(_TAG_RE.sub(" ", markup)))
+    for bad in root.iter(*_DROP_TAGS):
+        bad.drop_tree() if bad.getparent() is not None else None
+    for el in root.iter():
+        if isinstance(el.tag, str) and el.tag.lower() in _BLOCK_TAGS:
+            el.tail = "\n" + (el.tail or "")
+    text = root.text_content()
+    return _collapse(unescape_fully(text))
+
+
+def _collapse(text: str) -> str:
+    text = unicodedata.normalize("NFC", text).replace("\u00a0", " ").replace("\u200b", "")
+    return _WS_RE.sub(" ", text).strip()
+
+
+_BOILERPLATE_PATTERNS = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"\s*The post .{1,300}? appeared first on .{1,200}?\.?\s*$",
+        r"\s*This (?:article|story|post) (?:was )?(?:originally )?(?:appeared|published) (?:first )?(?:on|in) .{1,200}?\.?\s*$",
+        r"\s*(?:Continue|Keep) reading(?: the (?:full )?(?:story|article))?\s*(?:\.\.\.|…|»|→|>+)?\s*$",
+        r"\s*(?:Read|See) (?:more|the full (?:story|article))(?: (?:at|on) .{1,80})?\s*(?:\.\.\.|…|»|→|>+)?\s*$",
+        r"\s*\[(?:…|\.\.\.|&hellip;)\]\s*$",
+        r"\s*(?:Share|Share this|Share on|Tweet|Email|Print|WhatsApp|Facebook|Twitter|LinkedIn|Reddit)"
+        r"(?:\s*(?:this|article|story|on|via|to)?\s*(?:Facebook|Twitter|X|LinkedIn|WhatsApp|Email|Reddit)?)?\s*$",
+        r"\s*(?:Must read|Latest article|Related|Recommended|Also read|Read also|READ MORE)\s*:?.{0,200}$",
+        r"\s*(?:Photo|Image|Video):\s*[^.]{0,80}$",
+    )
+]
+
+
+def strip_boilerplate(text: str) -> str:
+    """Remove feed boilerplate tails, repeatedly: a summary can end with several of them."""
+    previous = None
+    while previous != text:
+        previous = text
+        for pattern in _BOILERPLATE_PATTERNS:
+            text = pattern.sub("", text).rstrip(" |-–—·•")
+    return text.strip()
+
+
+_SUFFIX_SPLIT_RE = re.compile(r"\s+(?:[-–—|:•·]|::)\s+(?=[^-–—|:•·]{1,60}$)")
+_SECTION_LABELS = {
+    "world", "world news", "news", "asia", "asia pacific", "asia-pacific", "china", "us news",
+    "u.s. news", "international", "latest news", "breaking news", "top stories", "politics",
+    "business", "economy",
+}
+
+
+def _label_key(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).lower().strip()
+    text = re.sub(r"^the\s+", "", text)
+    return re.sub(r"[^\w]+", " ", text).strip()
+
+
+def _names_source(suffix: str, sources: list[str]) -> bool:
+    key = _label_key(suffix)
+    if not key:
+        return False
+    if key in {_label_key(s) for s in _SECTION_LABELS}:
+        return True
+    for source in sources:
+        skey = _label_key(source)
+        if not skey:
+            continue
+        compact_key, compact_source = key.replace(" ", ""), skey.replace(" ", "")
+        if key == skey or compact_key == compact_source:
+            return True
+        # "Reuters" vs outlet "Reuters World", "The Guardian" vs "guardian.com"
+        if len(compact_key) >= 3 and (compact_key in compact_source or compact_source in compact_key):
+            return True
+    return False
+
+
+def clean_title(raw_title: str | None, sources: list[str] | None = None, *,
+                pointer: bool = False) -> str:
+    """Clean text title with an outlet or section suffix removed when it names the source.
+
+    Google News (`pointer`) always appends " - Source" to the headline, sometimes with a name
+    that differs from the entry's <source> ("WSJ" for The Wall Street Journal), so there the
+    last " - " segment goes whatever it says."""
+    title = html_to_text(raw_title)
+    sources = [s for s in (sources or []) if s]
+    if pointer:
+        head, sep, tail = title.rpartition(" - ")
+        if sep and len(head) >= 12 and 0 < len(tail) <= 60:
+            title = head.rstrip()
+    for _ in range(3):
+        match = _SUFFIX_SPLIT_RE.search(title)
+        if not match:
+            break
+        head, suffix = title[: match.start()], title[match.end():]
+        if len(head) < 12 or not _names_source(suffix, sources):
+            break
+        title = head.rstrip()
+    return title
+
+
+SUMMARY_MAX_CHARS = 2000
+
+
+def clean_summary(raw_summary: str | None, raw_content: str | None = None) -> str:
+    text = strip_boilerplate(html_to_text(raw_summary or ""))
+    if not text and raw_content:
+        text = strip_boilerplate(html_to_text(raw_content))
+    if len(text) > SUMMARY_MAX_CHARS:
+        cut = text.rfind(" ", 0, SUMMARY_MAX_CHARS)
+        text = text[: cut if cut > SUMMARY_MAX_CHARS // 2 else SUMMARY_MAX_CHARS].rstrip() + "…"
+    return text
+
+
+# --- dates ----------------------------------------------------------------------------------
+
+EARLIEST_TRUSTED = datetime(1995, 1, 1, tzinfo=timezone.utc)
+FUTURE_SLACK = timedelta(days=1)
+
+
+def trusted(dt: datetime | None, now: datetime) -> bool:
+    return dt is not None and EARLIEST_TRUSTED <= dt <= now + FUTURE_SLACK
+
+
+def choose_published(published: datetime | None, updated: datetime | None,
+                     first_seen: datetime) -> tuple[datetime, str]:
+    """published_at and where it came from: 'published', 'updated' or 'first_seen'."""
+    if trusted(published, first_seen):
+        return published.astimezone(timezone.utc), "published"
+    if trusted(updated, first_seen):
+        return updated.astimezone(timezone.utc), "updated"
+    return first_seen, "first_seen"
+
+
+# --- language -------------------------------------------------------------------------------
+
+_CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+_KANA_RE = re.compile(r"[\u3040-\u30ff]")
+_HANGUL_RE = re.compile(r"[\uac00-\ud7af]")
+_LANGID_LANGS = ["en", "zh", "es", "fr", "de", "pt", "it", "ru", "ja", "ko", "ar", "hi", "id",
+                 "vi", "tr", "nl", "pl", "uk", "fa", "ur", "th", "ms", "sv"]
+_identifier = None
+
+
+def normalize_language(code: str | None) -> str | None:
+    """'en-US' -> 'en', 'zh-Hans' / 'zh-cn' -> 'zh'; analysts filter on the primary subtag."""
+    if not code or not isinstance(code, str):
+        return None
+    primary = code.strip().replace("_", "-").split("-", 1)[0].lower()
+    return primary if re.fullmatch(r"[a-z]{2,3}", primary) else None
+
+
+def detect_language(text: str) -> str | None:
+    if not text or len(text.strip()) < 8:
+        return None
+    if _KANA_RE.search(text):
+        return "ja"
+    if _HANGUL_RE.search(text):
+        return "ko"
+    if len(_CJK_RE.findall(text)) >= 4:
+        return "zh"
+    global _identifier
+    if _identifier is None:
+        from py3langid.langid import _load_identifier
+
+        _identifier = _load_identifier(norm_probs=True, langs=_LANGID_LANGS)
+    lang, prob = _identifier.classify(text)
+    return lang if prob >= 0.5 else None
+
+
+# --- the entry ------------------------------------------------------------------------------
+
+@dataclass
+class Article:
+    canonical_url: str
+    url: str
+    guid: str | None
+    title: str
+    title_raw: str
+    summary: str
+    published_at: datetime
+    published_at_source: str
+    outlet: str | None
+    language: str | None
+    content_hash: str
+    normalizer_version: int = NORMALIZER_VERSION
+
+
+@dataclass
+class Rejected:
+    reason: str  # missing_link | bad_link | missing_title
+    detail: str
+
+
+def content_hash(title: str, summary: str) -> str:
+    return hashlib.sha1(f"{title}\n{summary}".encode("utf-8")).hexdigest()
+
+
+def normalize_entry(entry: RawEntry, *, fetched_at: datetime, feed_outlet: str | None = None,
+                    feed_language: str | None = None, feed_title: str | None = None,
+                    document_language: str | None = None) -> Article | Rejected:
+    link = (entry.link or "").strip()
+    if not link:
+        return Rejected("missing_link", "entry has no link")
+    try:
+        canonical = canonicalize_url(link)
+    except UnusableURL as exc:
+        return Rejected("bad_link", str(exc))
+    is_pointer = urlsplit(link).hostname == "news.google.com"
+    outlet = (entry.source_title if entry.source_title else None) or feed_outlet or feed_title \
+        or (urlsplit(canonical).hostname or None)
+    title = clean_title(entry.title, [outlet or "", feed_outlet or "", feed_title or "",
+                                      _host_label(entry.source_url), _host_label(link)],
+                        pointer=is_pointer)
+    if not title:
+        return Rejected("missing_title", "entry has no usable title")
+    # A Google News description is only the headline and the outlet again, never article text.
+    summary = "" if is_pointer else clean_summary(entry.summary, entry.content)
+    if summary and _label_key(summary) == _label_key(title):
+        summary = ""
+    published_at, source = choose_published(entry.published, entry.updated, fetched_at)
+    language = (
+        normalize_language(entry.language)
+        or normalize_language(feed_language)
+        or normalize_language(document_language)
+        or detect_language(f"{title}. {summary}")
+    )
+    return Article(
+        canonical_url=canonical,
+        url=link,
+        guid=(entry.guid or "").strip()[:2000] or None,
+        title=title[:1000],
+        title_raw=(entry.title or "")[:2000],
+        summary=summary,
+        published_at=published_at,
+        published_at_source=source,
+        outlet=outlet,
+        language=language,
+        content_hash=content_hash(title, summary),
+    )
+
+
+def _host_label(url: str | None) -> str:
+    if not url:
+        return ""
+    host = (urlsplit(url).hostname or "").lower()
+    host = re.sub(r"^(www|amp|m)\.", "", host)
+    return host.rsplit(".", 1)[0] if "." in host else host

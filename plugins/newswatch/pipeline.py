@@ -1,0 +1,377 @@
+"""The pipeline's steps, shared by the Airflow DAG and `newswatch run`:
+
+    prepare (migrate, sync feeds, pick the feeds that are due)
+      -> poll_feed for each feed (fetch, parse, normalise, score, fingerprint, stage)
+      -> merge (dedupe, revisions, stories, load)
+      -> finish (summary)
+
+Each step takes plain values (feed names, a run id, settings) and returns small reports, so the
+DAG passes only names and counts through XCom and the CLI runs the same code in one process.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+
+import requests
+
+from . import warehouse
+from .config import FeedConfig, Settings, load_feeds
+from .dedupe import fingerprint
+from .feedstate import Outcome, body_unchanged, decide, is_due
+from .fetch import FetchResult, fetch, make_session
+from .normalize import Rejected, normalize_entry
+from .parse import FeedParseError, NotAFeed, parse_feed
+from .relevance import Rules, load_rules
+
+log = logging.getLogger("newswatch")
+
+
+class WarehouseNotConfigured(RuntimeError):
+    pass
+
+
+def warehouse_dsn(settings: Settings) -> str:
+    if not settings.warehouse_dsn:
+        raise WarehouseNotConfigured(
+            "no warehouse configured: set AIRFLOW_CONN_NEWS_WAREHOUSE (e.g. "
+            "postgresql://user:pass@host:5432/newswatch), or use `make run`, which starts an "
+            "embedded PostgreSQL"
+        )
+    return settings.warehouse_dsn
+
+
+# --- prepare --------------------------------------------------------------------------------
+
+@dataclass
+class Plan:
+    run_id: str
+    due: list[str]
+    not_due: list[str]
+    disabled: list[str]
+
+
+def prepare(settings: Settings, run_id: str, trigger: str, *, force: bool = False,
+            only: list[str] | None = None, dsn: str | None = None) -> Plan:
+    """Validate the feeds file (before anything else: a bad file stops the run), migrate the
+    warehouse, sync the feeds table and choose the feeds to poll."""
+    feeds = load_feeds(settings.feeds_path)
+    if only:
+        unknown = sorted(set(only) - {f.name for f in feeds})
+        if unknown:
+            raise ValueError(f"unknown feed(s) {', '.join(unknown)} (not in {settings.feeds_path})")
+    conn = warehouse.connect(dsn or warehouse_dsn(settings))
+    try:
+        applied = warehouse.migrate(conn)
+        if applied:
+            log.info("applied migrations: %s", ", ".join(applied))
+        warehouse.sync_feeds(conn, feeds)
+        warehouse.start_run(conn, run_id, trigger)
+        states = warehouse.load_feed_states(conn)
+    finally:
+        conn.close()
+    now = datetime.now(timezone.utc)
+    due, not_due, disabled = [], [], []
+    for state in states:
+        if only and state.name not in only:
+            continue
+        if not state.enabled:
+            disabled.append(state.name)
+        elif is_due(state, now, force=force or bool(only)):
+            due.append(state.name)
+        elif state.disabled_reason:
+            disabled.append(state.name)
+        else:
+            not_due.append(state.name)
+    log.info("run %s: %d feed(s) due, %d not due yet, %d disabled", run_id, len(due), len(not_due), len(disabled))
+    return Plan(run_id, due, not_due, disabled)
+
+
+# --- poll one feed --------------------------------------------------------------------------
+
+@dataclass
+class FeedReport:
+    feed: str
+    status: str
+    http_status: int | None = None
+    error_class: str | None = None
+    error: str | None = None
+    entries_seen: int = 0
+    staged: int = 0
+    rejected: int = 0
+    relevant: int = 0
+    seconds: float = 0.0
+    moved_to: str | None = None
+    disabled: bool = False
+
+    def line(self) -> str:
+        if self.status == "error":
+            return f"{self.feed}: FAILED {self.error_class} — {self.error}"
+        if self.status == "not_modified":
+            return f"{self.feed}: not modified (HTTP {self.http_status}) in {self.seconds:.1f}s"
+        return (f"{self.feed}: ok (HTTP {self.http_status}) {self.entries_seen} entries, "
+                f"{self.staged} staged, {self.rejected} rejected, {self.relevant} relevant "
+                f"in {self.seconds:.1f}s")
+
+
+def poll_feed(settings: Settings, run_id: str, feed_name: str, *, dsn: str | None = None,
+              session: requests.Session | None = None, rules: Rules | None = None) -> FeedReport:
+    """Fetch one feed and stage its entries. A feed's own failure (network, HTTP, parse) is an
+    outcome, recorded in fetch_log and returned; only warehouse trouble raises."""
+    rules = rules or load_rules(settings.topics_path)
+    conn = warehouse.connect(dsn or warehouse_dsn(settings))
+    try:
+        info = warehouse.load_feed(conn, feed_name)
+        state = info.state
+        started_at = datetime.now(timezone.utc)
+        t0 = time.monotonic()
+        from urllib.parse import urlsplit
+
+        conn.autocommit = True
+        with warehouse.host_slot(conn, (urlsplit(state.url).hostname or "").lower(),
+                                 settings.fetch.max_per_host):
+            result = fetch(state.url, settings=settings.fetch, etag=state.etag,
+                           last_modified=state.last_modified, session=session)
+        conn.autocommit = False
+        report, record, decision, staged, rejects = _process(
+            settings, run_id, info, result, rules, started_at
+        )
+        record.finished_at = datetime.now(timezone.utc)
+        warehouse.record_fetch(conn, record, decision, staged, rejects)
+        report.seconds = time.monotonic() - t0
+    finally:
+        conn.close()
+    level = logging.WARNING if report.status == "error" else logging.INFO
+    log.log(level, "feed %s", report.line())
+    if report.moved_to:
+        log.warning("feed %s: permanently redirected on several polls; now polling %s", feed_name, report.moved_to)
+    if report.disabled:
+        log.error("feed %s: disabled — %s", feed_name, decision.state.disabled_reason)
+    return report
+
+
+def _process(settings, run_id, info, result: FetchResult, rules: Rules, started_at):
+    state = info.state
+    parsed = None
+    status, error_class, error = result.status, result.error_class, result.error
+    skip_parse = body_unchanged(state, _outcome(result, None))
+    if status == "ok" and not skip_parse:
+        try:
+            parsed = parse_feed(result.body, content_type=result.content_type, url=result.final_url or result.url)
+        except NotAFeed as exc:
+            status, error_class, error = "error", "not_a_feed", str(exc)
+        except FeedParseError as exc:
+            status, error_class, error = "error", "parse_error", str(exc)
+    outcome = _outcome(result, parsed, status=status, error_class=error_class)
+    now = datetime.now(timezone.utc)
+    decision = decide(state, outcome, now)
+
+    staged: list[warehouse.StagedRow] = []
+    rejects: list[warehouse.RejectRow] = []
+    relevant = 0
+    if parsed is not None and status == "ok":
+        for position, entry in enumerate(parsed.entries):
+            article = normalize_entry(
+                entry, fetched_at=started_at, feed_outlet=info.outlet, feed_language=info.language,
+                feed_title=parsed.title, document_language=parsed.language,
+            )
+            if isinstance(article, Rejected):
+                rejects.append(warehouse.RejectRow(article.reason, article.detail, entry.raw))
+                continue
+            score = rules.score(article.title, article.summary)
+            relevant += score.is_relevant
+            fp = fingerprint(article.title, article.summary)
+            staged.append(
+                warehouse.StagedRow(
+                    position=position, canonical_url=article.canonical_url, url=article.url,
+                    guid=article.guid, title=article.title, title_raw=article.title_raw,
+                    summary=article.summary, published_at=article.published_at,
+                    published_at_source=article.published_at_source, outlet=article.outlet,
+                    language=article.language, content_hash=article.content_hash,
+                    normalizer_version=article.normalizer_version, relevance_score=score.score,
+                    is_relevant=score.is_relevant, topics=score.topics, relevance_terms=score.terms,
+                    relevance_version=score.version, signature=fp.signature,
+                    shingle_count=fp.shingle_count, title_key=fp.title_key,
+                    title_dates=fp.title_dates,
+                )
+            )
+    record = warehouse.FetchRecord(
+        feed_name=info.name, run_id=run_id, started_at=started_at, finished_at=started_at,
+        status=decision.log_status if status != "error" else "error", url=result.url,
+        final_url=result.final_url, http_status=result.http_status, error_class=error_class,
+        error=error, bytes=len(result.body) if result.body is not None else None,
+        body_unchanged=decision.body_unchanged,
+        entries_seen=len(parsed.entries) if parsed is not None else 0,
+        parse_warning=(parsed.bozo if parsed is not None else None),
+    )
+    if parsed is not None and parsed.bozo:
+        log.warning("feed %s: ill-formed document recovered (%s)", info.name, parsed.bozo)
+    report = FeedReport(
+        feed=info.name, status=record.status, http_status=result.http_status, error_class=error_class,
+        error=error, entries_seen=record.entries_seen, staged=len(staged), rejected=len(rejects),
+        relevant=relevant, moved_to=decision.url_moved_to, disabled=decision.disabled,
+    )
+    return report, record, decision, staged, rejects
+
+
+def _outcome(result: FetchResult, parsed, *, status: str | None = None, error_class: str | None = None) -> Outcome:
+    return Outcome(
+        status=status or result.status,
+        http_status=result.http_status,
+        error_class=error_class or result.error_class,
+        etag=result.etag,
+        last_modified=result.last_modified,
+        body_hash=result.body_hash,
+        permanent_redirect=result.permanent_redirect,
+        retry_after=result.retry_after,
+        cache_max_age=result.cache_max_age,
+        ttl_minutes=parsed.ttl_minutes if parsed is not None else None,
+        update_period_minutes=parsed.update_period_minutes if parsed is not None else None,
+    )
+
+
+# --- merge and summary ----------------------------------------------------------------------
+
+def merge(settings: Settings, *, dsn: str | None = None) -> warehouse.MergeResult:
+    conn = warehouse.connect(dsn or warehouse_dsn(settings))
+    try:
+        result = warehouse.merge_pending(conn)
+    finally:
+        conn.close()
+    log.info(
+        "merge: %d entries -> %d new articles, %d updated, %d seen again; %d relevant; "
+        "%d new stories, %d articles joined existing stories",
+        result.entries, result.new, result.updated, result.sightings, result.relevant,
+        result.stories_new, result.stories_joined,
+    )
+    return result
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    feeds_polled: int = 0
+    feeds_ok: int = 0
+    feeds_not_modified: int = 0
+    feeds_failed: int = 0
+    feeds_not_due: int = 0
+    feeds_disabled: int = 0
+    entries_seen: int = 0
+    entries_staged: int = 0
+    entries_rejected: int = 0
+    merge: dict = field(default_factory=dict)
+    failures: list[dict] = field(default_factory=list)
+
+    @property
+    def no_feed_reachable(self) -> bool:
+        return self.feeds_polled > 0 and self.feeds_failed == self.feeds_polled
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["no_feed_reachable"] = self.no_feed_reachable
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "RunSummary":
+        data = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**data)
+
+    def text(self) -> str:
+        m = self.merge or {}
+        lines = [
+            f"newswatch run {self.run_id}",
+            f"  feeds:    {self.feeds_polled} polled: {self.feeds_ok} ok, {self.feeds_not_modified} not modified, "
+            f"{self.feeds_failed} failed"
+            + (f"  ({self.feeds_not_due} not due yet" if self.feeds_not_due else "")
+            + (f"{', ' if self.feeds_not_due else '  ('}{self.feeds_disabled} disabled" if self.feeds_disabled else "")
+            + (")" if self.feeds_not_due or self.feeds_disabled else ""),
+            f"  entries:  {self.entries_seen} seen, {self.entries_staged} staged, {self.entries_rejected} rejected",
+            f"  articles: {m.get('new', 0)} new, {m.get('updated', 0)} updated, {m.get('sightings', 0)} seen again; "
+            f"{m.get('relevant', 0)} relevant",
+            f"  stories:  {m.get('stories_new', 0)} new, {m.get('stories_joined', 0)} articles joined an existing story",
+        ]
+        if self.failures:
+            lines.append("  failed feeds:")
+            for f in self.failures:
+                lines.append(f"    - {f['feed_name']}: {f.get('error_class') or 'error'} — {f.get('error') or ''}")
+        if self.no_feed_reachable:
+            lines.append(f"  NO FEED WAS REACHABLE: all {self.feeds_polled} fetches failed (reasons above).")
+        elif self.feeds_polled == 0:
+            lines.append("  no feed was due; nothing fetched (force a poll with --force / the DAG's force param)")
+        return "\n".join(lines)
+
+
+def finish(settings: Settings, run_id: str, merge_result: dict | None, plan: Plan | dict | None = None,
+           *, dsn: str | None = None) -> RunSummary:
+    conn = warehouse.connect(dsn or warehouse_dsn(settings))
+    try:
+        outcomes = warehouse.fetch_outcomes(conn, run_id)
+        summary = RunSummary(run_id=run_id)
+        summary.feeds_polled = len(outcomes)
+        for row in outcomes:
+            summary.entries_seen += row["entries_seen"] or 0
+            summary.entries_staged += row["entries_staged"] or 0
+            summary.entries_rejected += row["entries_rejected"] or 0
+            if row["status"] == "ok":
+                summary.feeds_ok += 1
+            elif row["status"] == "not_modified":
+                summary.feeds_not_modified += 1
+            else:
+                summary.feeds_failed += 1
+                summary.failures.append(
+                    {k: row[k] for k in ("feed_name", "error_class", "error", "http_status")}
+                )
+        if plan is not None:
+            plan = plan if isinstance(plan, dict) else asdict(plan)
+            summary.feeds_not_due = len(plan.get("not_due", []))
+            summary.feeds_disabled = len(plan.get("disabled", []))
+        summary.merge = dict(merge_result or {})
+        warehouse.finish_run(conn, run_id, summary.to_dict())
+    finally:
+        conn.close()
+    return summary
+
+
+# --- many feeds ---------------------------------------------------------------------------
+
+def poll_feeds(settings: Settings, run_id: str, names: list[str], *, dsn: str | None = None,
+               workers: int | None = None) -> list[FeedReport]:
+    """Poll several feeds with a thread pool (one HTTP session, one rules object). A feed that
+    cannot even be recorded is reported as failed; the others go on."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    if not names:
+        return []
+    dsn = dsn or warehouse_dsn(settings)
+    rules = load_rules(settings.topics_path)
+    workers = max(1, min(workers or settings.workers, len(names)))
+    session = make_session(settings.fetch, pool_size=max(10, workers))
+
+    def one(name: str) -> FeedReport:
+        try:
+            return poll_feed(settings, run_id, name, dsn=dsn, session=session, rules=rules)
+        except Exception as exc:
+            log.exception("feed %s: could not be recorded: %s", name, exc)
+            error = f"{type(exc).__name__}: {exc}".strip()
+            warehouse.record_internal_failure(dsn, run_id, name, "", error)
+            return FeedReport(feed=name, status="error", error_class="internal", error=error)
+
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool:
+            return list(pool.map(one, names))
+    finally:
+        session.close()
+
+
+# --- everything, in one process -------------------------------------------------------------
+
+def run_once(settings: Settings, run_id: str, *, force: bool = False, only: list[str] | None = None,
+             trigger: str = "cli") -> RunSummary:
+    """The whole pipeline without Airflow: the same steps, fetches in a thread pool."""
+    plan = prepare(settings, run_id, trigger, force=force, only=only)
+    poll_feeds(settings, run_id, plan.due)
+    merged = merge(settings)
+    return finish(settings, run_id, asdict(merged), plan)
