@@ -222,6 +222,19 @@ def env_number(name: str, default: float, *, minimum: float = 0, cast=float, env
     return value
 
 
+def env_networks(name: str, environ=os.environ) -> tuple[str, ...]:
+    import ipaddress
+
+    raw = environ.get(name) or ""
+    networks = []
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        try:
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise ConfigError(f"{name}: {part!r} is not a network like 10.0.0.0/8") from None
+    return tuple(networks)
+
+
 @dataclass(frozen=True)
 class FetchSettings:
     connect_timeout: float = 10.0
@@ -231,6 +244,8 @@ class FetchSettings:
     max_redirects: int = 5
     max_per_host: int = 2
     allow_private_networks: bool = False
+    # CIDRs allowed even though private (an intranet feed host), when the rest stay refused
+    allowed_networks: tuple[str, ...] = ()
     user_agent: str = DEFAULT_USER_AGENT
 
 
@@ -253,6 +268,7 @@ class Settings:
             ),
             max_per_host=env_number("NEWSWATCH_MAX_PER_HOST", 2, minimum=1, cast=int, environ=environ),
             allow_private_networks=env_bool("NEWSWATCH_ALLOW_PRIVATE_NETWORKS", False, environ),
+            allowed_networks=env_networks("NEWSWATCH_ALLOWED_NETWORKS", environ),
             user_agent=environ.get("NEWSWATCH_USER_AGENT") or DEFAULT_USER_AGENT,
         )
         raw_conn = environ.get("AIRFLOW_CONN_NEWS_WAREHOUSE")

@@ -372,7 +372,8 @@ def _fingerprint_of(side: dict) -> Fingerprint:
     return fingerprint(title, summary)
 
 
-def evaluate_story_pairs(pairs: list[dict], show_misses: bool = False) -> int:
+def evaluate_story_pairs(pairs: list[dict]):
+    """{(lang, split): PR} for the pairwise same-story decision, and the misses."""
     from .evaluate import PR, split_of
     from .normalize import canonicalize_url
 
@@ -380,7 +381,7 @@ def evaluate_story_pairs(pairs: list[dict], show_misses: bool = False) -> int:
     misses = []
     for pair in pairs:
         a, b = _fingerprint_of(pair["a"]), _fingerprint_of(pair["b"])
-        predicted, rule, j = same_story(a, b)
+        predicted, rule, overlap = same_story(a, b)
         if canonicalize_url(pair["a"]["url"]) == canonicalize_url(pair["b"]["url"]):
             # one article (a headline updated in place): dedupe makes it one row, one story
             predicted, rule = True, "same_url"
@@ -388,13 +389,5 @@ def evaluate_story_pairs(pairs: list[dict], show_misses: bool = False) -> int:
         for key in ((pair["lang"], split), ("all", split), ("all", "all")):
             results.setdefault(key, PR()).add(predicted, bool(pair["same_story"]))
         if predicted != bool(pair["same_story"]):
-            misses.append((pair, rule, j))
-    print("Story clustering (pairwise: same story?)  targets: P >= 0.97, R >= 0.93")
-    for key in sorted(results):
-        print(f"  {key[0]:3s} {key[1]:9s} {results[key].row()}")
-    if show_misses:
-        print("Misses:")
-        for pair, rule, j in misses:
-            print(f"  {pair['id']} {pair['kind']} want={pair['same_story']} rule={rule} overlap~{j:.2f} "
-                  f"{pair['a']['title'][:60]!r} / {pair['b']['title'][:60]!r}")
-    return 0
+            misses.append((pair, rule, overlap))
+    return results, misses

@@ -121,8 +121,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in (None, "stories"):
         from .dedupe import evaluate_story_pairs
 
-        if STORY_SET.exists():
-            status |= evaluate_story_pairs(load_jsonl(STORY_SET), show_misses=args.misses)
+        results, misses = evaluate_story_pairs(load_jsonl(STORY_SET))
+        print("Story clustering (pairwise: same story?)  targets: P >= 0.97, R >= 0.93")
+        for key in sorted(results):
+            print(f"  {key[0]:3s} {key[1]:9s} {results[key].row()}")
+        if args.misses:
+            print("Misses:")
+            for pair, rule, overlap in misses:
+                print(f"  {pair['id']} {pair['kind']} want={pair['same_story']} rule={rule} "
+                      f"overlap~{overlap:.2f} {pair['a']['title'][:60]!r} / {pair['b']['title'][:60]!r}")
     return status
 
 

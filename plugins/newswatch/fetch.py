@@ -92,11 +92,14 @@ class FetchResult:
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 
 
-def address_refusal(ip: str) -> str | None:
-    """Why a connection to `ip` is refused under the default policy, or None if it is public."""
+def address_refusal(ip: str, allowed: tuple[str, ...] = ()) -> str | None:
+    """Why a connection to `ip` is refused under the default policy, or None if it is public
+    (or inside one of the `allowed` networks)."""
     addr = ipaddress.ip_address(ip.split("%", 1)[0])
     if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped:
         addr = addr.ipv4_mapped
+    if any(addr in ipaddress.ip_network(net) for net in allowed):
+        return None
     if addr.is_loopback:
         return "loopback"
     if addr.is_link_local:
@@ -117,12 +120,13 @@ def _guarded_connection(base):
         an internal address."""
 
         allow_private = False
+        allowed_networks: tuple[str, ...] = ()
 
         def _new_conn(self):
             sock = super()._new_conn()
             if not self.allow_private:
                 peer = sock.getpeername()[0]
-                why = address_refusal(peer)
+                why = address_refusal(peer, self.allowed_networks)
                 if why:
                     sock.close()
                     raise BlockedAddress(f"{self.host} resolves to {why} address {peer}")
@@ -140,14 +144,14 @@ _GuardedHTTPS = _guarded_connection(HTTPSConnection)
 
 
 class _GuardedAdapter(HTTPAdapter):
-    def __init__(self, allow_private: bool, **kwargs):
-        self._allow_private = allow_private
+    def __init__(self, allow_private: bool, allowed_networks: tuple[str, ...] = (), **kwargs):
+        self._policy = {"allow_private": allow_private, "allowed_networks": tuple(allowed_networks)}
         super().__init__(**kwargs)
 
     def init_poolmanager(self, *args, **kwargs):
         super().init_poolmanager(*args, **kwargs)
-        http_conn = type("GuardedHTTP", (_GuardedHTTP,), {"allow_private": self._allow_private})
-        https_conn = type("GuardedHTTPS", (_GuardedHTTPS,), {"allow_private": self._allow_private})
+        http_conn = type("GuardedHTTP", (_GuardedHTTP,), dict(self._policy))
+        https_conn = type("GuardedHTTPS", (_GuardedHTTPS,), dict(self._policy))
         http_pool = type("GuardedHTTPPool", (HTTPConnectionPool,), {"ConnectionCls": http_conn})
         https_pool = type("GuardedHTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": https_conn})
         self.poolmanager.pool_classes_by_scheme = {"http": http_pool, "https": https_pool}
@@ -156,8 +160,8 @@ class _GuardedAdapter(HTTPAdapter):
 def make_session(settings: FetchSettings, pool_size: int = 10) -> requests.Session:
     session = requests.Session()
     adapter = _GuardedAdapter(
-        settings.allow_private_networks, pool_connections=pool_size, pool_maxsize=pool_size,
-        max_retries=0,
+        settings.allow_private_networks, settings.allowed_networks, pool_connections=pool_size,
+        pool_maxsize=pool_size, max_retries=0,
     )
     session.mount("http://", adapter)
     session.mount("https://", adapter)
@@ -205,7 +209,7 @@ def check_url_allowed(url: str, settings: FetchSettings, deadline_left: float) -
     if settings.allow_private_networks:
         return
     for ip in addresses:
-        why = address_refusal(ip)
+        why = address_refusal(ip, settings.allowed_networks)
         if why:
             raise FetchFailure(
                 "blocked",

@@ -1,0 +1,116 @@
+from datetime import datetime, timedelta, timezone
+
+from newswatch.dedupe import (
+    Fingerprint,
+    KnownArticle,
+    NewForClustering,
+    StagedEntry,
+    StoryCandidate,
+    fingerprint,
+    plan_merge,
+    plan_stories,
+    same_story,
+    title_dates,
+)
+
+T0 = datetime(2026, 11, 28, 12, tzinfo=timezone.utc)
+
+
+def staged(i, feed="a", url="https://ex.com/1", guid=None, title="Title", summary="Summary", h=None):
+    return StagedEntry(i, 100 + i, feed, url, url + "?utm_source=x", guid, title, summary, h or f"{title}|{summary}",
+                       T0 + timedelta(minutes=i))
+
+
+def test_same_url_in_two_feeds_is_one_article_and_two_sightings():
+    plan = plan_merge([staged(1, "a"), staged(2, "b")], {}, {}, {})
+    assert list(plan.new_articles) == [-1]
+    assert set(plan.sightings) == {(-1, "a"), (-1, "b")}
+    assert plan.outcomes == {1: "new", 2: "sighting"}
+
+
+def test_known_article_seen_again_is_a_sighting():
+    known = KnownArticle(7, "https://ex.com/1", "Title", "Summary", "Title|Summary", 1, T0)
+    plan = plan_merge([staged(1)], {"https://ex.com/1": known}, {}, {(7, "a"): "Title|Summary"})
+    assert plan.new_articles == {} and plan.outcomes == {1: "sighting"} and plan.updates == []
+
+
+def test_guid_seen_before_in_the_same_feed_wins_over_a_changed_link():
+    known = KnownArticle(7, "https://ex.com/old", "Title", "Summary", "Title|Summary", 1, T0)
+    plan = plan_merge([staged(1, url="https://ex.com/new", guid="g1")], {}, {("a", "g1"): 7}, {(7, "a"): "Title|Summary"},
+                      {7: known})
+    assert plan.article_of[1] == 7 and plan.new_articles == {}
+
+
+def test_changed_text_from_the_same_feed_is_a_revision():
+    known = KnownArticle(7, "https://ex.com/1", "Old title", "Summary", "old", 1, T0)
+    plan = plan_merge([staged(1, title="New title", h="new")], {"https://ex.com/1": known}, {}, {(7, "a"): "old"})
+    assert plan.outcomes == {1: "updated"}
+    (update,) = plan.updates
+    assert update.article_id == 7 and update.new_revision == 2
+    assert update.previous.title == "Old title" and update.previous.valid_from == T0
+
+
+def test_another_feeds_different_excerpt_does_not_flip_flop_the_article():
+    known = KnownArticle(7, "https://ex.com/1", "Title", "Long summary", "long", 1, T0)
+    plan = plan_merge([staged(1, feed="b", summary="Short", h="short")], {"https://ex.com/1": known}, {},
+                      {(7, "a"): "long"})
+    assert plan.outcomes == {1: "sighting"} and plan.updates == []
+    again = plan_merge([staged(2, feed="b", summary="Short", h="short")], {"https://ex.com/1": known}, {},
+                       {(7, "a"): "long", (7, "b"): "short"})
+    assert again.updates == []
+
+
+def test_revision_within_one_batch_keeps_the_later_text_without_a_revision_row():
+    plan = plan_merge([staged(1, h="v1"), staged(2, title="Title v2", h="v2")], {}, {}, {})
+    assert plan.new_articles == {-1: 2} and plan.updates == []
+    assert plan.outcomes == {1: "new", 2: "updated"}
+
+
+WIRE = ("BEIJING (AP) — U.S. Secretary of State Antony Blinken arrives in China this week for talks expected to "
+        "cover Russia, fentanyl, Taiwan and export controls, as the two superpowers try to keep their rivalry from "
+        "spilling into conflict.")
+
+
+def test_reprints_and_pointers_join_one_story_different_reports_do_not():
+    ap = fingerprint("Blinken set to meet Chinese leaders as superpowers manage rivalry", WIRE)
+    reprint = fingerprint("Blinken to meet Chinese leaders as superpowers manage rivalry",
+                          WIRE.replace("BEIJING (AP) — ", "") + " The post Blinken appeared first on PBS News.")
+    pointer = fingerprint("Blinken set to meet Chinese leaders as superpowers manage rivalry", "")
+    reuters = fingerprint("Blinken heads to China with a long list of grievances",
+                          "Secretary of State Antony Blinken will press Beijing over its support for Russia's "
+                          "military, officials said on Monday, in a trip both sides hope will steady ties.")
+    assert same_story(ap, reprint)[0] and same_story(ap, pointer)[0]
+    assert not same_story(ap, reuters)[0]
+    plan = plan_stories([NewForClustering(-1, reprint), NewForClustering(-2, pointer), NewForClustering(-3, reuters)],
+                        [StoryCandidate(article_id=10, story_id=99, fingerprint=ap)])
+    assert plan.story_of == {-1: 99, -2: 99, -3: -3}
+    assert plan.new_stories == [-3]
+
+
+def test_new_articles_in_one_batch_cluster_with_each_other():
+    a = fingerprint("China and US agree to resume military talks", WIRE)
+    b = fingerprint("China, US agree to resume military talks", WIRE)
+    plan = plan_stories([NewForClustering(-1, a), NewForClustering(-2, b)], [])
+    assert plan.story_of == {-1: -1, -2: -1} and plan.new_stories == [-1]
+
+
+def test_dated_templates_stay_apart():
+    a = fingerprint("Foreign Ministry Spokesperson Mao Ning's Regular Press Conference on March 4, 2024", "")
+    b = fingerprint("Foreign Ministry Spokesperson Mao Ning's Regular Press Conference on March 5, 2024", "")
+    assert not same_story(a, b)[0]
+    assert title_dates("2023年4月国防部例行记者会文字实录") == "2023 4"
+    assert title_dates("Blinken meets Wang") is None
+
+
+def test_band_keys_include_the_title_key():
+    fp = fingerprint("Blinken set to meet Chinese leaders as superpowers manage rivalry", WIRE)
+    keys = fp.band_keys()
+    assert len(keys) == 49 and keys[-1] == (-1, fp.title_key)
+    short = fingerprint("Xi speaks", "")
+    assert short.title_key is None and len(short.band_keys()) == 48
+
+
+def test_fingerprint_round_trips_through_bytes():
+    fp = fingerprint("A title long enough to matter here", WIRE)
+    again = Fingerprint(bytes(fp.signature), fp.shingle_count, fp.title_key, fp.has_summary, fp.title_dates)
+    assert same_story(fp, again)[0]

@@ -1,0 +1,137 @@
+import json
+import time
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from newswatch.parse import FeedParseError, NotAFeed, parse_feed, strip_internal_dtd
+
+REAL = Path(__file__).resolve().parents[1] / "fixtures" / "realfeeds"
+DEMO = Path(__file__).resolve().parents[2] / "demo" / "feeds"
+
+RSS2 = b"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:sy="http://purl.org/rss/1.0/modules/syndication/"><channel>
+<title>T</title><link>https://ex.com/</link><language>en-us</language><ttl>120</ttl>
+<sy:updatePeriod>daily</sy:updatePeriod><sy:updateFrequency>2</sy:updateFrequency>
+<item><title>One &amp; two</title><link>https://ex.com/1</link><guid>g1</guid>
+<pubDate>Tue, 24 Nov 2026 10:00:00 +0800</pubDate><description>&lt;p&gt;Hi&lt;/p&gt;</description></item>
+</channel></rss>"""
+
+
+def test_rss2_fields_and_hints():
+    feed = parse_feed(RSS2)
+    assert feed.format == "rss20" and feed.language == "en-us"
+    assert feed.ttl_minutes == 120 and feed.update_period_minutes == 720
+    e = feed.entries[0]
+    assert (e.guid, e.link, e.title) == ("g1", "https://ex.com/1", "One & two")
+    assert e.published.isoformat() == "2026-11-24T02:00:00+00:00"
+    assert e.raw["link"] == "https://ex.com/1"
+
+
+@pytest.mark.parametrize(
+    "doc, fmt",
+    [
+        (b'<rss version="0.91"><channel><title>t</title><item><title>a</title><link>http://x/1</link></item></channel></rss>', "rss091u"),
+        (b'<rss version="0.92"><channel><title>t</title><item><title>a</title><link>http://x/1</link></item></channel></rss>', "rss092"),
+        (b'<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/">'
+         b'<channel rdf:about="x"><title>t</title></channel><item rdf:about="http://x/1"><title>a</title><link>http://x/1</link></item></rdf:RDF>', "rss10"),
+        (b'<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><entry><title>a</title><link href="http://x/1"/>'
+         b'<id>urn:1</id><updated>2026-11-20T10:00:00Z</updated></entry></feed>', "atom10"),
+        (b'<feed version="0.3" xmlns="http://purl.org/atom/ns#"><title>t</title><entry><title>a</title>'
+         b'<link rel="alternate" type="text/html" href="http://x/1"/><id>urn:1</id><issued>2026-11-20T10:00:00Z</issued></entry></feed>', "atom03"),
+    ],
+)
+def test_every_feed_format_loads(doc, fmt):
+    feed = parse_feed(doc)
+    assert feed.format == fmt
+    assert feed.entries[0].link == "http://x/1" and feed.entries[0].title == "a"
+
+
+def test_json_feed():
+    doc = {"version": "https://jsonfeed.org/version/1.1", "title": "J", "language": "en",
+           "items": [{"id": 1, "url": "https://ex.com/j", "title": "JSON item", "content_html": "<p>x</p>",
+                      "date_published": "2026-11-20T10:00:00-05:00", "authors": [{"name": "A"}]},
+                     {"id": "2", "title": "no url"}]}
+    feed = parse_feed(json.dumps(doc).encode(), content_type="application/feed+json")
+    assert feed.format == "json1.1" and len(feed.entries) == 2
+    assert feed.entries[0].guid == "1" and feed.entries[0].author == "A"
+    assert feed.entries[0].published.isoformat() == "2026-11-20T15:00:00+00:00"
+    assert feed.entries[1].link is None
+    with pytest.raises(NotAFeed):
+        parse_feed(b'{"hello": "world"}')
+    with pytest.raises(FeedParseError):
+        parse_feed(b'{"version": "https://jsonfeed.org/version/1", ', content_type="application/json")
+
+
+def test_html_page_is_not_a_feed():
+    with pytest.raises(NotAFeed, match="HTML page"):
+        parse_feed(b"<!DOCTYPE html><html><head><title>Home</title></head><body><p>hi</p></body></html>")
+    with pytest.raises(NotAFeed):
+        parse_feed(b"   ")
+
+
+def test_truncated_feed_is_a_parse_error():
+    with pytest.raises(FeedParseError):
+        parse_feed((REAL / "rss_2.0_invalid_1.xml").read_bytes())
+
+
+def test_ill_formed_feed_is_recovered_and_flagged():
+    doc = b'<rss version="2.0"><channel><title>t</title><item><title>a &nbsp; b</title><link>http://x/1</link></item></channel></rss>'
+    feed = parse_feed(doc)
+    assert feed.bozo and feed.entries[0].title.replace("\xa0", " ").split() == ["a", "b"]
+
+
+def test_xxe_does_not_read_local_files():
+    doc = b"""<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+    <rss version="2.0"><channel><title>t</title><item><title>x&xxe;y</title><link>http://x/1</link>
+    <description>&xxe;</description></item></channel></rss>"""
+    feed = parse_feed(doc)
+    text = (feed.entries[0].title or "") + (feed.entries[0].summary or "")
+    assert "root:" not in text
+    assert "DTD internal subset removed" in feed.bozo
+
+
+def test_billion_laughs_finishes_fast_and_small():
+    lol = "".join(f'<!ENTITY lol{i} "' + f"&lol{i-1};" * 10 + '">' for i in range(1, 10))
+    doc = (f'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol0 "lol">{lol}]>'
+           '<rss version="2.0"><channel><title>&lol9;</title><item><title>&lol9;</title>'
+           '<link>http://x/1</link></item></channel></rss>').encode()
+    started = time.monotonic()
+    feed = parse_feed(doc)
+    assert time.monotonic() - started < 2
+    assert len(feed.entries[0].title or "") < 1000
+
+
+def test_strip_internal_dtd_keeps_public_doctype():
+    doc = b'<?xml version="1.0"?><!DOCTYPE rss PUBLIC "-//Netscape//DTD RSS 0.91//EN" "http://x/rss-0.91.dtd"><rss/>'
+    assert strip_internal_dtd(doc) == (doc, False)
+    body, stripped = strip_internal_dtd(b'<!DOCTYPE x [<!ENTITY a "]>">]><rss/>')
+    assert stripped and body == b"<!DOCTYPE x ><rss/>"
+
+
+@pytest.mark.parametrize("encoding, text", [("gbk", "中美关系"), ("gb18030", "王毅会见布林肯"), ("big5", "美國國務卿")])
+def test_chinese_encodings_from_xml_declaration(encoding, text):
+    doc = (f'<?xml version="1.0" encoding="{encoding}"?><rss version="2.0"><channel><title>t</title>'
+           f'<item><title>{text}</title><link>http://x/1</link></item></channel></rss>').encode(encoding)
+    assert parse_feed(doc).entries[0].title == text
+
+
+def test_charset_from_http_header_and_bom():
+    doc = '<rss version="2.0"><channel><title>t</title><item><title>中美</title><link>http://x/1</link></item></channel></rss>'
+    assert parse_feed(doc.encode("gbk"), content_type="application/rss+xml; charset=gbk").entries[0].title == "中美"
+    assert parse_feed(b"\xef\xbb\xbf" + doc.encode("utf-8")).entries[0].title == "中美"
+
+
+REAL_FEEDS = sorted(p for p in REAL.iterdir() if p.suffix in (".xml", ".rss") and p.name != "rss_2.0_invalid_1.xml")
+
+
+@pytest.mark.parametrize("path", REAL_FEEDS, ids=lambda p: p.name)
+def test_real_feeds_parse_with_the_same_entry_count_as_feedparser(path):
+    body = path.read_bytes()
+    assert len(parse_feed(body).entries) == len(feedparser.parse(body).entries) > 0
+
+
+@pytest.mark.parametrize("path", sorted(DEMO.iterdir()), ids=lambda p: p.name)
+def test_demo_feeds_parse(path):
+    assert len(parse_feed(path.read_bytes()).entries) >= 8
