@@ -27,7 +27,13 @@ import pendulum
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-from newswatch.airflow_support import FETCH_POOL, group_feeds, group_label, task_settings
+from newswatch.airflow_support import (
+    FETCH_POOL,
+    fail_fast_on_config_errors,
+    group_feeds,
+    group_label,
+    task_settings,
+)
 
 ARTICLES = Asset(
     name="news_articles",
@@ -65,8 +71,9 @@ def us_china_news():
         from newswatch.pipeline import prepare as prepare_run
 
         params = params or {}
-        plan = prepare_run(task_settings(), run_id, "airflow", force=bool(params.get("force")),
-                           only=list(params.get("feeds") or []) or None)
+        with fail_fast_on_config_errors():
+            plan = prepare_run(task_settings(), run_id, "airflow", force=bool(params.get("force")),
+                               only=list(params.get("feeds") or []) or None)
         get_current_context()["ti"].xcom_push(key="plan", value=asdict(plan))
         return group_feeds(plan.due)
 
@@ -75,7 +82,8 @@ def us_china_news():
         from newswatch.pipeline import poll_feeds
 
         get_current_context()["feed_label"] = group_label(feeds)
-        reports = poll_feeds(task_settings(), run_id, feeds)
+        with fail_fast_on_config_errors():
+            reports = poll_feeds(task_settings(), run_id, feeds)
         failed = [r for r in reports if r.status == "error"]
         if failed and len(failed) == len(reports):
             # The feed's failure is recorded and backed off; a retry now would only hammer it.

@@ -6,6 +6,7 @@ Kept apart from pipeline.py so the pipeline imports without Airflow installed.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from dataclasses import replace
@@ -41,6 +42,20 @@ def task_settings() -> Settings:
     dsn = conn_fields_to_dsn(host=conn.host, port=conn.port, user=conn.login, password=conn.password,
                              dbname=conn.schema, extra=extra)
     return replace(settings, warehouse_dsn=dsn)
+
+
+@contextlib.contextmanager
+def fail_fast_on_config_errors():
+    """A configuration mistake (bad feeds file, bad setting, missing connection) will not fix
+    itself on a retry: fail the task at once with the message that says what to fix."""
+    from .relevance import RulesError
+
+    try:
+        yield
+    except (ConfigError, RulesError) as exc:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        raise AirflowFailException(str(exc)) from exc
 
 
 def group_feeds(names: list[str], max_tasks: int = MAX_FETCH_TASKS) -> list[list[str]]:

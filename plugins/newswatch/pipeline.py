@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 import requests
 
 from . import warehouse
-from .config import FeedConfig, Settings, load_feeds
+from .config import ConfigError, Settings, load_feeds
 from .dedupe import fingerprint
 from .feedstate import Outcome, body_unchanged, decide, is_due
 from .fetch import FetchResult, fetch, make_session
@@ -62,7 +62,7 @@ def prepare(settings: Settings, run_id: str, trigger: str, *, force: bool = Fals
     if only:
         unknown = sorted(set(only) - {f.name for f in feeds})
         if unknown:
-            raise ValueError(f"unknown feed(s) {', '.join(unknown)} (not in {settings.feeds_path})")
+            raise ConfigError(f"unknown feed(s) {', '.join(unknown)} (not in {settings.feeds_path})")
     conn = warehouse.connect(dsn or warehouse_dsn(settings))
     try:
         applied = warehouse.migrate(conn)
@@ -238,6 +238,8 @@ def _outcome(result: FetchResult, parsed, *, status: str | None = None, error_cl
 def merge(settings: Settings, *, dsn: str | None = None) -> warehouse.MergeResult:
     conn = warehouse.connect(dsn or warehouse_dsn(settings))
     try:
+        # cheap when up to date; lets a merge run (and find nothing) even if prepare failed
+        warehouse.migrate(conn)
         result = warehouse.merge_pending(conn)
     finally:
         conn.close()

@@ -1,0 +1,74 @@
+"""Small builders for feed documents and warehouse assertions used across the test tiers."""
+
+from __future__ import annotations
+
+from email.utils import format_datetime
+from datetime import datetime, timedelta, timezone
+from xml.sax.saxutils import escape
+
+BASE_TIME = datetime(2026, 11, 27, 8, 0, tzinfo=timezone.utc)
+
+
+_SUBJECTS = ["soybean purchases", "chip export controls", "fentanyl precursors", "Taiwan arms sales",
+             "student visas", "South China Sea patrols", "climate finance", "rare earth exports",
+             "detained citizens", "entity list additions", "tariff exclusions", "military hotlines"]
+_PLACES = ["Geneva", "Beijing", "Washington", "Singapore", "Bali", "London", "Tianjin", "Anchorage",
+           "Lima", "Kuala Lumpur", "Stockholm", "Madrid"]
+_VERBS = ["clash over", "make progress on", "trade barbs about", "agree to review", "stall on",
+          "exchange proposals on", "pause talks on", "set deadlines for"]
+
+
+def item(n: int, title: str | None = None, link: str | None = None, summary: str | None = None,
+         guid: str | None = None, when: datetime | None = None) -> dict:
+    """A distinct, relevant-looking entry per n (different words, so no two cluster together)."""
+    subject, place, verb = _SUBJECTS[n % 12], _PLACES[(n * 5 + 3) % 12], _VERBS[(n * 3 + 1) % 8]
+    return {
+        "title": title if title is not None else f"US and China {verb} {subject} in {place} ({n})",
+        "link": link if link is not None else f"https://news.example.com/world/story-{n}?utm_source=rss",
+        "summary": summary if summary is not None else (
+            f"Negotiators from Washington and Beijing met in {place} where {subject} dominated a session "
+            f"that diplomats described as item {n} of a long agenda."),
+        "guid": guid,
+        "when": when or BASE_TIME - timedelta(minutes=n),
+    }
+
+
+def rss(items: list[dict], title: str = "Example feed", extra_channel: str = "") -> bytes:
+    parts = [f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>{escape(title)}</title>'
+             f"<link>https://news.example.com/</link>{extra_channel}"]
+    for it in items:
+        parts.append("<item>")
+        if it.get("title") is not None:
+            parts.append(f"<title>{escape(it['title'])}</title>")
+        if it.get("link") is not None:
+            parts.append(f"<link>{escape(it['link'])}</link>")
+        if it.get("guid"):
+            parts.append(f'<guid isPermaLink="false">{escape(it["guid"])}</guid>')
+        if it.get("summary") is not None:
+            parts.append(f"<description>{escape(it['summary'])}</description>")
+        if it.get("when"):
+            parts.append(f"<pubDate>{format_datetime(it['when'])}</pubDate>")
+        parts.append("</item>")
+    parts.append("</channel></rss>")
+    return "".join(parts).encode("utf-8")
+
+
+def count(conn, table: str, where: str = "TRUE", params=()) -> int:
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT count(*) FROM news.{table} WHERE {where}", params or None)
+        value = cur.fetchone()[0]
+    conn.rollback()
+    return value
+
+
+def rows(conn, sql: str, params=()):
+    with conn.cursor() as cur:
+        cur.execute(sql, params or None)
+        out = cur.fetchall()
+    conn.rollback()
+    return out
+
+
+def table_counts(conn) -> dict:
+    return {t: count(conn, t) for t in ("articles", "article_sightings", "stories", "rejects",
+                                         "article_revisions", "article_fingerprints", "story_bands")}

@@ -1,0 +1,134 @@
+"""Faults in the warehouse: a connection killed in the middle of the merge, and runs that start
+at the same time. Afterwards nothing is lost, nothing is doubled, and the next run finishes."""
+
+import threading
+import time
+
+import psycopg2
+import pytest
+from psycopg2.extensions import parse_dsn
+
+from newswatch import pipeline, warehouse
+from tests.helpers import count, item, rows, rss
+
+
+def stage_only(settings, run_id):
+    plan = pipeline.prepare(settings, run_id, "test", force=True)
+    pipeline.poll_feeds(settings, run_id, plan.due)
+
+
+@pytest.fixture
+def three_feeds(feed_server, make_settings):
+    urls = {}
+    for f in range(3):
+        # overlapping items across feeds: the same article in several feeds
+        urls[f"feed{f}"] = feed_server.add_document(f"/f{f}.xml", rss([item(i) for i in range(f * 20, f * 20 + 40)]))
+    return make_settings(urls)
+
+
+def test_connection_killed_mid_merge_loses_nothing_and_the_next_merge_completes(three_feeds, dsn, pg_admin_url):
+    settings = three_feeds
+    stage_only(settings, "staging-run")
+    conn = warehouse.connect(dsn)
+    staged = count(conn, "staged_entries")
+    assert staged == 120
+
+    errors = []
+
+    def slow_merge():
+        merge_conn = warehouse.connect(dsn)
+        try:
+            warehouse.merge_pending(merge_conn, batch_size=1)
+        except psycopg2.Error as exc:
+            errors.append(exc)
+        finally:
+            merge_conn.close()
+
+    thread = threading.Thread(target=slow_merge)
+    thread.start()
+    admin = psycopg2.connect(pg_admin_url)
+    admin.autocommit = True
+    killed = False
+    deadline = time.monotonic() + 20
+    with admin.cursor() as cur:
+        while time.monotonic() < deadline and not killed:
+            # the backend holding the merge lock, once it has been working for a while
+            cur.execute(
+                """SELECT l.pid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                   WHERE l.locktype = 'advisory' AND l.classid = %s AND l.objid = %s AND l.granted
+                     AND a.datname = %s
+                     AND now() - a.xact_start > interval '300 milliseconds'""",
+                (warehouse.LOCK_NAMESPACE, warehouse.MERGE_LOCK, parse_dsn(dsn)["dbname"]),
+            )
+            row = cur.fetchone()
+            if row:
+                cur.execute("SELECT pg_terminate_backend(%s)", (row[0],))
+                killed = True
+            else:
+                time.sleep(0.02)
+    thread.join(30)
+    admin.close()
+    assert killed and errors, "the merge finished before it could be interrupted"
+
+    # rolled back as a whole: nothing loaded, nothing marked merged
+    assert count(conn, "articles") == 0 and count(conn, "article_sightings") == 0
+    assert count(conn, "staged_entries", "merged_at IS NULL") == staged
+
+    result = warehouse.merge_pending(conn)
+    assert result.entries == staged
+    assert count(conn, "articles") == 80  # items 0..79, overlapping across the three feeds
+    assert count(conn, "article_sightings") == 120
+    assert count(conn, "staged_entries", "merged_at IS NULL") == 0
+    conn.close()
+
+
+def test_two_runs_at_once_neither_lose_nor_double(three_feeds, dsn):
+    errors = []
+
+    def go(run_id):
+        try:
+            pipeline.run_once(three_feeds, run_id, force=True)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=go, args=(f"parallel-{i}",)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    conn = warehouse.connect(dsn)
+    assert count(conn, "articles") == 80
+    assert count(conn, "article_sightings") == 120
+    assert count(conn, "staged_entries", "merged_at IS NULL") == 0
+    dupes = rows(conn, "SELECT canonical_url FROM news.articles GROUP BY 1 HAVING count(*) > 1")
+    assert dupes == []
+    # every staged entry was decided exactly once
+    outcomes = dict(rows(conn, "SELECT outcome, count(*) FROM news.staged_entries GROUP BY 1"))
+    assert outcomes.get("new") == 80
+    # a third run finds nothing new
+    summary = pipeline.run_once(three_feeds, "after", force=True)
+    assert summary.merge.get("new", 0) == 0 and count(conn, "articles") == 80
+    conn.close()
+
+
+def test_two_merges_at_once_queue_on_the_lock(three_feeds, dsn):
+    stage_only(three_feeds, "staged")
+    results = []
+
+    def merge():
+        c = warehouse.connect(dsn)
+        try:
+            results.append(warehouse.merge_pending(c, batch_size=10))
+        finally:
+            c.close()
+
+    threads = [threading.Thread(target=merge) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(r.entries for r in results) == [0, 120]
+    conn = warehouse.connect(dsn)
+    assert count(conn, "articles") == 80
+    conn.close()

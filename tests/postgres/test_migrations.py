@@ -1,0 +1,88 @@
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from newswatch import warehouse
+
+SQL = Path(__file__).resolve().parents[2] / "sql"
+CONTRACT = {
+    "feeds": {"name", "url", "outlet", "language", "enabled", "etag", "last_modified", "last_status",
+              "consecutive_failures", "last_success_at"},
+    "fetch_log": {"feed_name", "run_id", "started_at", "status", "http_status", "error", "entries_seen", "entries_new"},
+    "articles": {"article_id", "canonical_url", "title", "summary", "published_at", "first_seen_at", "outlet",
+                 "language", "relevance_score", "is_relevant", "topics", "story_id"},
+    "article_sightings": {"article_id", "feed_name", "url", "guid"},
+    "stories": {"story_id"},
+    "rejects": {"reason", "raw_entry"},
+}
+
+
+def columns(conn, table):
+    with conn.cursor() as cur:
+        cur.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = 'news' AND table_name = %s",
+                    (table,))
+        return {r[0] for r in cur.fetchall()}
+
+
+def test_migrate_creates_the_warehouse_contract(dsn):
+    conn = warehouse.connect(dsn)
+    applied = warehouse.migrate(conn)
+    assert applied[0] == "0001_initial"
+    for table, needed in CONTRACT.items():
+        assert needed <= columns(conn, table), table
+    with conn.cursor() as cur:
+        cur.execute("SELECT table_name FROM information_schema.views WHERE table_schema = 'news'")
+        views = {r[0] for r in cur.fetchall()}
+        cur.execute("SELECT data_type FROM information_schema.columns WHERE table_schema='news' "
+                    "AND table_name='articles' AND column_name='published_at'")
+        assert cur.fetchone()[0] == "timestamp with time zone"
+    assert {"us_china_articles", "daily_topic_coverage", "story_reach", "feed_health"} <= views
+    assert warehouse.migrate(conn) == []
+    conn.close()
+
+
+def test_concurrent_migrations_apply_once(dsn):
+    results, errors = [], []
+
+    def go():
+        conn = warehouse.connect(dsn)
+        try:
+            results.append(warehouse.migrate(conn))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=go) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(len(r) for r in results)[-1] >= 1 and sum(len(r) for r in results) == len(
+        warehouse.discover_migrations(SQL / "migrations"))
+
+
+def test_an_edited_migration_stops_everything(dsn, tmp_path):
+    conn = warehouse.connect(dsn)
+    warehouse.migrate(conn)
+    copy = tmp_path / "sql"
+    shutil.copytree(SQL, copy)
+    first = sorted((copy / "migrations").glob("*.sql"))[0]
+    first.write_text(first.read_text() + "\n-- edited\n")
+    with pytest.raises(warehouse.MigrationError, match="forward-only"):
+        warehouse.migrate(conn, copy)
+    conn.close()
+
+
+def test_a_new_migration_is_applied_forward(dsn, tmp_path):
+    conn = warehouse.connect(dsn)
+    warehouse.migrate(conn)
+    copy = tmp_path / "sql"
+    shutil.copytree(SQL, copy)
+    (copy / "migrations" / "9999_extra.sql").write_text("CREATE TABLE news.extra (x int);")
+    assert warehouse.migrate(conn, copy) == ["9999_extra"]
+    assert columns(conn, "extra") == {"x"}
+    conn.close()
