@@ -154,8 +154,8 @@ DEMO_QUERIES = [
      "GROUP BY topic ORDER BY articles DESC, topic"),
     ("Which outlets carried the AP story about Blinken's trip",
      "SELECT outlet, to_char(first_seen_at, 'YYYY-MM-DD HH24:MI') AS first_seen, articles "
-     "FROM news.story_reach WHERE story_id = (SELECT story_id FROM news.stories "
-     "WHERE headline ILIKE '%Blinken%' ORDER BY article_count DESC, story_id LIMIT 1) ORDER BY first_seen_at"),
+     "FROM news.story_reach WHERE story_id = (SELECT story_id FROM news.articles "
+     "WHERE canonical_url LIKE 'https://apnews.com/article/blinken-%' LIMIT 1) ORDER BY first_seen_at"),
     ("Newest relevant headlines",
      "SELECT to_char(published_at, 'MM-DD HH24:MI') AS published, outlet, left(title, 70) AS title "
      "FROM news.us_china_articles LIMIT 8"),
