@@ -724,18 +724,27 @@ def _story_candidates(cur, fingerprints, since: datetime) -> list[StoryCandidate
 
 
 def refresh_stories(cur, story_ids: list[int] | None) -> None:
-    """Recompute stories' counts, relevance and topics from their articles (all when None)."""
+    """Recompute stories from their articles (all stories when None): counts, relevance,
+    topics, and the headline and first outlet, taken from the earliest-published member so they
+    do not depend on which feed happened to be merged first."""
     cur.execute(
         """UPDATE news.stories s SET
-               article_count = x.n, outlet_count = x.outlets, last_seen_at = x.last_seen,
-               is_relevant = x.relevant,
+               article_count = x.n, outlet_count = x.outlets, first_seen_at = x.first_seen,
+               last_seen_at = x.last_seen, is_relevant = x.relevant,
+               headline = f.title, first_outlet = f.outlet, first_article_id = f.article_id,
+               first_published_at = f.published_at,
                topics = ARRAY(SELECT DISTINCT t FROM news.articles a2, unnest(a2.topics) AS t
                               WHERE a2.story_id = s.story_id AND a2.is_relevant ORDER BY t)
            FROM (SELECT story_id, count(*) AS n, count(DISTINCT outlet) AS outlets,
-                        max(first_seen_at) AS last_seen, bool_or(is_relevant) AS relevant
+                        min(first_seen_at) AS first_seen, max(first_seen_at) AS last_seen,
+                        bool_or(is_relevant) AS relevant
                  FROM news.articles
                  WHERE %(all)s OR story_id = ANY(%(ids)s)
                  GROUP BY story_id) x
+           JOIN (SELECT DISTINCT ON (story_id) story_id, title, outlet, article_id, published_at
+                 FROM news.articles
+                 WHERE %(all)s OR story_id = ANY(%(ids)s)
+                 ORDER BY story_id, published_at, article_id) f ON f.story_id = x.story_id
            WHERE s.story_id = x.story_id""",
         {"all": story_ids is None, "ids": story_ids or []},
     )
