@@ -104,3 +104,42 @@ def test_dag_run_with_a_bad_feeds_file_stops_before_any_fetch(airflow_db, dag_en
         exists = cur.fetchone()[0]
     assert exists is None or count(conn, "fetch_log") == 0
     conn.close()
+
+
+def test_daily_dag_recomputes_a_past_day_and_fails_loudly_on_bad_data(airflow_db, dag_env, feed_server, dsn):
+    from datetime import datetime, timezone
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    from newswatch.pipeline import run_once
+    from newswatch.config import Settings
+
+    url = feed_server.add_document("/f.xml", rss([item(i) for i in range(5)]))
+    dag_env({"f": url})
+    run_once(Settings.from_env(), "daily-dag-setup", force=True)
+    noon = datetime(2026, 11, 20, 12, tzinfo=timezone.utc)
+    conn = warehouse.connect(dsn)
+    with conn, conn.cursor() as cur:
+        cur.execute("UPDATE news.articles SET first_seen_at = %s", (noon,))
+        cur.execute("UPDATE news.stories SET first_seen_at = %s", (noon,))
+        cur.execute("UPDATE news.fetch_log SET started_at = %s", (noon,))
+        cur.execute("UPDATE news.staged_entries SET merged_at = %s", (noon,))
+        cur.execute("UPDATE news.feeds SET created_at = %s", (noon,))
+
+    dag = DagBag(dag_folder=str(ROOT / "dags")).get_dag("us_china_news_daily")
+    # a manual run at midnight covers the UTC day that just closed
+    good = dag.test(logical_date=datetime(2026, 11, 21, tzinfo=timezone.utc))
+    got = states(good)
+    assert good.data_interval_start.isoformat().startswith("2026-11-20T00:00:00")
+    assert good.data_interval_end.isoformat().startswith("2026-11-21T00:00:00")
+    assert all(state == "success" for state in got.values()), got
+    assert rows(conn, "SELECT stories FROM news.digests") == [(5,)]
+    assert rows(conn, "SELECT day, count(*) FROM news.quality_checks WHERE passed GROUP BY day") == [
+        (datetime(2026, 11, 20).date(), 4)]
+
+    empty = dag.test(logical_date=datetime(2026, 11, 23, tzinfo=timezone.utc))
+    got = states(empty)
+    assert got[("check_relevant_volume", -1)] == "failed" and got[("check_feed_freshness", -1)] == "failed"
+    assert got[("write_digest", -1)] == "success" and got[("retention", -1)] == "success"
+    assert empty.state == "failed"
+    conn.close()

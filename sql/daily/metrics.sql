@@ -1,0 +1,30 @@
+-- The figures the data-quality checks judge, for the UTC day [%(start)s, %(end)s).
+SELECT
+    -- feeds expected to work (enabled, configured before the day ended) without one successful
+    -- fetch in the 24 hours before the day's end
+    (SELECT coalesce(array_agg(f.name ORDER BY f.name), '{}')
+       FROM news.feeds f
+      WHERE f.enabled AND f.in_config AND f.disabled_reason IS NULL AND f.created_at < %(end)s
+        AND NOT EXISTS (SELECT 1 FROM news.fetch_log l
+                         WHERE l.feed_name = f.name AND l.status <> 'error'
+                           AND l.started_at >= %(end)s - interval '24 hours' AND l.started_at < %(end)s)
+    ) AS stale_feeds,
+    (SELECT count(*) FROM news.feeds f
+      WHERE f.enabled AND f.in_config AND f.disabled_reason IS NULL AND f.created_at < %(end)s) AS active_feeds,
+    (SELECT count(*) FROM news.articles
+      WHERE is_relevant AND first_seen_at >= %(start)s AND first_seen_at < %(end)s) AS relevant_articles,
+    (SELECT count(*) FROM news.articles
+      WHERE first_seen_at >= %(start)s AND first_seen_at < %(end)s) AS new_articles,
+    (SELECT count(*) FROM news.staged_entries
+      WHERE merged_at >= %(start)s AND merged_at < %(end)s) AS merged_entries,
+    (SELECT count(*) FROM news.staged_entries
+      WHERE merged_at >= %(start)s AND merged_at < %(end)s AND outcome <> 'new') AS duplicate_entries,
+    -- publish -> ingest lag, in hours, for articles whose feed gave a publication time
+    (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM first_seen_at - published_at) / 3600)
+       FROM news.articles
+      WHERE first_seen_at >= %(start)s AND first_seen_at < %(end)s
+        AND published_at_source = 'published' AND published_at <= first_seen_at) AS lag_median_hours,
+    (SELECT percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM first_seen_at - published_at) / 3600)
+       FROM news.articles
+      WHERE first_seen_at >= %(start)s AND first_seen_at < %(end)s
+        AND published_at_source = 'published' AND published_at <= first_seen_at) AS lag_p90_hours;

@@ -1,0 +1,56 @@
+from datetime import date
+
+from newswatch.daily import Thresholds, day_window, evaluate_checks, render_digest
+
+GOOD = {"stale_feeds": [], "active_feeds": 30, "relevant_articles": 40, "new_articles": 300,
+        "merged_entries": 1000, "duplicate_entries": 700, "lag_median_hours": 2.5, "lag_p90_hours": 9.0}
+
+
+def test_a_normal_day_passes_every_check():
+    results = evaluate_checks(GOOD, Thresholds())
+    assert all(r.passed for r in results.values())
+    assert results["duplicate_ratio"].value == 0.7 and results["ingest_lag"].value == 2.5
+
+
+def test_each_check_fails_with_a_reason():
+    bad = dict(GOOD, stale_feeds=["bbc_world", "nyt_world"], relevant_articles=0, duplicate_entries=1000,
+               lag_median_hours=30.0)
+    results = evaluate_checks(bad, Thresholds())
+    assert not any(r.passed for r in results.values())
+    assert "bbc_world, nyt_world" in results["feed_freshness"].detail
+    assert "0 relevant" in results["relevant_volume"].detail
+    assert "canonicalisation" in results["duplicate_ratio"].detail
+    assert "median 30.0 h" in results["ingest_lag"].detail
+
+
+def test_nothing_to_judge_passes_and_says_so():
+    results = evaluate_checks(dict(GOOD, merged_entries=0, lag_median_hours=None), Thresholds())
+    assert results["duplicate_ratio"].passed and "no entries" in results["duplicate_ratio"].detail
+    assert results["ingest_lag"].passed and results["ingest_lag"].value is None
+
+
+def test_thresholds_from_env():
+    t = Thresholds.from_env({"NEWSWATCH_DQ_DUPLICATE_RATIO": "0.1,0.9", "NEWSWATCH_DQ_MAX_LAG_HOURS": "6",
+                             "NEWSWATCH_DQ_MIN_RELEVANT": "5"})
+    assert t.duplicate_ratio == (0.1, 0.9) and t.max_lag_hours == 6 and t.min_relevant == 5
+
+
+def test_day_window_is_the_utc_day():
+    start, end = day_window(date(2026, 11, 27))
+    assert start.isoformat() == "2026-11-27T00:00:00+00:00" and end.isoformat() == "2026-11-28T00:00:00+00:00"
+
+
+def test_digest_lists_top_stories_and_topics_and_escapes_html():
+    stories = [
+        {"headline": "Blinken <meets> Xi", "url": "https://apnews.com/x?a=1&b=2", "first_outlet": "AP News",
+         "outlet_count": 5, "article_count": 7, "topics": ["diplomacy", "taiwan"]},
+        {"headline": "Chip curbs widen", "url": None, "first_outlet": None, "outlet_count": 1, "article_count": 1,
+         "topics": ["technology"]},
+    ]
+    md, html = render_digest(date(2026, 11, 27), stories)
+    assert md.startswith("# US–China coverage, Friday 27 November 2026 (UTC)")
+    assert "- [Blinken <meets> Xi](https://apnews.com/x?a=1&b=2) — 5 outlets, 7 articles (first: AP News)" in md
+    assert "### Taiwan" in md and "### Technology & export controls" in md
+    assert "Blinken &lt;meets&gt; Xi" in html and "<script" not in html and "&amp;b=2" in html
+    empty_md, _ = render_digest(date(2026, 11, 27), [])
+    assert "No relevant story" in empty_md
