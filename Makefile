@@ -9,7 +9,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 PYTEST_ARGS ?=
 
-.PHONY: install run demo test test-unit test-postgres test-dag test-e2e eval bench up down db-stop clean help
+.PHONY: install run demo test test-celery eval bench up down db-stop clean help
 
 help:
 	@echo "make install   create .venv (idempotent)"
@@ -17,12 +17,13 @@ help:
 	@echo "make demo      the same, offline, on the bundled sample feeds"
 	@echo "make test      the whole test suite"
 	@echo "make eval      precision/recall of relevance and story clustering"
+	@echo "make up        Airflow standalone on :8080 with the DAGs unpaused (make down stops it)"
 
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt | $(UV)
 	$(UV) venv --allow-existing --python "$(PYTHON)" $(VENV)
-	$(UV) pip install --python $(BIN)/python -c constraints.txt -e '.[dev]'
+	$(UV) pip install --python $(BIN)/python -c constraints.txt -e '.[dev,cluster]'
 	@touch $@
 
 .tools/bin/uv:
@@ -38,8 +39,19 @@ demo: install
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# The multi-process Celery path (Redis broker, PostgreSQL metadata, separate scheduler,
+# dag-processor, api-server and worker): slow, so not part of `make test`; CI runs both.
+test-celery: install
+	$(BIN)/pytest tests/cluster $(PYTEST_ARGS)
+
 eval: install
 	$(BIN)/newswatch eval
+
+up: install
+	$(BIN)/newswatch local up
+
+down:
+	-$(BIN)/newswatch local down
 
 db-stop:
 	-$(BIN)/newswatch local db-stop

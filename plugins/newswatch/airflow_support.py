@@ -23,25 +23,29 @@ FETCH_POOL = "newswatch_fetch"
 MAX_FETCH_TASKS = int(os.environ.get("NEWSWATCH_MAX_FETCH_TASKS", "256"))
 
 
-def task_settings() -> Settings:
-    """Settings from the environment, with the warehouse taken from the Airflow connection
-    `news_warehouse` (an env var, the UI, or a secrets backend: wherever Airflow keeps it)."""
-    settings = Settings.from_env()
+def warehouse_dsn(fallback: str | None = None) -> str:
+    """The warehouse from the Airflow connection `news_warehouse`, wherever Airflow keeps it
+    (an AIRFLOW_CONN_ env var, the metadata database, a secrets backend)."""
     try:
         from airflow.sdk import BaseHook
 
         conn = BaseHook.get_connection(WAREHOUSE_CONN_ID)
     except Exception as exc:  # Airflow raises its own not-found error types across versions
-        if settings.warehouse_dsn:
-            return settings
+        if fallback:
+            return fallback
         raise ConfigError(
             f"Airflow connection {WAREHOUSE_CONN_ID!r} is not defined: set AIRFLOW_CONN_NEWS_WAREHOUSE "
             f"or add it in Admin > Connections ({exc})"
         ) from None
     extra = conn.extra_dejson if hasattr(conn, "extra_dejson") else {}
-    dsn = conn_fields_to_dsn(host=conn.host, port=conn.port, user=conn.login, password=conn.password,
-                             dbname=conn.schema, extra=extra)
-    return replace(settings, warehouse_dsn=dsn)
+    return conn_fields_to_dsn(host=conn.host, port=conn.port, user=conn.login, password=conn.password,
+                              dbname=conn.schema, extra=extra)
+
+
+def task_settings() -> Settings:
+    """Settings from the environment, with the warehouse from the Airflow connection."""
+    settings = Settings.from_env()
+    return replace(settings, warehouse_dsn=warehouse_dsn(settings.warehouse_dsn))
 
 
 @contextlib.contextmanager

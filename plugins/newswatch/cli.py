@@ -208,6 +208,10 @@ def cmd_local(args) -> int:
 
         LocalPostgres(local.STATE_DIR / "pg").stop()
         return 0
+    if args.action == "up":
+        return local.up()
+    if args.action == "down":
+        return local.down()
     return 2
 
 
@@ -265,9 +269,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("local", help="laptop helpers behind make run / demo / up / down",
                        description="run: one DAG run through Airflow (airflow dags test) on the local setup; "
-                                   "demo: the same, offline, on the bundled sample feeds; "
-                                   "db-start/db-stop: the embedded PostgreSQL.")
-    p.add_argument("action", choices=["run", "demo", "db-start", "db-stop"])
+                                   "demo: the same, offline, on the bundled sample feeds; up/down: airflow "
+                                   "standalone on :8080 with the DAGs unpaused; db-start/db-stop: the embedded "
+                                   "PostgreSQL.")
+    p.add_argument("action", choices=["run", "demo", "up", "down", "db-start", "db-stop"])
     p.set_defaults(func=cmd_local)
     return parser
 

@@ -56,6 +56,8 @@ def airflow_env(warehouse: str, extra: dict | None = None) -> dict:
             "AIRFLOW__LOGGING__LOGGING_LEVEL": env.get("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO"),
             "AIRFLOW_CONN_NEWS_WAREHOUSE": warehouse,
             "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT / "plugins"), env.get("PYTHONPATH")])),
+            # airflow standalone starts `airflow scheduler` & co. by name: the venv must be on PATH
+            "PATH": os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
         }
     )
     env.update(extra or {})
@@ -144,6 +146,172 @@ def _print_log_tail(path: Path, lines: int = 40) -> None:
     interesting = [l for l in text if "ERROR" in l or "Error" in l or "newswatch" in l]
     for line in (interesting or text)[-lines:]:
         print("  | " + line[:300], file=sys.stderr)
+
+
+# --- airflow standalone: make up / make down ------------------------------------------------
+
+UI_PORT = int(os.environ.get("NEWSWATCH_UI_PORT", "8080"))
+STANDALONE_HOME = STATE_DIR / "airflow-standalone"
+
+
+def standalone_env(home: Path, warehouse: str, metadata_url: str, port: int, extra: dict | None = None) -> dict:
+    env = airflow_env(warehouse, {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_url,
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__API__BASE_URL": f"http://localhost:{port}",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        "AIRFLOW__CORE__LAZY_LOAD_PLUGINS": "False",
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+        "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "True",
+        **(extra or {}),
+    })
+    home.mkdir(parents=True, exist_ok=True)
+    return env
+
+
+def start_standalone(env: dict, log_path: Path) -> subprocess.Popen:
+    """`airflow standalone` in its own process group (so stopping it stops every child)."""
+    prepare_airflow(env, log_path)
+    log_file = open(log_path, "ab")
+    return subprocess.Popen([_airflow(), "standalone"], env=env, stdout=log_file, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+def wait_for_health(base_url: str, timeout: float = 240, proc: subprocess.Popen | None = None) -> dict:
+    import requests
+
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"airflow standalone exited with code {proc.returncode}")
+        try:
+            health = requests.get(f"{base_url}/api/v2/monitor/health", timeout=5).json()
+            last = health
+            if all(health.get(part, {}).get("status") == "healthy" for part in ("metadatabase", "scheduler")):
+                return health
+        except (requests.RequestException, ValueError):
+            pass
+        time.sleep(2)
+    raise RuntimeError(f"Airflow did not become healthy at {base_url} within {timeout:.0f}s (last: {last})")
+
+
+def admin_password(home: Path) -> str | None:
+    path = home / "simple_auth_manager_passwords.json.generated"
+    try:
+        return json.loads(path.read_text()).get("admin")
+    except (OSError, ValueError):
+        return None
+
+
+def api_token(base_url: str, home: Path) -> str:
+    import requests
+
+    response = requests.post(f"{base_url}/auth/token", json={"username": "admin", "password": admin_password(home)},
+                             timeout=10)
+    response.raise_for_status()
+    return response.json()["access_token"]
+
+
+def unpause(base_url: str, token: str, dag_ids, timeout: float = 180) -> None:
+    """Unpause DAGs once the dag-processor has registered them (a database that existed before
+    keeps its paused flags; new DAGs start unpaused anyway)."""
+    import requests
+
+    headers = {"Authorization": f"Bearer {token}"}
+    pending = list(dag_ids)
+    deadline = time.monotonic() + timeout
+    while pending and time.monotonic() < deadline:
+        for dag_id in list(pending):
+            r = requests.patch(f"{base_url}/api/v2/dags/{dag_id}", json={"is_paused": False}, headers=headers, timeout=10)
+            if r.status_code == 200:
+                pending.remove(dag_id)
+        if pending:
+            time.sleep(3)
+    if pending:
+        raise RuntimeError(f"DAGs not registered after {timeout:.0f}s: {', '.join(pending)} (see the standalone log)")
+
+
+def stop_process_group(pid: int, grace: float = 20) -> None:
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.5)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def up() -> int:
+    """Airflow standalone with the DAGs unpaused, the pool and warehouse connection set; returns
+    once the UI answers."""
+    pid_file = STANDALONE_HOME / "standalone.pid"
+    if pid_file.exists():
+        try:
+            os.killpg(int(pid_file.read_text()), 0)
+            print(f"newswatch: Airflow is already running (pid {pid_file.read_text().strip()}); `make down` stops it")
+            return 0
+        except (ProcessLookupError, ValueError):
+            pid_file.unlink()
+    try:
+        load_feeds(os.environ.get("NEWSWATCH_FEEDS") or "config/feeds.yaml")
+    except ConfigError as exc:
+        print(f"newswatch: {exc}", file=sys.stderr)
+        return 2
+    uri, embedded = warehouse_uri()
+    # Airflow's own metadata goes in the embedded PostgreSQL too: the scheduler, api-server,
+    # dag-processor and triggerer write concurrently, which SQLite serialises badly.
+    pg = LocalPostgres(STATE_DIR / "pg")
+    pg.start()
+    metadata = pg.ensure_database("airflow").replace("postgresql://", "postgresql+psycopg2://", 1)
+    env = standalone_env(STANDALONE_HOME, uri, metadata, UI_PORT)
+    logs = STATE_DIR / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    log_path = logs / "standalone.log"
+    base = f"http://localhost:{UI_PORT}"
+    print(f"newswatch: starting airflow standalone (log: {log_path}); warehouse: "
+          + ("embedded PostgreSQL in .newswatch/pg" if embedded else "AIRFLOW_CONN_NEWS_WAREHOUSE"))
+    proc = start_standalone(env, log_path)
+    pid_file.write_text(f"{proc.pid}\n")
+    try:
+        wait_for_health(base, proc=proc)
+        unpause(base, api_token(base, STANDALONE_HOME), ["us_china_news", "us_china_news_daily"])
+    except RuntimeError as exc:
+        print(f"newswatch: {exc}", file=sys.stderr)
+        _print_log_tail(log_path)
+        stop_process_group(proc.pid)
+        pid_file.unlink(missing_ok=True)
+        return 1
+    print(f"""
+Airflow is up: {base}
+  login:    admin / {admin_password(STANDALONE_HOME)}   (from {STANDALONE_HOME / 'simple_auth_manager_passwords.json.generated'})
+  coverage: {base}/newswatch/coverage   (also under Browse > US–China coverage)
+  DAGs us_china_news (hourly) and us_china_news_daily are unpaused; `make down` stops everything.""")
+    return 0
+
+
+def down() -> int:
+    pid_file = STANDALONE_HOME / "standalone.pid"
+    if pid_file.exists():
+        pid = int(pid_file.read_text())
+        stop_process_group(pid)
+        pid_file.unlink(missing_ok=True)
+        print(f"newswatch: stopped airflow standalone (process group {pid})")
+    else:
+        print("newswatch: airflow standalone was not running")
+    LocalPostgres(STATE_DIR / "pg").stop()
+    print("newswatch: stopped the embedded PostgreSQL")
+    return 0
 
 
 # --- demo -----------------------------------------------------------------------------------

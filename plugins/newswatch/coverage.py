@@ -1,0 +1,214 @@
+"""The "US–China coverage" page in the Airflow UI: a small FastAPI app the api-server mounts
+(registered by plugins/newswatch_coverage.py), reading the warehouse through the
+`news_warehouse` connection.
+
+The page is server-rendered HTML with an inline SVG chart: no JavaScript, no assets to fetch,
+so it works offline and inside the UI's iframe. Every value is escaped.
+"""
+
+from __future__ import annotations
+
+import html
+from collections import defaultdict
+from datetime import date, datetime, timedelta, timezone
+from typing import Callable
+
+from psycopg2.extras import RealDictCursor
+
+from . import warehouse
+from .daily import TOPIC_LABELS
+
+TOPIC_COLOURS = {
+    "diplomacy": "#4e79a7", "trade": "#f28e2b", "technology": "#e15759", "taiwan": "#76b7b2",
+    "military": "#59a14f", "fentanyl_law": "#edc948", "russia_third_parties": "#b07aa1",
+    "human_rights": "#ff9da7", "espionage_cyber": "#9c755f", "people_exchanges": "#bab0ac",
+    "climate_health": "#86bc86", "sanctions": "#d37295",
+}
+
+
+def load_coverage(conn, now: datetime | None = None, days: int = 30, top: int = 10) -> dict:
+    """Everything the page shows, as plain data (also served as JSON)."""
+    now = now or datetime.now(timezone.utc)
+    since = now - timedelta(hours=24)
+    first_day = (now - timedelta(days=days - 1)).date()
+    with conn.cursor(cursor_factory=RealDictCursor) as cur:
+        cur.execute(
+            """SELECT s.story_id, s.headline, s.first_outlet, s.outlet_count, s.article_count, s.topics,
+                      s.first_seen_at,
+                      (SELECT a.canonical_url FROM news.articles a WHERE a.article_id = s.first_article_id) AS url,
+                      ARRAY(SELECT DISTINCT a.outlet FROM news.articles a
+                             WHERE a.story_id = s.story_id AND a.outlet IS NOT NULL ORDER BY a.outlet) AS outlets
+               FROM news.stories s
+               WHERE s.is_relevant AND s.last_seen_at >= %s
+               ORDER BY s.outlet_count DESC, s.article_count DESC, s.first_seen_at DESC
+               LIMIT %s""",
+            (since, top),
+        )
+        stories = [dict(r) for r in cur.fetchall()]
+        cur.execute(
+            "SELECT day, topic, articles, stories FROM news.daily_topic_coverage WHERE day >= %s AND day <= %s",
+            (first_day, now.date()),
+        )
+        daily = [dict(r) for r in cur.fetchall()]
+        cur.execute(
+            """SELECT name, outlet, state, last_success_at, failure_streak, last_error_class, last_error,
+                      next_poll_at, redirect_url, disabled_reason, new_articles_7d, relevant_articles_7d
+               FROM news.feed_health
+               ORDER BY CASE state WHEN 'failing' THEN 0 WHEN 'disabled' THEN 1 WHEN 'redirected' THEN 2
+                                   WHEN 'never polled' THEN 3 ELSE 4 END, failure_streak DESC, name"""
+        )
+        feeds = [dict(r) for r in cur.fetchall()]
+    conn.rollback()
+    return {"generated_at": now, "first_day": first_day, "last_day": now.date(), "stories": stories,
+            "daily": daily, "feeds": feeds}
+
+
+def chart_svg(daily: list[dict], first_day: date, last_day: date, width: int = 900, height: int = 260) -> str:
+    """Stacked bars: relevant articles per day, one colour per topic."""
+    days = [first_day + timedelta(days=i) for i in range((last_day - first_day).days + 1)]
+    by_day: dict[date, dict[str, int]] = defaultdict(dict)
+    for row in daily:
+        by_day[row["day"]][row["topic"]] = row["articles"]
+    peak = max([sum(v.values()) for v in by_day.values()] + [1])
+    left, bottom, top_pad = 40, 30, 10
+    plot_w, plot_h = width - left - 10, height - bottom - top_pad
+    bar_w = plot_w / max(len(days), 1)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+             f'aria-label="Relevant articles per day and topic, {first_day} to {last_day}">']
+    for frac in (0, 0.5, 1):
+        y = top_pad + plot_h * (1 - frac)
+        parts.append(f'<line x1="{left}" x2="{width - 10}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>')
+        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end">{round(peak * frac)}</text>')
+    for i, day in enumerate(days):
+        x = left + i * bar_w
+        y = top_pad + plot_h
+        for topic, colour in TOPIC_COLOURS.items():
+            value = by_day.get(day, {}).get(topic, 0)
+            if not value:
+                continue
+            h = plot_h * value / peak
+            y -= h
+            parts.append(
+                f'<rect x="{x + 1:.1f}" y="{y:.1f}" width="{max(bar_w - 2, 1):.1f}" height="{h:.1f}" fill="{colour}">'
+                f"<title>{day}: {html.escape(TOPIC_LABELS.get(topic, topic))} {value}</title></rect>"
+            )
+        if i % 5 == 0 or day == last_day:
+            parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{height - 10}" font-size="10" text-anchor="middle">'
+                         f"{day:%m-%d}</text>")
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _fmt_time(value) -> str:
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+def render_page(data: dict) -> str:
+    e = html.escape
+    rows = []
+    for s in data["stories"]:
+        topics = ", ".join(e(TOPIC_LABELS.get(t, t)) for t in s["topics"]) or "—"
+        head = e(s["headline"])
+        link = f'<a href="{e(s["url"], quote=True)}" target="_blank" rel="noopener">{head}</a>' if s["url"] else head
+        rows.append(
+            f"<tr><td>{link}<div class='sub'>{e(', '.join(s['outlets']))}</div></td>"
+            f"<td class='num'>{s['outlet_count']}</td><td class='num'>{s['article_count']}</td>"
+            f"<td>{topics}</td><td>{e(_fmt_time(s['first_seen_at']))}</td></tr>"
+        )
+    stories_html = (
+        "<table><thead><tr><th>Story</th><th>Outlets</th><th>Articles</th><th>Topics</th><th>First seen (UTC)</th>"
+        "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+        if rows else "<p class='empty'>No relevant story in the last 24 hours.</p>"
+    )
+    feed_rows = []
+    for f in data["feeds"]:
+        note = f["disabled_reason"] or (f"redirects to {f['redirect_url']}" if f["redirect_url"] else "") or (
+            f"{f['last_error_class']}: {f['last_error']}" if f["failure_streak"] else "")
+        feed_rows.append(
+            f"<tr class='state-{e(f['state'].replace(' ', '-'))}'><td>{e(f['name'])}</td><td>{e(f['state'])}</td>"
+            f"<td>{e(_fmt_time(f['last_success_at']))}</td><td class='num'>{f['failure_streak']}</td>"
+            f"<td class='num'>{f['new_articles_7d']}</td><td class='num'>{f['relevant_articles_7d']}</td>"
+            f"<td class='note'>{e(note[:200])}</td></tr>"
+        )
+    legend = "".join(
+        f"<span class='key'><i style='background:{c}'></i>{e(TOPIC_LABELS[t])}</span>" for t, c in TOPIC_COLOURS.items()
+    )
+    failing = sum(1 for f in data["feeds"] if f["state"] in ("failing", "disabled"))
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>US–China coverage</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 1.5rem; color: #222; }}
+h1 {{ font-size: 1.4rem; margin: 0 0 .2rem; }} h2 {{ font-size: 1.1rem; margin-top: 1.6rem; }}
+.meta, .sub, .empty {{ color: #666; font-size: .85rem; }}
+table {{ border-collapse: collapse; width: 100%; font-size: .9rem; }}
+th, td {{ text-align: left; padding: .3rem .5rem; border-bottom: 1px solid #eee; vertical-align: top; }}
+td.num {{ text-align: right; }} td.note {{ color: #a33; font-size: .8rem; }}
+tr.state-failing td, tr.state-disabled td {{ background: #fff3f3; }}
+.key {{ display: inline-block; margin: 0 .8rem .3rem 0; font-size: .8rem; }}
+.key i {{ display: inline-block; width: .8rem; height: .8rem; margin-right: .3rem; vertical-align: -1px; }}
+</style></head><body>
+<h1>US–China coverage</h1>
+<div class="meta">Generated {e(_fmt_time(data['generated_at']))} UTC from the newswatch warehouse.
+ {len(data['feeds'])} feeds, {failing} failing or disabled.</div>
+<h2 id="top-stories">Today's top stories (last 24 hours), by reach</h2>
+{stories_html}
+<h2 id="daily-coverage">Daily coverage per topic, last 30 days</h2>
+<div class="meta">Relevant articles by publication day (UTC), {data['first_day']} to {data['last_day']}.</div>
+{chart_svg(data['daily'], data['first_day'], data['last_day'])}
+<div>{legend}</div>
+<h2 id="feed-health">Feed health</h2>
+<table><thead><tr><th>Feed</th><th>State</th><th>Last success (UTC)</th><th>Failure streak</th>
+<th>New (7 d)</th><th>Relevant (7 d)</th><th>Note</th></tr></thead><tbody>{''.join(feed_rows)}</tbody></table>
+</body></html>"""
+
+
+def _json_ready(value):
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(v) for v in value]
+    return value
+
+
+def create_app(dsn: Callable[[], str] | None = None, require_login: bool = True):
+    """The FastAPI app. `dsn` returns the warehouse DSN (default: the Airflow connection);
+    `require_login` uses the Airflow UI's session, so the page is private like the rest of it."""
+    from fastapi import Depends, FastAPI, HTTPException, Request
+    from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+
+    if dsn is None:
+        from .airflow_support import warehouse_dsn as dsn
+
+    app = FastAPI(title="newswatch: US–China coverage", docs_url=None, redoc_url=None, openapi_url=None)
+
+    if require_login:
+        from airflow.api_fastapi.core_api.security import get_user
+
+        user_dependency = [Depends(get_user)]
+    else:
+        user_dependency = []
+
+    @app.exception_handler(HTTPException)
+    async def login_redirect(request: Request, exc: HTTPException):
+        if exc.status_code in (401, 403) and request.url.path.endswith("/coverage"):
+            return RedirectResponse(url=f"/auth/login/?next={request.url.path}", status_code=307)
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+
+    def fetch() -> dict:
+        conn = warehouse.connect(dsn())
+        try:
+            return load_coverage(conn)
+        finally:
+            conn.close()
+
+    @app.get("/coverage", response_class=HTMLResponse, dependencies=user_dependency)
+    def coverage_page() -> HTMLResponse:
+        return HTMLResponse(render_page(fetch()))
+
+    @app.get("/coverage.json", dependencies=user_dependency)
+    def coverage_json() -> JSONResponse:
+        return JSONResponse(_json_ready(fetch()))
+
+    return app

@@ -1,0 +1,171 @@
+"""End to end, the way a user meets newswatch: `airflow standalone` started by the test, a run
+triggered through the REST API against local fixture feeds, task states read back, rows
+checked in PostgreSQL, then the Airflow UI and the coverage page opened in headless Chromium.
+Screenshots go to artifacts/e2e/."""
+
+import os
+import shutil
+import socket
+import time
+from pathlib import Path
+
+import psycopg2
+import pytest
+import requests
+from psycopg2.extensions import parse_dsn
+
+from newswatch import local
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "artifacts" / "e2e"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+pytestmark = pytest.mark.e2e
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _uri(dsn: str, driver: str = "postgresql") -> str:
+    p = parse_dsn(dsn)
+    return f"{driver}://{p['user']}@{p['host']}:{p['port']}/{p['dbname']}"
+
+
+@pytest.fixture
+def browser_path():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("NEWSWATCH_REQUIRE_BROWSER"):
+            pytest.fail(f"chromium not found at {CHROMIUM} (CI installs Debian's chromium)")
+        pytest.skip("chromium is not installed (apt-get install chromium); CI requires it")
+    return CHROMIUM
+
+
+@pytest.fixture
+def metadata_dsn(pg_admin_url):
+    """A separate fresh database for Airflow's own metadata."""
+    name = f"nw_airflow_{os.getpid()}_{int(time.time())}"
+    admin = psycopg2.connect(pg_admin_url)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    params = parse_dsn(pg_admin_url)
+    params["dbname"] = name
+    yield " ".join(f"{k}={v}" for k, v in params.items())
+    with admin.cursor() as cur:
+        cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    admin.close()
+
+
+@pytest.fixture
+def standalone(tmp_path, dsn, metadata_dsn, feed_server):
+    feed_server.add_directory(ROOT / "demo" / "feeds")
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text((ROOT / "demo" / "feeds.yaml").read_text().replace("{base}", feed_server.base_url))
+    port = _free_port()
+    home = tmp_path / "airflow"
+    env = local.standalone_env(home, _uri(dsn), _uri(metadata_dsn, "postgresql+psycopg2"), port, {
+        "NEWSWATCH_FEEDS": str(feeds),
+        "NEWSWATCH_ALLOW_PRIVATE_NETWORKS": "true",
+        "NEWSWATCH_POLL_SCHEDULE": "none",       # only the run this test triggers
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+    })
+    log_path = tmp_path / "standalone.log"
+    proc = local.start_standalone(env, log_path)
+    base = f"http://localhost:{port}"
+    try:
+        local.wait_for_health(base, proc=proc)
+        yield base, home, proc
+    finally:
+        local.stop_process_group(proc.pid)
+        proc.wait(timeout=30)  # reap the leader, or its zombie keeps the group "alive"
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(log_path, ARTIFACTS / "standalone.log")
+    # the whole process group is gone
+    with pytest.raises(ProcessLookupError):
+        os.killpg(proc.pid, 0)
+
+
+def test_triggered_run_loads_articles_and_the_ui_shows_them(standalone, dsn, browser_path):
+    base, home, _ = standalone
+    token = local.api_token(base, home)
+    headers = {"Authorization": f"Bearer {token}"}
+
+    local.unpause(base, token, ["us_china_news"])
+    r = requests.post(f"{base}/api/v2/dags/us_china_news/dagRuns", headers=headers,
+                      json={"logical_date": None, "conf": {"force": True}}, timeout=30)
+    assert r.status_code == 200, r.text
+    run_id = r.json()["dag_run_id"]
+    deadline = time.monotonic() + 300
+    state = None
+    while time.monotonic() < deadline:
+        state = requests.get(f"{base}/api/v2/dags/us_china_news/dagRuns/{run_id}", headers=headers,
+                             timeout=10).json()["state"]
+        if state in ("success", "failed"):
+            break
+        time.sleep(3)
+    assert state == "success"
+
+    tis = requests.get(f"{base}/api/v2/dags/us_china_news/dagRuns/{run_id}/taskInstances", headers=headers,
+                       params={"limit": 100}, timeout=10).json()["task_instances"]
+    by_task = {}
+    for ti in tis:
+        by_task.setdefault(ti["task_id"], []).append((ti.get("rendered_map_index"), ti["state"]))
+    assert by_task["prepare"] == [(None, "success")] or by_task["prepare"][0][1] == "success"
+    polls = dict(by_task["poll"])
+    assert len(polls) == 8 and set(polls.values()) == {"success"}
+    assert "demo_xinhuanet_world_zh" in polls
+    for task in ("merge", "summarize", "publish"):
+        assert by_task[task][0][1] == "success"
+
+    conn = psycopg2.connect(dsn)
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*), count(*) FILTER (WHERE is_relevant) FROM news.articles")
+        articles, relevant = cur.fetchone()
+        cur.execute("SELECT count(*) FROM news.fetch_log WHERE run_id = %s AND status = 'ok'", (run_id,))
+        ok_fetches = cur.fetchone()[0]
+        cur.execute("""SELECT s.outlet_count FROM news.stories s JOIN news.articles a USING (story_id)
+                       WHERE a.canonical_url LIKE 'https://apnews.com/article/blinken-%%'""")
+        reach = cur.fetchone()[0]
+    conn.close()
+    assert articles > 70 and relevant > 30 and ok_fetches == 8 and reach >= 4
+
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=browser_path,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            page.goto(f"{base}/", wait_until="networkidle")
+            page.fill("input[name='username']", "admin")
+            page.fill("input[name='password']", local.admin_password(home))
+            page.keyboard.press("Enter")
+            page.wait_for_url(lambda url: "login" not in url, timeout=30000)
+            page.goto(f"{base}/dags/us_china_news/runs/{run_id}", wait_until="networkidle")
+            page.get_by_text("us_china_news").first.wait_for(timeout=30000)
+            page.screenshot(path=str(ARTIFACTS / "airflow-dag-run.png"), full_page=True)
+
+            page.goto(f"{base}/newswatch/coverage", wait_until="networkidle")
+            assert page.title() == "US–China coverage"
+            stories = page.locator("#top-stories + table tbody tr")
+            assert stories.count() >= 5
+            assert "Blinken" in page.locator("#top-stories + table").inner_text()
+            assert page.locator("svg rect").count() > 0
+            health = page.locator("#feed-health + table").inner_text()
+            assert "demo_bbc_world_asia" in health and "ok" in health
+            page.screenshot(path=str(ARTIFACTS / "coverage-page.png"), full_page=True)
+
+            page.goto(f"{base}/plugin/us-china-coverage", wait_until="networkidle")
+            frame = page.frame_locator("iframe").first
+            frame.get_by_text("Today's top stories").wait_for(timeout=30000)
+            page.screenshot(path=str(ARTIFACTS / "coverage-in-airflow-ui.png"), full_page=True)
+        finally:
+            browser.close()
