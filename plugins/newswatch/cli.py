@@ -186,12 +186,6 @@ def cmd_summary(args) -> int:
     return 0
 
 
-def cmd_eval(args) -> int:
-    from .evaluate import main as eval_main
-
-    return eval_main(args.rest)
-
-
 def cmd_local(args) -> int:
     from . import local
 
@@ -262,10 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("summary", help="print the last run's summary", description="Print the most recent run summary.")
     p.set_defaults(func=cmd_summary)
 
-    p = sub.add_parser("eval", help="precision/recall on the labelled sets in tests/data",
-                       description="Evaluate relevance and story clustering (pass --misses to list errors).")
-    p.add_argument("rest", nargs=argparse.REMAINDER)
-    p.set_defaults(func=cmd_eval)
+    # handled in main(): `newswatch eval --help` shows its own options
+    sub.add_parser("eval", help="precision/recall on the labelled sets in tests/data (--misses, --only)",
+                   add_help=False)
 
     p = sub.add_parser("local", help="laptop helpers behind make run / demo / up / down",
                        description="run: one DAG run through Airflow (airflow dags test) on the local setup; "
@@ -278,6 +271,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["eval"]:
+        # its options belong to evaluate.main (argparse's REMAINDER would refuse "--misses")
+        from .evaluate import main as eval_main
+
+        return eval_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -96,7 +96,8 @@ def evaluate_relevance(items: list[dict] | None = None, rules=None):
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="newswatch eval", description=__doc__)
+    parser = argparse.ArgumentParser(prog="newswatch eval", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--misses", action="store_true", help="list the items the rules get wrong")
     parser.add_argument("--only", choices=["relevance", "stories"], help="evaluate one thing")
     args = parser.parse_args(argv)
@@ -112,6 +113,13 @@ def main(argv: list[str] | None = None) -> int:
         for topic in sorted({t for t, _ in topics}):
             pr = topics[(topic, "all")]
             print(f"  {topic:22s} {pr.row()}")
+        for split in ("dev", "held-out"):
+            micro = PR()
+            for (topic, s), pr in topics.items():
+                if s == split:
+                    micro.tp, micro.fp, micro.fn, micro.tn = (micro.tp + pr.tp, micro.fp + pr.fp,
+                                                              micro.fn + pr.fn, micro.tn + pr.tn)
+            print(f"  {'all topics, ' + split:22s} {micro.row()}")
         if args.misses:
             print("Misses:")
             for item, result in misses:

@@ -139,6 +139,9 @@ class Rules:
     side_matcher: _Matcher
     context_matcher: _Matcher
     topic_names: tuple[str, ...] = field(default_factory=tuple)
+    # topics whose words are common in any relations story ("talks", "military"): tagged only
+    # with a term in the headline or two different terms in the summary
+    strict_topics: frozenset = frozenset()
 
     def score(self, title: str, summary: str = "") -> Relevance:
         return score_article(self, title, summary)
@@ -211,8 +214,11 @@ def build_rules(doc: dict, actors: dict, fingerprint: str = "") -> Rules:
     for term in _as_list(doc.get("measures"), "measures"):
         context_terms.append(("measure", term))
     topic_labels = {}
+    strict = set()
     for name, spec in (doc.get("topics") or {}).items():
         topic_labels[name] = (spec or {}).get("label", name)
+        if (spec or {}).get("strict"):
+            strict.add(name)
         for term in _as_list((spec or {}).get("terms"), f"topics.{name}.terms"):
             context_terms.append((f"topic:{name}", term))
     for name, terms in (doc.get("negative") or {}).items():
@@ -230,6 +236,7 @@ def build_rules(doc: dict, actors: dict, fingerprint: str = "") -> Rules:
         side_matcher=_Matcher(side_terms),
         context_matcher=_Matcher(context_terms),
         topic_names=tuple(topic_labels),
+        strict_topics=frozenset(strict),
     )
 
 
@@ -293,7 +300,11 @@ def score_article(rules: Rules, title: str, summary: str = "") -> Relevance:
     relevant = base > 0 and score >= rules.threshold
     topics: tuple[str, ...] = ()
     if relevant:
-        topics = tuple(name for name in rules.topic_names if name in topic_hits) or ("diplomacy",)
+        topics = tuple(
+            name for name in rules.topic_names
+            if name in topic_hits and (name not in rules.strict_topics or max(topic_hits[name].values()) >= 1
+                                       or len(topic_hits[name]) >= 2)
+        ) or ("diplomacy",)
     terms = {
         "us": sorted(set(evidence.get("us:strong", {})) | set(evidence.get("us:weak", {}))),
         "china": sorted(set(evidence.get("china:strong", {})) | set(evidence.get("china:weak", {}))),
