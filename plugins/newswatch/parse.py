@@ -12,8 +12,11 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from urllib.parse import urljoin
 
 import feedparser
+from feedparser.datetimes import _parse_date as feedparser_date
+from lxml import etree
 
 # feedparser's sanitiser already strips <script>, <style> and event handlers from HTML it
 # returns; we keep that on (it is the default) and reduce HTML to text later anyway.
@@ -114,6 +117,10 @@ def parse_feed(body: bytes, *, content_type: str | None = None, url: str | None 
     if _looks_like_json(body, content_type):
         return parse_json_feed(body)
     body, stripped = strip_internal_dtd(body)
+    if not stripped:
+        fast = fast_parse(body, content_type=content_type, url=url)
+        if fast is not None:
+            return fast
     headers = {}
     if content_type:
         headers["content-type"] = content_type
@@ -262,5 +269,203 @@ def parse_json_feed(body: bytes) -> ParsedFeed:
         title=doc.get("title"),
         link=doc.get("home_page_url"),
         language=language,
+        entries=entries,
+    )
+
+
+# --- the fast path: well-formed RSS 2.0 and Atom 1.0 with lxml -----------------------------
+#
+# feedparser is thorough and slow (it runs a SAX parser, then sanitises and resolves every text
+# construct in Python): on the benchmark corpus it was most of the pipeline's time. Most real
+# feeds are well-formed RSS 2.0 or Atom 1.0, which libxml2 parses an order of magnitude faster.
+# fast_parse handles exactly those and returns None for anything else (ill-formed XML, RSS 1.0,
+# Atom 0.3, an HTTP charset that disagrees with the document, unknown roots), so feedparser
+# remains the parser of record; tests/unit/test_parse.py checks on every fixture that both paths
+# produce the same articles. Dates go through feedparser's own date parser, so they agree too.
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+CONTENT_ENCODED = "{http://purl.org/rss/1.0/modules/content/}encoded"
+DC = "{http://purl.org/dc/elements/1.1/}"
+SY = "{http://purl.org/rss/1.0/modules/syndication/}"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
+_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=False,
+                              remove_comments=True, remove_pis=True, load_dtd=False)
+_CHARSET_RE = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+_DECL_ENCODING_RE = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*encoding\s*=\s*[\"']([\w.:-]+)", re.IGNORECASE)
+
+
+def _text(el) -> str | None:
+    if el is None:
+        return None
+    return "".join(el.itertext())
+
+
+def _stripped(el) -> str | None:
+    text = _text(el)
+    return text.strip() if text is not None else None
+
+
+def _date(value: str | None) -> datetime | None:
+    if not value or not value.strip():
+        return None
+    return _struct_to_dt(feedparser_date(value.strip()))
+
+
+def _same_charset(body: bytes, content_type: str | None) -> bool:
+    """feedparser lets an HTTP charset override the document's own declaration in some cases;
+    rather than reproduce those rules, leave disagreements to feedparser."""
+    match = _CHARSET_RE.search(content_type or "")
+    if not match:
+        return True
+    declared = _DECL_ENCODING_RE.match(body[:200])
+    http = match.group(1).lower().replace("_", "-")
+    doc = declared.group(1).decode("ascii").lower().replace("_", "-") if declared else "utf-8"
+    return http == doc or {http, doc} <= {"utf-8", "utf8"}
+
+
+def fast_parse(body: bytes, *, content_type: str | None = None, url: str | None = None) -> ParsedFeed | None:
+    if not _same_charset(body, content_type):
+        return None
+    try:
+        root = etree.fromstring(body, parser=_XML_PARSER)
+    except (etree.XMLSyntaxError, ValueError):
+        return None
+    if root.tag == "rss" and root.get("version", "").strip() == "2.0":
+        return _fast_rss(root, url)
+    if root.tag == f"{ATOM}feed":
+        return _fast_atom(root, url)
+    return None
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def _fast_rss(root, url: str | None) -> ParsedFeed | None:
+    channel = root.find("channel")
+    if channel is None:
+        return None
+    base = url or ""
+    entries = []
+    try:
+        for item in channel.iterfind("item"):
+            entries.append(_rss_entry(item, base))
+    except _Unsupported:
+        return None
+    return ParsedFeed(
+        format="rss20",
+        title=_text(channel.find("title")),
+        link=_text(channel.find("link")),
+        language=(_text(channel.find("language")) or "").strip() or None,
+        entries=entries,
+        ttl_minutes=_int(_text(channel.find("ttl"))),
+        update_period_minutes=_sy_period(_text(channel.find(f"{SY}updatePeriod")),
+                                         _text(channel.find(f"{SY}updateFrequency"))),
+    )
+
+
+# Elements feedparser folds into an entry's link, title or summary in ways not mirrored here (it
+# lets an image's media:description replace the item's description and media:title its title,
+# whichever comes last): such feeds take the slow path, so both paths give the same articles.
+_RSS_FALLBACK_TAGS = {
+    f"{ATOM}link", "{http://rssnamespace.org/feedburner/ext/1.0}origLink",
+    "{http://search.yahoo.com/mrss/}description", "{http://search.yahoo.com/mrss/}title",
+}
+
+
+def _rss_entry(item, base: str) -> RawEntry:
+    for child in item.iter():
+        if child.tag in _RSS_FALLBACK_TAGS:
+            raise _Unsupported(child.tag)
+    guid_el = item.find("guid")
+    guid = (_text(guid_el) or "").strip() or None
+    link = (_text(item.find("link")) or "").strip() or None
+    if link is None and guid and (guid_el.get("isPermaLink", "true").strip().lower() != "false"):
+        link = guid
+    if link:
+        link = urljoin(base, link)
+    source_el = item.find("source")
+    content = _text(item.find(CONTENT_ENCODED))
+    summary = _text(item.find("description"))
+    published = _text(item.find("pubDate")) or _text(item.find(f"{DC}date"))
+    author = _text(item.find("author")) or _text(item.find(f"{DC}creator"))
+    title = _stripped(item.find("title"))
+    raw = {k: v for k, v in (("id", guid), ("link", link), ("title", title),
+                             ("summary", summary), ("published", published), ("author", author)) if v is not None}
+    return RawEntry(
+        guid=guid,
+        link=link,
+        title=title,
+        summary=summary if summary is not None else content,
+        content=content,
+        published=_date(published),
+        updated=None,
+        author=(author or "").strip() or None,
+        language=None,
+        source_title=(_text(source_el) or "").strip() or None if source_el is not None else None,
+        source_url=source_el.get("url") if source_el is not None else None,
+        tags=[t.strip() for t in (_text(c) for c in item.iterfind("category")) if t and t.strip()],
+        raw=raw,
+    )
+
+
+def _atom_text(el) -> str | None:
+    """An Atom text construct as feedparser gives it: text as is, html unescaped by the XML
+    parser already, xhtml as the serialised content of its div."""
+    if el is None:
+        return None
+    if el.get("type") == "xhtml":
+        div = el.find("{http://www.w3.org/1999/xhtml}div")
+        holder = div if div is not None else el
+        parts = [holder.text or ""]
+        for child in holder:
+            parts.append(etree.tostring(child, encoding="unicode", with_tail=True))
+        return re.sub(r' xmlns(:\w+)?="[^"]*"', "", "".join(parts)).replace("html:", "")
+    return _text(el)
+
+
+def _fast_atom(root, url: str | None) -> ParsedFeed | None:
+    base = urljoin(url or "", root.get(XML_BASE) or "")
+    entries = []
+    for entry in root.iterfind(f"{ATOM}entry"):
+        if entry.get(XML_BASE):
+            return None  # per-entry bases: leave to feedparser
+        link = None
+        for l in entry.iterfind(f"{ATOM}link"):
+            if l.get("rel", "alternate") == "alternate" and l.get("href"):
+                link = urljoin(base, l.get("href").strip())
+                break
+        guid = (_text(entry.find(f"{ATOM}id")) or "").strip() or None
+        summary = _atom_text(entry.find(f"{ATOM}summary"))
+        content = _atom_text(entry.find(f"{ATOM}content"))
+        author = entry.find(f"{ATOM}author/{ATOM}name")
+        source = entry.find(f"{ATOM}source")
+        published = _text(entry.find(f"{ATOM}published"))
+        updated = _text(entry.find(f"{ATOM}updated"))
+        title = _atom_text(entry.find(f"{ATOM}title"))
+        title = title.strip() if title is not None else None
+        raw = {k: v for k, v in (("id", guid), ("link", link), ("title", title), ("summary", summary),
+                                 ("published", published), ("updated", updated)) if v is not None}
+        entries.append(RawEntry(
+            guid=guid,
+            link=link,
+            title=title,
+            summary=summary if summary is not None else content,
+            content=content,
+            published=_date(published),
+            updated=_date(updated),
+            author=(_text(author) or "").strip() or None,
+            language=entry.get(XML_LANG),
+            source_title=_text(source.find(f"{ATOM}title")) if source is not None else None,
+            source_url=None,
+            tags=[c.get("term") for c in entry.iterfind(f"{ATOM}category") if c.get("term")],
+            raw=raw,
+        ))
+    return ParsedFeed(
+        format="atom10",
+        title=_atom_text(root.find(f"{ATOM}title")),
+        link=next((l.get("href") for l in root.iterfind(f"{ATOM}link") if l.get("rel", "alternate") == "alternate"), None),
+        language=root.get(XML_LANG),
         entries=entries,
     )

@@ -135,3 +135,44 @@ def test_real_feeds_parse_with_the_same_entry_count_as_feedparser(path):
 @pytest.mark.parametrize("path", sorted(DEMO.iterdir()), ids=lambda p: p.name)
 def test_demo_feeds_parse(path):
     assert len(parse_feed(path.read_bytes()).entries) >= 8
+
+
+FIXTURES = REAL_FEEDS + sorted(DEMO.iterdir())
+
+
+def _fast_path_documents():
+    from newswatch.parse import fast_parse
+
+    return [p for p in FIXTURES if fast_parse(p.read_bytes()) is not None]
+
+
+def _articles(entries):
+    from datetime import datetime, timezone
+
+    from newswatch.normalize import normalize_entry
+
+    now = datetime(2026, 11, 28, tzinfo=timezone.utc)
+    return [vars(a) if not hasattr(a, "reason") else a.reason
+            for a in (normalize_entry(e, fetched_at=now, feed_outlet="X") for e in entries)]
+
+
+@pytest.mark.parametrize("path", _fast_path_documents(), ids=lambda p: p.name)
+def test_fast_path_gives_the_same_articles_as_feedparser(path):
+    from newswatch.parse import _entry_from_feedparser, fast_parse
+
+    body = path.read_bytes()
+    fast = fast_parse(body, url="https://example.com/feed")
+    slow = feedparser.parse(body, response_headers={"content-location": "https://example.com/feed"})
+    assert _articles(fast.entries) == _articles([_entry_from_feedparser(e) for e in slow.entries])
+    assert (fast.ttl_minutes, fast.language) == (
+        int(slow.feed["ttl"]) if slow.feed.get("ttl") else None, slow.feed.get("language"))
+
+
+def test_fast_path_covers_most_fixtures_and_steps_aside_for_the_rest():
+    from newswatch.parse import fast_parse
+
+    assert len(_fast_path_documents()) >= 25
+    assert fast_parse((REAL / "rss_2.0_invalid_1.xml").read_bytes()) is None        # ill-formed
+    assert fast_parse((DEMO / "dw_world.rdf").read_bytes()) is None                  # RSS 1.0
+    doc = '<?xml version="1.0" encoding="gbk"?><rss version="2.0"><channel><title>t</title></channel></rss>'
+    assert fast_parse(doc.encode("gbk"), content_type="text/xml; charset=utf-8") is None  # charsets disagree
