@@ -218,30 +218,46 @@ def _collapse(text: str) -> str:
     return _WS_RE.sub(" ", text).strip()
 
 
+# (pattern, words that must occur for it to match): a cheap substring test skips the regular
+# expression for the great majority of summaries, which carry none of these tails.
 _BOILERPLATE_PATTERNS = [
-    re.compile(p, re.IGNORECASE)
-    for p in (
-        r"\s*The post .{1,300}? appeared first on .{1,200}?\.?\s*$",
-        r"\s*This (?:article|story|post) (?:was )?(?:originally )?(?:appeared|published) (?:first )?(?:on|in) .{1,200}?\.?\s*$",
-        r"\s*(?:Continue|Keep) reading(?: the (?:full )?(?:story|article))?\s*(?:\.\.\.|…|»|→|>+)?\s*$",
-        r"\s*(?:Read|See) (?:more|the full (?:story|article))(?: (?:at|on) .{1,80})?\s*(?:\.\.\.|…|»|→|>+)?\s*$",
-        r"\s*\[(?:…|\.\.\.|&hellip;)\]\s*$",
-        r"\s*(?:Share|Share this|Share on|Tweet|Email|Print|WhatsApp|Facebook|Twitter|LinkedIn|Reddit)"
-        r"(?:\s*(?:this|article|story|on|via|to)?\s*(?:Facebook|Twitter|X|LinkedIn|WhatsApp|Email|Reddit)?)?\s*$",
-        r"\s*(?:Must read|Latest article|Related|Recommended|Also read|Read also|READ MORE)\s*:?.{0,200}$",
-        r"\s*(?:Photo|Image|Video):\s*[^.]{0,80}$",
+    (re.compile(p, re.IGNORECASE), needles)
+    for p, needles in (
+        (r"\s*The post .{1,300}? appeared first on .{1,200}?\.?\s*$", ("appeared first",)),
+        (r"\s*This (?:article|story|post) (?:was )?(?:originally )?(?:appeared|published) (?:first )?(?:on|in) .{1,200}?\.?\s*$",
+         ("originally", "appeared", "published")),
+        (r"\s*(?:Continue|Keep) reading(?: the (?:full )?(?:story|article))?\s*(?:\.\.\.|…|»|→|>+)?\s*$", ("reading",)),
+        (r"\s*(?:Read|See) (?:more|the full (?:story|article))(?: (?:at|on) .{1,80})?\s*(?:\.\.\.|…|»|→|>+)?\s*$",
+         ("more", "full")),
+        (r"\s*\[(?:…|\.\.\.|&hellip;)\]\s*$", ("[",)),
+        (r"\s*(?:Share|Share this|Share on|Tweet|Email|Print|WhatsApp|Facebook|Twitter|LinkedIn|Reddit)"
+         r"(?:\s*(?:this|article|story|on|via|to)?\s*(?:Facebook|Twitter|X|LinkedIn|WhatsApp|Email|Reddit)?)?\s*$",
+         ("share", "tweet", "email", "print", "whatsapp", "facebook", "twitter", "linkedin", "reddit")),
+        (r"\s*(?:Must read|Latest article|Related|Recommended|Also read|Read also|READ MORE)\s*:?.{0,200}$",
+         ("must read", "latest article", "related", "recommended", "also read", "read also", "read more")),
+        (r"\s*(?:Photo|Image|Video):\s*[^.]{0,80}$", ("photo:", "image:", "video:")),
     )
 ]
 
+_BOILERPLATE_TAIL = 700  # longer than any pattern above can match
+
 
 def strip_boilerplate(text: str) -> str:
-    """Remove feed boilerplate tails, repeatedly: a summary can end with several of them."""
+    """Remove feed boilerplate tails, repeatedly: a summary can end with several of them.
+
+    Every pattern is anchored at the end, so only the last few hundred characters are searched:
+    running them over a whole full-text summary was most of normalisation's time."""
+    cut = max(0, len(text) - _BOILERPLATE_TAIL)
+    head, tail = text[:cut], text[cut:]
     previous = None
-    while previous != text:
-        previous = text
-        for pattern in _BOILERPLATE_PATTERNS:
-            text = pattern.sub("", text).rstrip(" |-–—·•")
-    return text.strip()
+    while previous != tail:
+        previous = tail
+        lowered = tail.lower()
+        for pattern, needles in _BOILERPLATE_PATTERNS:
+            if any(n in lowered for n in needles):
+                tail = pattern.sub("", tail).rstrip(" |-–—·•")
+                lowered = tail.lower()
+    return (head + tail).strip()
 
 
 _SUFFIX_SPLIT_RE = re.compile(r"\s+(?:[-–—|:•·]|::)\s+(?=[^-–—|:•·]{1,60}$)")

@@ -103,8 +103,9 @@ class _Matcher:
             return last.startswith(term.tokens[-1])
         return last == term.tokens[-1]
 
-    def find_tokens(self, tokens: list[str]) -> list[tuple[str, str]]:
-        lowered = [t.lower() for t in tokens]
+    def find_tokens(self, tokens: list[str], lowered: list[str] | None = None) -> list[tuple[str, str]]:
+        if lowered is None:
+            lowered = [t.lower() for t in tokens]
         found: list[tuple[str, str]] = []
         i = 0
         while i < len(tokens):
@@ -252,7 +253,9 @@ def score_article(rules: Rules, title: str, summary: str = "") -> Relevance:
     for where, text in parts.items():
         weight = 1.0 if where == TITLE else w["summary_weight"]
         tokens = tokenize(text)
-        for label, term in rules.side_matcher.find_tokens(tokens) + rules.context_matcher.find_tokens(tokens):
+        lowered = [t.lower() for t in tokens]
+        for label, term in (rules.side_matcher.find_tokens(tokens, lowered)
+                            + rules.context_matcher.find_tokens(tokens, lowered)):
             bucket = evidence.setdefault(label, {})
             bucket[term] = max(bucket.get(term, 0.0), weight)
 
