@@ -23,6 +23,7 @@ Re-running or backfilling a day recomputes exactly that day.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from datetime import timedelta
 
@@ -40,12 +41,15 @@ def _report_day(data_interval_start):
     return pendulum.instance(data_interval_start).in_timezone("UTC").date()
 
 
-def _connect():
+@contextlib.contextmanager
+def _warehouse():
     from newswatch import warehouse
 
-    conn = warehouse.connect(task_settings().warehouse_dsn)
-    warehouse.migrate(conn)
-    return conn
+    with fail_fast_on_config_errors():
+        dsn = task_settings().warehouse_dsn
+    with warehouse.connection(dsn) as conn:
+        warehouse.migrate(conn)
+        yield conn
 
 
 @dag(
@@ -77,12 +81,8 @@ def us_china_news_daily():
     def refresh_rollups(data_interval_start=None) -> dict:
         from newswatch.daily import refresh_rollups as refresh
 
-        with fail_fast_on_config_errors():
-            conn = _connect()
-        try:
+        with _warehouse() as conn:
             return refresh(conn, _report_day(data_interval_start))
-        finally:
-            conn.close()
 
     def make_check(name: str):
         @task(task_id=f"check_{name}")
@@ -91,12 +91,8 @@ def us_china_news_daily():
 
             from newswatch.daily import run_checks
 
-            with fail_fast_on_config_errors():
-                conn = _connect()
-            try:
+            with _warehouse() as conn:
                 result = run_checks(conn, _report_day(data_interval_start))[name]
-            finally:
-                conn.close()
             if not result.passed:
                 # a data problem, not a flaky one: retrying would not change the answer
                 raise AirflowFailException(f"{name} failed: {result.detail} (expected {result.threshold})")
@@ -108,21 +104,15 @@ def us_china_news_daily():
     def write_digest(data_interval_start=None) -> int:
         from newswatch.daily import write_digest as write
 
-        conn = _connect()
-        try:
+        with _warehouse() as conn:
             return write(conn, _report_day(data_interval_start))
-        finally:
-            conn.close()
 
     @task
     def retention(data_interval_start=None) -> dict:
         from newswatch.daily import apply_retention
 
-        conn = _connect()
-        try:
+        with _warehouse() as conn:
             return apply_retention(conn, _report_day(data_interval_start))
-        finally:
-            conn.close()
 
     rollups = refresh_rollups()
     wait >> rollups

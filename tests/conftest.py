@@ -54,25 +54,47 @@ def _admin(url):
 
 
 @pytest.fixture
-def dsn(pg_admin_url):
-    """A fresh, empty database for one test; dropped afterwards."""
+def make_database(pg_admin_url):
+    """Create fresh, empty databases (libpq DSNs returned); all dropped after the test."""
     from psycopg2 import sql
     from psycopg2.extensions import make_dsn, parse_dsn
 
-    name = f"nw_test_{uuid.uuid4().hex[:12]}"
     admin = _admin(pg_admin_url)
+    names = []
+
+    def create(prefix: str = "nw_test") -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        with admin.cursor() as cur:
+            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        names.append(name)
+        params = parse_dsn(pg_admin_url)
+        params["dbname"] = name
+        return make_dsn(**params)
+
+    yield create
     with admin.cursor() as cur:
-        cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    params = parse_dsn(pg_admin_url)
-    params["dbname"] = name
-    yield make_dsn(**params)
-    with admin.cursor() as cur:
-        cur.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-            (name,),
-        )
-        cur.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        for name in names:
+            cur.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                (name,),
+            )
+            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
     admin.close()
+
+
+@pytest.fixture
+def dsn(make_database):
+    """A fresh, empty database for one test; dropped afterwards."""
+    return make_database()
+
+
+def sqlalchemy_url(dsn: str, driver: str = "postgresql") -> str:
+    """A libpq DSN as a URL (Airflow connections want postgresql://, its metadata
+    postgresql+psycopg2://)."""
+    from psycopg2.extensions import parse_dsn
+
+    p = parse_dsn(dsn)
+    return f"{driver}://{p['user']}@{p['host']}:{p['port']}/{p['dbname']}"
 
 
 @pytest.fixture

@@ -57,11 +57,8 @@ def cmd_migrate(args) -> int:
     from . import warehouse
 
     settings = _settings(args)
-    conn = warehouse.connect(settings.warehouse_dsn)
-    try:
+    with warehouse.connection(settings.warehouse_dsn) as conn:
         applied = warehouse.migrate(conn)
-    finally:
-        conn.close()
     print("applied: " + ", ".join(applied) if applied else "warehouse is up to date")
     return 0
 
@@ -84,16 +81,13 @@ def cmd_feeds_check(args) -> int:
 def _query(settings: Settings, sql: str, params=()):
     from . import warehouse
 
-    conn = warehouse.connect(settings.warehouse_dsn)
-    try:
+    with warehouse.connection(settings.warehouse_dsn) as conn:
         warehouse.migrate(conn)
         with conn.cursor() as cur:
             cur.execute(sql, params)
             rows = cur.fetchall()
             names = [d[0] for d in cur.description]
         conn.commit()
-    finally:
-        conn.close()
     return names, rows
 
 
@@ -117,11 +111,8 @@ def cmd_feeds_enable(args) -> int:
     from . import warehouse
 
     settings = _settings(args)
-    conn = warehouse.connect(settings.warehouse_dsn)
-    try:
+    with warehouse.connection(settings.warehouse_dsn) as conn:
         ok = warehouse.set_feed_disabled(conn, args.name, None)
-    finally:
-        conn.close()
     print(f"{args.name}: enabled, will be polled on the next run" if ok else f"{args.name}: no such feed")
     return 0 if ok else 1
 
@@ -159,12 +150,9 @@ def cmd_rescore(args) -> int:
 
     settings = _settings(args)
     rules = load_rules(settings.topics_path)
-    conn = warehouse.connect(settings.warehouse_dsn)
-    try:
+    with warehouse.connection(settings.warehouse_dsn) as conn:
         warehouse.migrate(conn)
         changed, total = warehouse.rescore(conn, rules, batch_size=args.batch_size)
-    finally:
-        conn.close()
     print(f"rescored {total} articles with rules {rules.version}: {changed} changed label or topics")
     return 0
 
@@ -174,11 +162,8 @@ def cmd_summary(args) -> int:
     from .pipeline import RunSummary
 
     settings = _settings(args)
-    conn = warehouse.connect(settings.warehouse_dsn)
-    try:
+    with warehouse.connection(settings.warehouse_dsn) as conn:
         latest = warehouse.latest_run(conn)
-    finally:
-        conn.close()
     if not latest:
         print("no finished run yet")
         return 1

@@ -197,11 +197,8 @@ def create_app(dsn: Callable[[], str] | None = None, require_login: bool = True)
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
 
     def fetch() -> dict:
-        conn = warehouse.connect(dsn())
-        try:
+        with warehouse.connection(dsn()) as conn:
             return load_coverage(conn)
-        finally:
-            conn.close()
 
     @app.get("/coverage", response_class=HTMLResponse, dependencies=user_dependency)
     def coverage_page() -> HTMLResponse:

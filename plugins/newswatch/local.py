@@ -114,12 +114,9 @@ def run_dag(conf: dict, *, feeds_path: str | None = None, extra_env: dict | None
                 check=False)
     from .config import connection_to_dsn
 
-    conn = warehouse.connect(connection_to_dsn(uri))
-    try:
+    with warehouse.connection(connection_to_dsn(uri)) as conn:
         latest = warehouse.latest_run(conn, since=started - 1)
         rows = warehouse.fetch_outcomes(conn, latest[0]) if latest else []
-    finally:
-        conn.close()
     if not latest:
         print(f"newswatch: the DAG run did not finish (exit code {code}); see {log_path}", file=sys.stderr)
         _print_log_tail(log_path)
@@ -358,8 +355,7 @@ def print_queries(uri: str, queries) -> None:
     from . import warehouse
     from .config import connection_to_dsn
 
-    conn = warehouse.connect(connection_to_dsn(uri))
-    try:
+    with warehouse.connection(connection_to_dsn(uri)) as conn:
         for title, sql in queries:
             with conn.cursor() as cur:
                 cur.execute(sql)
@@ -367,8 +363,6 @@ def print_queries(uri: str, queries) -> None:
                 names = [d[0] for d in cur.description]
             print(f"\n-- {title}\n{sql}")
             print(format_table(names, rows))
-    finally:
-        conn.close()
 
 
 def _width(text: str) -> int:

@@ -63,16 +63,13 @@ def prepare(settings: Settings, run_id: str, trigger: str, *, force: bool = Fals
         unknown = sorted(set(only) - {f.name for f in feeds})
         if unknown:
             raise ConfigError(f"unknown feed(s) {', '.join(unknown)} (not in {settings.feeds_path})")
-    conn = warehouse.connect(dsn or warehouse_dsn(settings))
-    try:
+    with warehouse.connection(dsn or warehouse_dsn(settings)) as conn:
         applied = warehouse.migrate(conn)
         if applied:
             log.info("applied migrations: %s", ", ".join(applied))
         warehouse.sync_feeds(conn, feeds)
         warehouse.start_run(conn, run_id, trigger)
         states = warehouse.load_feed_states(conn)
-    finally:
-        conn.close()
     now = datetime.now(timezone.utc)
     due, not_due, disabled = [], [], []
     for state in states:
@@ -236,13 +233,10 @@ def _outcome(result: FetchResult, parsed, *, status: str | None = None, error_cl
 # --- merge and summary ----------------------------------------------------------------------
 
 def merge(settings: Settings, *, dsn: str | None = None) -> warehouse.MergeResult:
-    conn = warehouse.connect(dsn or warehouse_dsn(settings))
-    try:
+    with warehouse.connection(dsn or warehouse_dsn(settings)) as conn:
         # cheap when up to date; lets a merge run (and find nothing) even if prepare failed
         warehouse.migrate(conn)
         result = warehouse.merge_pending(conn)
-    finally:
-        conn.close()
     log.info(
         "merge: %d entries -> %d new articles, %d updated, %d seen again; %d relevant; "
         "%d new stories, %d articles joined existing stories",
@@ -308,8 +302,7 @@ class RunSummary:
 
 def finish(settings: Settings, run_id: str, merge_result: dict | None, plan: Plan | dict | None = None,
            *, dsn: str | None = None) -> RunSummary:
-    conn = warehouse.connect(dsn or warehouse_dsn(settings))
-    try:
+    with warehouse.connection(dsn or warehouse_dsn(settings)) as conn:
         outcomes = warehouse.fetch_outcomes(conn, run_id)
         summary = RunSummary(run_id=run_id)
         summary.feeds_polled = len(outcomes)
@@ -332,8 +325,6 @@ def finish(settings: Settings, run_id: str, merge_result: dict | None, plan: Pla
             summary.feeds_disabled = len(plan.get("disabled", []))
         summary.merge = dict(merge_result or {})
         warehouse.finish_run(conn, run_id, summary.to_dict())
-    finally:
-        conn.close()
     return summary
 
 

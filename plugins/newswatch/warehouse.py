@@ -60,6 +60,16 @@ def connect(dsn: str, *, autocommit: bool = False) -> PgConnection:
     return conn
 
 
+@contextlib.contextmanager
+def connection(dsn: str, *, autocommit: bool = False):
+    """A connection for the length of a `with` block, closed however the block ends."""
+    conn = connect(dsn, autocommit=autocommit)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
 # --- migrations -----------------------------------------------------------------------------
 
 class MigrationError(RuntimeError):

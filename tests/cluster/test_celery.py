@@ -15,10 +15,10 @@ from pathlib import Path
 import psycopg2
 import pytest
 import requests
-from psycopg2.extensions import parse_dsn
 
 from newswatch import local
-from tests.e2e.test_standalone_ui import _free_port, _uri
+from tests.conftest import sqlalchemy_url
+from tests.e2e.test_standalone_ui import _free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "celery"
@@ -57,22 +57,8 @@ def redis_url():
     proc.wait(10)
 
 
-@pytest.fixture
-def metadata_url(pg_admin_url):
-    name = f"nw_celery_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(pg_admin_url)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    p = parse_dsn(pg_admin_url)
-    yield f"postgresql+psycopg2://{p['user']}@{p['host']}:{p['port']}/{name}"
-    with admin.cursor() as cur:
-        cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
-    admin.close()
-
-
-def test_dag_runs_on_a_celery_worker(tmp_path, dsn, metadata_url, redis_url, feed_server):
+def test_dag_runs_on_a_celery_worker(tmp_path, dsn, make_database, redis_url, feed_server):
+    metadata_url = sqlalchemy_url(make_database("nw_celery"), "postgresql+psycopg2")
     feed_server.add_directory(ROOT / "demo" / "feeds")
     feeds = tmp_path / "feeds.yaml"
     feeds.write_text((ROOT / "demo" / "feeds.yaml").read_text().replace("{base}", feed_server.base_url))
@@ -80,7 +66,7 @@ def test_dag_runs_on_a_celery_worker(tmp_path, dsn, metadata_url, redis_url, fee
     base = f"http://localhost:{port}"
     home = tmp_path / "airflow"
     result_backend = "db+" + metadata_url.replace("postgresql+psycopg2://", "postgresql://", 1)
-    env = local.standalone_env(home, _uri(dsn), metadata_url, port, {
+    env = local.standalone_env(home, sqlalchemy_url(dsn), metadata_url, port, {
         "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
         "AIRFLOW__CELERY__BROKER_URL": redis_url,
         "AIRFLOW__CELERY__RESULT_BACKEND": result_backend,

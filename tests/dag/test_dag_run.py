@@ -10,6 +10,7 @@ import pytest
 
 from newswatch import warehouse
 from newswatch.feedserver import Response
+from tests.conftest import sqlalchemy_url
 from tests.helpers import count, item, rows, rss
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,10 +28,7 @@ def dag_env(monkeypatch, dsn, tmp_path, feed_server):
     def configure(feeds: dict[str, str]):
         path = tmp_path / "feeds.yaml"
         path.write_text("feeds:\n" + "".join(f"  - name: {n}\n    url: \"{u}\"\n" for n, u in feeds.items()))
-        from psycopg2.extensions import parse_dsn
-
-        p = parse_dsn(dsn)
-        monkeypatch.setenv("AIRFLOW_CONN_NEWS_WAREHOUSE", f"postgresql://{p['user']}@{p['host']}:{p['port']}/{p['dbname']}")
+        monkeypatch.setenv("AIRFLOW_CONN_NEWS_WAREHOUSE", sqlalchemy_url(dsn))
         monkeypatch.setenv("NEWSWATCH_FEEDS", str(path))
         monkeypatch.setenv("NEWSWATCH_ALLOW_PRIVATE_NETWORKS", "true")
         monkeypatch.setenv("NEWSWATCH_FETCH_DEADLINE", "3")

@@ -12,9 +12,9 @@ from pathlib import Path
 import psycopg2
 import pytest
 import requests
-from psycopg2.extensions import parse_dsn
 
 from newswatch import local
+from tests.conftest import sqlalchemy_url
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "e2e"
@@ -29,11 +29,6 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _uri(dsn: str, driver: str = "postgresql") -> str:
-    p = parse_dsn(dsn)
-    return f"{driver}://{p['user']}@{p['host']}:{p['port']}/{p['dbname']}"
-
-
 @pytest.fixture
 def browser_path():
     if not Path(CHROMIUM).exists():
@@ -44,30 +39,14 @@ def browser_path():
 
 
 @pytest.fixture
-def metadata_dsn(pg_admin_url):
-    """A separate fresh database for Airflow's own metadata."""
-    name = f"nw_airflow_{os.getpid()}_{int(time.time())}"
-    admin = psycopg2.connect(pg_admin_url)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    params = parse_dsn(pg_admin_url)
-    params["dbname"] = name
-    yield " ".join(f"{k}={v}" for k, v in params.items())
-    with admin.cursor() as cur:
-        cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
-    admin.close()
-
-
-@pytest.fixture
-def standalone(tmp_path, dsn, metadata_dsn, feed_server):
+def standalone(tmp_path, dsn, make_database, feed_server):
     feed_server.add_directory(ROOT / "demo" / "feeds")
     feeds = tmp_path / "feeds.yaml"
     feeds.write_text((ROOT / "demo" / "feeds.yaml").read_text().replace("{base}", feed_server.base_url))
     port = _free_port()
     home = tmp_path / "airflow"
-    env = local.standalone_env(home, _uri(dsn), _uri(metadata_dsn, "postgresql+psycopg2"), port, {
+    metadata = sqlalchemy_url(make_database("nw_airflow"), "postgresql+psycopg2")
+    env = local.standalone_env(home, sqlalchemy_url(dsn), metadata, port, {
         "NEWSWATCH_FEEDS": str(feeds),
         "NEWSWATCH_ALLOW_PRIVATE_NETWORKS": "true",
         "NEWSWATCH_POLL_SCHEDULE": "none",       # only the run this test triggers

@@ -6,8 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from psycopg2.extensions import parse_dsn
-
+from tests.conftest import sqlalchemy_url
 from tests.helpers import item, rss
 
 NEWSWATCH = str(Path(sys.executable).with_name("newswatch"))
@@ -15,9 +14,8 @@ NEWSWATCH = str(Path(sys.executable).with_name("newswatch"))
 
 @pytest.fixture
 def env(dsn, tmp_path):
-    p = parse_dsn(dsn)
     e = os.environ.copy()
-    e["AIRFLOW_CONN_NEWS_WAREHOUSE"] = f"postgresql://{p['user']}@{p['host']}:{p['port']}/{p['dbname']}"
+    e["AIRFLOW_CONN_NEWS_WAREHOUSE"] = sqlalchemy_url(dsn)
     e["NEWSWATCH_ALLOW_PRIVATE_NETWORKS"] = "true"
     return e
 
