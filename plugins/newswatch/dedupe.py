@@ -116,11 +116,37 @@ class Fingerprint:
 
     def band_keys(self) -> list[tuple[int, int]]:
         """(band index, key) for every LSH band, plus the title key as band TITLE_BAND."""
-        values = self.hashvalues
-        keys = [(b, _key(b, values[b * ROWS:(b + 1) * ROWS].tobytes().hex())) for b in range(BANDS)]
+        keys = list(zip(range(BANDS), band_keys_batch([self.signature])[0].tolist()))
         if self.title_key is not None:
             keys.append((TITLE_BAND, self.title_key))
         return keys
+
+    def keys(self) -> list[int]:
+        return [key for _, key in self.band_keys()]
+
+
+_BAND_SALT = (np.arange(1, BANDS + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+
+
+def _mix64(x: np.ndarray) -> np.ndarray:
+    # splitmix64's finaliser: a cheap, well-distributed 64-bit mix (numpy wraps on overflow)
+    x = x ^ (x >> np.uint64(30))
+    x = x * np.uint64(0xBF58476D1CE4E5B9)
+    x = x ^ (x >> np.uint64(27))
+    x = x * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def band_keys_batch(signatures: list[bytes]) -> np.ndarray:
+    """(len(signatures), BANDS) signed 64-bit LSH keys, computed for a whole batch at once:
+    hashing band by band in Python cost more than computing the signatures."""
+    values = np.frombuffer(b"".join(signatures), dtype=np.uint32).astype(np.uint64)
+    rows = values.reshape(len(signatures), BANDS, ROWS)
+    with np.errstate(over="ignore"):
+        x = np.broadcast_to(_BAND_SALT, (len(signatures), BANDS)).copy()
+        for r in range(ROWS):
+            x = _mix64(x ^ rows[:, :, r])
+    return x.view(np.int64)
 
 
 def fingerprint(title: str, summary: str) -> Fingerprint:
@@ -175,12 +201,14 @@ class StoryCandidate:
     article_id: int
     story_id: int
     fingerprint: Fingerprint
+    keys: list[int] | None = None   # the band keys it is stored under, when the caller knows them
 
 
 @dataclass
 class NewForClustering:
     ref: int                  # the new article's temporary id (negative)
     fingerprint: Fingerprint
+    keys: list[int] | None = None   # its band keys, when the caller computed them in bulk
 
 
 @dataclass
@@ -202,10 +230,11 @@ def plan_stories(new_articles: list[NewForClustering], candidates: list[StoryCan
     plan = StoryPlan()
     by_key: dict[int, list[StoryCandidate]] = {}
     for cand in candidates:
-        for _, key in cand.fingerprint.band_keys():
+        keys = cand.keys if cand.keys is not None else [k for _, k in cand.fingerprint.band_keys()]
+        for key in keys:
             by_key.setdefault(key, []).append(cand)
     for item in new_articles:
-        keys = [key for _, key in item.fingerprint.band_keys()]
+        keys = item.keys if item.keys is not None else item.fingerprint.keys()
         seen: set[int] = set()
         best: tuple[float, StoryCandidate, str] | None = None
         for key in keys:

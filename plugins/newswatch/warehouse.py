@@ -26,6 +26,7 @@ from psycopg2.extensions import connection as PgConnection
 from .config import PROJECT_ROOT, FeedConfig
 from .dedupe import (
     Fingerprint,
+    band_keys_batch,
     KnownArticle,
     NewForClustering,
     StagedEntry,
@@ -305,28 +306,13 @@ def _pg_array(values) -> str:
 
 
 def _copy_staged(cur, fetch_id: int, run_id: str, feed_name: str, rows: list[StagedRow]) -> None:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    null = "\\N"  # written for None; '' stays an empty string
-    for r in rows:
-        writer.writerow([
-            fetch_id, run_id, feed_name, r.position, r.canonical_url, r.url,
-            r.guid if r.guid is not None else null, r.title, r.title_raw if r.title_raw is not None else null,
-            r.summary,
-            r.published_at.isoformat(), r.published_at_source,
-            r.outlet if r.outlet is not None else null, r.language if r.language is not None else null,
-            r.content_hash, r.normalizer_version, r.relevance_score, "t" if r.is_relevant else "f",
-            _pg_array(r.topics), json.dumps(r.relevance_terms, ensure_ascii=False),
-            r.relevance_version, "\\x" + r.signature.hex(), r.shingle_count,
-            r.title_key if r.title_key is not None else null,
-            r.title_dates if r.title_dates is not None else null,
-        ])
-    buffer.seek(0)
-    cur.copy_expert(
-        f"COPY news.staged_entries ({', '.join(_STAGED_COLUMNS)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')",
-        buffer,
-    )
-
+    copy_rows(cur, "news.staged_entries", _STAGED_COLUMNS, (
+        (fetch_id, run_id, feed_name, r.position, r.canonical_url, r.url, r.guid, r.title, r.title_raw,
+         r.summary, r.published_at, r.published_at_source, r.outlet, r.language, r.content_hash,
+         r.normalizer_version, r.relevance_score, r.is_relevant, r.topics, r.relevance_terms,
+         r.relevance_version, r.signature, r.shingle_count, r.title_key, r.title_dates)
+        for r in rows
+    ))
 
 def record_fetch(
     conn: PgConnection,
@@ -465,7 +451,7 @@ _PENDING_SQL = """
     SELECT staged_id, fetch_id, feed_name, canonical_url, url, guid, title, title_raw, summary,
            published_at, published_at_source, outlet, language, content_hash, normalizer_version,
            relevance_score, is_relevant, topics, relevance_terms, relevance_version, signature,
-           shingle_count, title_key, staged_at, title_dates
+           shingle_count, title_key, title_dates, staged_at
     FROM news.staged_entries
     WHERE merged_at IS NULL
     ORDER BY staged_id
@@ -482,10 +468,10 @@ def merge_pending(conn: PgConnection, batch_size: int = MERGE_BATCH, window: tim
     what the first left.
     """
     total = MergeResult()
-    with conn, conn.cursor() as cur:
+    with conn, conn.cursor(cursor_factory=psycopg2.extras.NamedTupleCursor) as cur:
         cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, MERGE_LOCK))
-        cur.execute("SELECT now()")
-        now = now or cur.fetchone()[0]
+        cur.execute("SELECT now() AS now")
+        now = now or cur.fetchone().now
         while True:
             cur.execute(_PENDING_SQL, (batch_size,))
             rows = cur.fetchall()
@@ -496,146 +482,150 @@ def merge_pending(conn: PgConnection, batch_size: int = MERGE_BATCH, window: tim
     return total
 
 
-def _merge_batch(cur, rows, now: datetime, window: timedelta) -> MergeResult:
-    by_staged = {row[0]: row for row in rows}
-    entries = [
-        StagedEntry(staged_id=r[0], fetch_id=r[1], feed_name=r[2], canonical_url=r[3], url=r[4],
-                    guid=r[5], title=r[6], summary=r[8], content_hash=r[13], seen_at=r[23])
-        for r in rows
-    ]
-    urls = sorted({e.canonical_url for e in entries})
-    cur.execute(
-        """SELECT article_id, canonical_url, title, summary, content_hash, revision,
-                  coalesce(updated_at, first_seen_at)
-           FROM news.articles WHERE canonical_url = ANY(%s)""",
-        (urls,),
-    )
-    known_by_url = {r[1]: KnownArticle(*r) for r in cur.fetchall()}
+def _copy_value(value) -> str | None:
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return "\\x" + bytes(value).hex()
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (list, tuple)):
+        return _pg_array(value)
+    return str(value)
+
+
+def copy_rows(cur, table: str, columns: tuple[str, ...], rows) -> None:
+    """COPY rows (tuples in `columns` order) into `table`: several times faster than INSERTs."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in rows:
+        writer.writerow([_copy_value(v) for v in row])
+    buffer.seek(0)
+    cur.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer)
+
+
+def _known_articles(cur, entries: list[StagedEntry]):
+    """What the warehouse already knows about these entries: articles by canonical URL and by
+    (feed, GUID), and what each feed last said about them."""
+    article_columns = ("article_id, canonical_url, title, summary, content_hash, revision, "
+                       "coalesce(updated_at, first_seen_at) AS changed_at")
+    cur.execute(f"SELECT {article_columns} FROM news.articles WHERE canonical_url = ANY(%s)",
+                (sorted({e.canonical_url for e in entries}),))
+    known_by_url = {r.canonical_url: KnownArticle(*r) for r in cur.fetchall()}
     pairs = sorted({(e.feed_name, e.guid) for e in entries if e.guid})
     known_by_guid: dict[tuple[str, str], int] = {}
     if pairs:
         cur.execute(
-            """SELECT s.feed_name, s.guid, max(s.article_id)
+            """SELECT s.feed_name, s.guid, max(s.article_id) AS article_id
                FROM news.article_sightings s
                JOIN unnest(%s::text[], %s::text[]) AS k(feed_name, guid)
                  ON s.feed_name = k.feed_name AND s.guid = k.guid
                GROUP BY s.feed_name, s.guid""",
             ([p[0] for p in pairs], [p[1] for p in pairs]),
         )
-        known_by_guid = {(r[0], r[1]): r[2] for r in cur.fetchall()}
+        known_by_guid = {(r.feed_name, r.guid): r.article_id for r in cur.fetchall()}
     known_by_id = {a.article_id: a for a in known_by_url.values()}
     missing = sorted(set(known_by_guid.values()) - set(known_by_id))
     if missing:
-        cur.execute(
-            """SELECT article_id, canonical_url, title, summary, content_hash, revision,
-                      coalesce(updated_at, first_seen_at)
-               FROM news.articles WHERE article_id = ANY(%s)""",
-            (missing,),
-        )
-        known_by_id.update({r[0]: KnownArticle(*r) for r in cur.fetchall()})
+        cur.execute(f"SELECT {article_columns} FROM news.articles WHERE article_id = ANY(%s)", (missing,))
+        known_by_id.update({r.article_id: KnownArticle(*r) for r in cur.fetchall()})
     known_sightings: dict[tuple[int, str], str | None] = {}
     if known_by_id:
         cur.execute(
             "SELECT article_id, feed_name, content_hash FROM news.article_sightings WHERE article_id = ANY(%s)",
             (sorted(known_by_id),),
         )
-        known_sightings = {(r[0], r[1]): r[2] for r in cur.fetchall()}
+        known_sightings = {(r.article_id, r.feed_name): r.content_hash for r in cur.fetchall()}
+    return known_by_url, known_by_guid, known_sightings, known_by_id
 
+
+def _next_ids(cur, sequence_of: str, count: int) -> list[int]:
+    if not count:
+        return []
+    cur.execute(f"SELECT nextval(pg_get_serial_sequence('{sequence_of}')) AS id FROM generate_series(1, %s)",
+                (count,))
+    return [r.id for r in cur.fetchall()]
+
+
+_ARTICLE_COLUMNS = (
+    "article_id", "canonical_url", "url", "title", "title_raw", "summary", "published_at",
+    "published_at_source", "first_seen_at", "last_seen_at", "outlet", "language", "first_feed",
+    "relevance_score", "is_relevant", "topics", "relevance_terms", "relevance_version", "story_id",
+    "content_hash", "normalizer_version",
+)
+
+
+def _merge_batch(cur, rows, now: datetime, window: timedelta) -> MergeResult:
+    staged = {r.staged_id: r for r in rows}
+    entries = [
+        StagedEntry(staged_id=r.staged_id, fetch_id=r.fetch_id, feed_name=r.feed_name,
+                    canonical_url=r.canonical_url, url=r.url, guid=r.guid, title=r.title, summary=r.summary,
+                    content_hash=r.content_hash, seen_at=r.staged_at)
+        for r in rows
+    ]
+    known_by_url, known_by_guid, known_sightings, known_by_id = _known_articles(cur, entries)
     plan = plan_merge(entries, known_by_url, known_by_guid, known_sightings, known_by_id)
     result = MergeResult(entries=len(entries))
 
-    # ids for new articles
     refs = sorted(plan.new_articles, reverse=True)  # -1, -2, ... in arrival order
-    article_id: dict[int, int] = {}
-    if refs:
-        cur.execute(
-            "SELECT nextval(pg_get_serial_sequence('news.articles', 'article_id')) FROM generate_series(1, %s)",
-            (len(refs),),
-        )
-        for ref, (new_id,) in zip(refs, cur.fetchall()):
-            article_id[ref] = new_id
+    article_id = dict(zip(refs, _next_ids(cur, "news.articles', 'article_id", len(refs))))
 
     def resolve(ref: int) -> int:
         return article_id[ref] if ref < 0 else ref
 
-    # stories for new articles
+    # stories: cluster the new articles against the window's candidates and each other
+    new_rows = {ref: staged[plan.new_articles[ref]] for ref in refs}
     fingerprints = {
-        ref: Fingerprint(bytes(by_staged[sid][20]), by_staged[sid][21], by_staged[sid][22],
-                         bool(by_staged[sid][8]), by_staged[sid][24])
-        for ref, sid in plan.new_articles.items()
+        ref: Fingerprint(bytes(r.signature), r.shingle_count, r.title_key, bool(r.summary), r.title_dates)
+        for ref, r in new_rows.items()
     }
-    candidates = _story_candidates(cur, fingerprints.values(), now - window)
-    story_plan = plan_stories(
-        [NewForClustering(ref, fingerprints[ref]) for ref in refs], candidates
-    )
-    story_id: dict[int, int] = {}
-    if story_plan.new_stories:
-        cur.execute(
-            "SELECT nextval(pg_get_serial_sequence('news.stories', 'story_id')) FROM generate_series(1, %s)",
-            (len(story_plan.new_stories),),
-        )
-        for ref, (sid,) in zip(story_plan.new_stories, cur.fetchall()):
-            story_id[ref] = sid
+    keys = band_keys_batch([fingerprints[ref].signature for ref in refs]) if refs else None
+    new_keys = {}
+    for i, ref in enumerate(refs):
+        new_keys[ref] = keys[i].tolist() + ([fingerprints[ref].title_key] if fingerprints[ref].title_key is not None else [])
+    candidates = _story_candidates(cur, {k for ks in new_keys.values() for k in ks}, now - window)
+    story_plan = plan_stories([NewForClustering(ref, fingerprints[ref], new_keys[ref]) for ref in refs], candidates)
+    story_id = dict(zip(story_plan.new_stories,
+                        _next_ids(cur, "news.stories', 'story_id", len(story_plan.new_stories))))
 
     def story_for(ref: int) -> int:
         s = story_plan.story_of[ref]
         return story_id[s] if s < 0 else s
 
-    if story_plan.new_stories:
-        psycopg2.extras.execute_values(
-            cur,
-            """INSERT INTO news.stories (story_id, headline, first_article_id, first_seen_at,
-                   first_published_at, first_outlet, last_seen_at)
-               OVERRIDING SYSTEM VALUE VALUES %s""",
-            [
-                (story_id[ref], by_staged[plan.new_articles[ref]][6], article_id[ref],
-                 by_staged[plan.new_articles[ref]][23], by_staged[plan.new_articles[ref]][9],
-                 by_staged[plan.new_articles[ref]][11], by_staged[plan.new_articles[ref]][23])
-                for ref in story_plan.new_stories
-            ],
-            page_size=1000,
-        )
+    copy_rows(cur, "news.stories",
+              ("story_id", "headline", "first_article_id", "first_seen_at", "first_published_at", "first_outlet",
+               "last_seen_at"),
+              ((story_id[ref], new_rows[ref].title, article_id[ref], new_rows[ref].staged_at,
+                new_rows[ref].published_at, new_rows[ref].outlet, new_rows[ref].staged_at)
+               for ref in story_plan.new_stories))
     result.stories_new = len(story_plan.new_stories)
     result.stories_joined = len(refs) - len(story_plan.new_stories)
 
-    if refs:
-        first_feed = {}
-        for e in sorted(entries, key=lambda e: e.staged_id):
-            ref = plan.article_of[e.staged_id]
-            first_feed.setdefault(ref, e.feed_name)
-        psycopg2.extras.execute_values(
-            cur,
-            """INSERT INTO news.articles (article_id, canonical_url, url, title, title_raw, summary,
-                   published_at, published_at_source, first_seen_at, last_seen_at, outlet, language,
-                   first_feed, relevance_score, is_relevant, topics, relevance_terms, relevance_version,
-                   story_id, content_hash, normalizer_version, revision, updated_at)
-               OVERRIDING SYSTEM VALUE VALUES %s""",
-            [_article_values(article_id[ref], by_staged[plan.new_articles[ref]], story_for(ref),
-                             first_feed[ref], plan, ref) for ref in refs],
-            template="(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s::jsonb,%s,%s,%s,%s,%s,%s)",
-            page_size=1000,
-        )
-        psycopg2.extras.execute_values(
-            cur,
-            "INSERT INTO news.article_fingerprints (article_id, signature, shingle_count, title_key, "
-            "has_summary, title_dates) VALUES %s",
-            [(article_id[ref], psycopg2.Binary(fp.signature), fp.shingle_count, fp.title_key, fp.has_summary,
-              fp.title_dates) for ref, fp in fingerprints.items()],
-            page_size=1000,
-        )
-        band_rows = []
-        for ref, fp in fingerprints.items():
-            seen = by_staged[plan.new_articles[ref]][23]
-            for _, key in fp.band_keys():
-                band_rows.append((key, article_id[ref], story_for(ref), seen))
-        psycopg2.extras.execute_values(
-            cur, "INSERT INTO news.story_bands (band_key, article_id, story_id, seen_at) VALUES %s",
-            band_rows, page_size=5000,
-        )
+    first_feed = {}
+    for e in entries:
+        first_feed.setdefault(plan.article_of[e.staged_id], e.feed_name)
+    copy_rows(cur, "news.articles", _ARTICLE_COLUMNS, (
+        (article_id[ref], r.canonical_url, r.url, r.title, r.title_raw, r.summary, r.published_at,
+         r.published_at_source, r.staged_at, r.staged_at, r.outlet, r.language, first_feed[ref],
+         r.relevance_score, r.is_relevant, list(r.topics), r.relevance_terms, r.relevance_version,
+         story_for(ref), r.content_hash, r.normalizer_version)
+        for ref, r in new_rows.items()
+    ))
+    copy_rows(cur, "news.article_fingerprints",
+              ("article_id", "signature", "shingle_count", "title_key", "has_summary", "title_dates"),
+              ((article_id[ref], fp.signature, fp.shingle_count, fp.title_key, fp.has_summary, fp.title_dates)
+               for ref, fp in fingerprints.items()))
+    copy_rows(cur, "news.story_bands", ("band_key", "article_id", "story_id", "seen_at"),
+              ((key, article_id[ref], story_for(ref), new_rows[ref].staged_at)
+               for ref in refs for key in new_keys[ref]))
     result.new = len(refs)
 
     for update in plan.updates:
-        row = by_staged[update.staged_id]
+        r = staged[update.staged_id]
         prev = update.previous
         cur.execute(
             """INSERT INTO news.article_revisions (article_id, revision, title, summary, content_hash,
@@ -643,44 +633,50 @@ def _merge_batch(cur, rows, now: datetime, window: timedelta) -> MergeResult:
                VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
                ON CONFLICT (article_id, revision) DO NOTHING""",
             (update.article_id, prev.revision, prev.title, prev.summary, prev.content_hash,
-             prev.valid_from, prev.valid_to, row[2]),
+             prev.valid_from, prev.valid_to, r.feed_name),
         )
         cur.execute(
             """UPDATE news.articles SET title = %s, title_raw = %s, summary = %s, content_hash = %s,
                    revision = %s, updated_at = %s, relevance_score = %s, is_relevant = %s, topics = %s,
                    relevance_terms = %s::jsonb, relevance_version = %s
                WHERE article_id = %s""",
-            (row[6], row[7], row[8], row[13], update.new_revision, row[23], row[15], row[16],
-             list(row[17]), json.dumps(row[18], ensure_ascii=False), row[19], update.article_id),
+            (r.title, r.title_raw, r.summary, r.content_hash, update.new_revision, r.staged_at,
+             r.relevance_score, r.is_relevant, list(r.topics), json.dumps(r.relevance_terms, ensure_ascii=False),
+             r.relevance_version, update.article_id),
         )
     result.updated = len(plan.updates)
 
+    # sightings: COPY into a scratch table, then one upsert
+    cur.execute("""CREATE TEMP TABLE IF NOT EXISTS merge_sightings
+                   (LIKE news.article_sightings INCLUDING DEFAULTS) ON COMMIT DELETE ROWS""")
+    cur.execute("TRUNCATE merge_sightings")
     sightings = list(plan.sightings.values())
-    psycopg2.extras.execute_values(
-        cur,
-        """INSERT INTO news.article_sightings AS s (article_id, feed_name, url, guid, outlet,
-               first_seen_at, last_seen_at, content_hash)
-           VALUES %s
+    copy_rows(cur, "merge_sightings",
+              ("sighting_id", "article_id", "feed_name", "url", "guid", "outlet", "first_seen_at", "last_seen_at",
+               "times_seen", "content_hash"),
+              ((0, resolve(s.article_ref), s.feed_name, s.url, s.guid, staged[s.staged_id].outlet, s.seen_at,
+                s.seen_at, 1, s.content_hash) for s in sightings))
+    cur.execute(
+        """INSERT INTO news.article_sightings AS s (article_id, feed_name, url, guid, outlet, first_seen_at,
+               last_seen_at, content_hash)
+           SELECT article_id, feed_name, url, guid, outlet, first_seen_at, last_seen_at, content_hash
+           FROM merge_sightings
            ON CONFLICT (article_id, feed_name) DO UPDATE SET
                url = EXCLUDED.url,
                guid = coalesce(EXCLUDED.guid, s.guid),
                last_seen_at = greatest(s.last_seen_at, EXCLUDED.last_seen_at),
                times_seen = s.times_seen + 1,
-               content_hash = EXCLUDED.content_hash""",
-        [(resolve(s.article_ref), s.feed_name, s.url, s.guid, by_staged[s.staged_id][11], s.seen_at,
-          s.seen_at, s.content_hash) for s in sightings],
-        page_size=1000,
+               content_hash = EXCLUDED.content_hash"""
     )
-    seen_again = sorted({resolve(s.article_ref) for s in sightings if s.article_ref > 0})
+    seen_again = sorted({s.article_ref for s in sightings if s.article_ref > 0})
     if seen_again:
         cur.execute(
             "UPDATE news.articles SET last_seen_at = greatest(last_seen_at, %s) WHERE article_id = ANY(%s)",
             (max(e.seen_at for e in entries), seen_again),
         )
     result.sightings = sum(1 for o in plan.outcomes.values() if o == "sighting")
-    result.relevant = sum(
-        1 for ref in refs if by_staged[plan.new_articles[ref]][16]
-    ) + sum(1 for u in plan.updates if by_staged[u.staged_id][16])
+    result.relevant = (sum(1 for r in new_rows.values() if r.is_relevant)
+                       + sum(1 for u in plan.updates if staged[u.staged_id].is_relevant))
 
     touched_stories = sorted({story_for(ref) for ref in refs})
     if touched_stories:
@@ -695,9 +691,7 @@ def _merge_batch(cur, rows, now: datetime, window: timedelta) -> MergeResult:
     )
     new_by_fetch: dict[int, int] = {}
     for e in entries:
-        new_by_fetch.setdefault(e.fetch_id, 0)
-        if plan.outcomes[e.staged_id] == "new":
-            new_by_fetch[e.fetch_id] += 1
+        new_by_fetch[e.fetch_id] = new_by_fetch.get(e.fetch_id, 0) + (plan.outcomes[e.staged_id] == "new")
     cur.execute(
         """UPDATE news.fetch_log f SET entries_new = coalesce(f.entries_new, 0) + k.n
            FROM unnest(%s::bigint[], %s::int[]) AS k(fetch_id, n) WHERE f.fetch_id = k.fetch_id""",
@@ -706,29 +700,35 @@ def _merge_batch(cur, rows, now: datetime, window: timedelta) -> MergeResult:
     return result
 
 
-def _article_values(new_id, row, story, first_feed, plan, ref):
-    return (
-        new_id, row[3], row[4], row[6], row[7], row[8], row[9], row[10], row[23], row[23], row[11],
-        row[12], first_feed, row[15], row[16], list(row[17]),
-        json.dumps(row[18], ensure_ascii=False), row[19], story, row[13], row[14], 1, None,
-    )
-
-
-def _story_candidates(cur, fingerprints, since: datetime) -> list[StoryCandidate]:
-    keys = sorted({key for fp in fingerprints for _, key in fp.band_keys()})
+def _story_candidates(cur, keys: set[int], since: datetime) -> list[StoryCandidate]:
+    """Known articles sharing a band key with the new ones, within the clustering window, with
+    the keys they matched on (so they need not be recomputed)."""
     if not keys:
         return []
+    cur.execute("CREATE TEMP TABLE IF NOT EXISTS merge_keys (band_key bigint) ON COMMIT DELETE ROWS")
+    cur.execute("TRUNCATE merge_keys")
+    copy_rows(cur, "merge_keys", ("band_key",), ((k,) for k in keys))
+    cur.execute("ANALYZE merge_keys")
     cur.execute(
-        """SELECT DISTINCT ON (f.article_id) f.article_id, a.story_id, f.signature, f.shingle_count,
-                  f.title_key, f.has_summary, f.title_dates
-           FROM news.story_bands b
-           JOIN news.article_fingerprints f ON f.article_id = b.article_id
-           JOIN news.articles a ON a.article_id = b.article_id
-           WHERE b.band_key = ANY(%s) AND b.seen_at >= %s""",
-        (keys, since),
+        """SELECT b.band_key, b.article_id, b.story_id
+           FROM merge_keys k JOIN news.story_bands b ON b.band_key = k.band_key
+           WHERE b.seen_at >= %s""",
+        (since,),
+    )
+    matched: dict[int, tuple[int, list[int]]] = {}
+    for r in cur.fetchall():
+        matched.setdefault(r.article_id, (r.story_id, []))[1].append(r.band_key)
+    if not matched:
+        return []
+    cur.execute(
+        """SELECT article_id, signature, shingle_count, title_key, has_summary, title_dates
+           FROM news.article_fingerprints WHERE article_id = ANY(%s)""",
+        (list(matched),),
     )
     return [
-        StoryCandidate(r[0], r[1], Fingerprint(bytes(r[2]), r[3], r[4], r[5], r[6]))
+        StoryCandidate(r.article_id, matched[r.article_id][0],
+                       Fingerprint(bytes(r.signature), r.shingle_count, r.title_key, r.has_summary, r.title_dates),
+                       keys=matched[r.article_id][1])
         for r in cur.fetchall()
     ]
 
