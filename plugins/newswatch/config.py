@@ -256,6 +256,7 @@ class Settings:
     warehouse_dsn: str | None
     fetch: FetchSettings = field(default_factory=FetchSettings)
     workers: int = 8
+    processes: int = 1
 
     @classmethod
     def from_env(cls, environ=os.environ) -> "Settings":
@@ -278,6 +279,8 @@ class Settings:
             warehouse_dsn=connection_to_dsn(raw_conn) if raw_conn else None,
             fetch=fetch,
             workers=env_number("NEWSWATCH_FETCH_WORKERS", 8, minimum=1, cast=int, environ=environ),
+            processes=env_number("NEWSWATCH_PROCESSES", min(os.cpu_count() or 1, 8), minimum=1, cast=int,
+                                 environ=environ),
         )
 
 

@@ -206,3 +206,14 @@ def test_scheduled_runs_poll_only_due_feeds(feed_server, make_settings, db):
     assert summary.feeds_polled == 0 and summary.feeds_not_due == 1
     assert "no feed was due" in summary.text()
     assert run(settings, only=["a"]).feeds_polled == 1
+
+
+def test_polling_spread_over_processes_loads_the_same(feed_server, make_settings, db):
+    from dataclasses import replace
+
+    urls = {f"f{i}": feed_server.add_document(f"/f{i}.xml", rss([item(i * 10 + j) for j in range(5)]))
+            for i in range(8)}
+    settings = replace(make_settings(urls), processes=2, workers=4)
+    summary = run(settings, force=True)
+    assert summary.feeds_ok == 8 and summary.merge["new"] == 40
+    assert count(db, "articles") == 40 and count(db, "article_sightings") == 40
