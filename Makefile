@@ -18,6 +18,7 @@ help:
 	@echo "make test      the whole test suite"
 	@echo "make eval      precision/recall of relevance and story clustering"
 	@echo "make up        Airflow standalone on :8080 with the DAGs unpaused (make down stops it)"
+	@echo "make bench     benchmark vs reader, a naive loader and COPY; growth to 1M articles"
 
 install: $(VENV)/.installed
 
@@ -46,6 +47,16 @@ test-celery: install
 
 eval: install
 	$(BIN)/newswatch eval
+
+# Benchmark (bench/README.md): newswatch vs reader, a naive loader and COPY, and growth to 1M
+# articles. BENCH_ARGS="--feeds 20 --entries 20 --growth-sizes 1000,5000" for a quick look.
+BENCH_ARGS ?=
+bench: $(VENV)/.bench-installed
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(UV) pip install --python $(BIN)/python -c constraints.txt -e '.[dev,cluster,bench]'
+	@touch $@
 
 up: install
 	$(BIN)/newswatch local up

@@ -26,6 +26,7 @@ from .fetch import FetchResult, fetch, make_session
 from .normalize import Rejected, normalize_entry
 from .parse import FeedParseError, NotAFeed, parse_feed
 from .relevance import Rules, load_rules
+from .stopwatch import Stopwatch, add_up
 
 log = logging.getLogger("newswatch")
 
@@ -103,6 +104,7 @@ class FeedReport:
     seconds: float = 0.0
     moved_to: str | None = None
     disabled: bool = False
+    timings: dict = field(default_factory=dict)
 
     def line(self) -> str:
         if self.status == "error":
@@ -118,29 +120,30 @@ def poll_feed(settings: Settings, run_id: str, feed_name: str, *, dsn: str | Non
               session: requests.Session | None = None, rules: Rules | None = None) -> FeedReport:
     """Fetch one feed and stage its entries. A feed's own failure (network, HTTP, parse) is an
     outcome, recorded in fetch_log and returned; only warehouse trouble raises."""
+    from urllib.parse import urlsplit
+
     rules = rules or load_rules(settings.topics_path)
-    conn = warehouse.connect(dsn or warehouse_dsn(settings))
-    try:
+    watch = Stopwatch()
+    t0 = time.monotonic()
+    with warehouse.connection(dsn or warehouse_dsn(settings)) as conn:
         info = warehouse.load_feed(conn, feed_name)
         state = info.state
         started_at = datetime.now(timezone.utc)
-        t0 = time.monotonic()
-        from urllib.parse import urlsplit
-
         conn.autocommit = True
-        with warehouse.host_slot(conn, (urlsplit(state.url).hostname or "").lower(),
-                                 settings.fetch.max_per_host):
+        with watch("fetch"), warehouse.host_slot(conn, (urlsplit(state.url).hostname or "").lower(),
+                                                 settings.fetch.max_per_host):
             result = fetch(state.url, settings=settings.fetch, etag=state.etag,
                            last_modified=state.last_modified, session=session)
         conn.autocommit = False
         report, record, decision, staged, rejects = _process(
-            settings, run_id, info, result, rules, started_at
+            settings, run_id, info, result, rules, started_at, watch
         )
         record.finished_at = datetime.now(timezone.utc)
-        warehouse.record_fetch(conn, record, decision, staged, rejects)
+        with watch("record"):
+            record.timings = watch.as_dict()
+            warehouse.record_fetch(conn, record, decision, staged, rejects)
         report.seconds = time.monotonic() - t0
-    finally:
-        conn.close()
+        report.timings = watch.as_dict()
     level = logging.WARNING if report.status == "error" else logging.INFO
     log.log(level, "feed %s", report.line())
     if report.moved_to:
@@ -150,14 +153,16 @@ def poll_feed(settings: Settings, run_id: str, feed_name: str, *, dsn: str | Non
     return report
 
 
-def _process(settings, run_id, info, result: FetchResult, rules: Rules, started_at):
+def _process(settings, run_id, info, result: FetchResult, rules: Rules, started_at, watch: Stopwatch):
     state = info.state
     parsed = None
     status, error_class, error = result.status, result.error_class, result.error
     skip_parse = body_unchanged(state, _outcome(result, None))
     if status == "ok" and not skip_parse:
         try:
-            parsed = parse_feed(result.body, content_type=result.content_type, url=result.final_url or result.url)
+            with watch("parse"):
+                parsed = parse_feed(result.body, content_type=result.content_type,
+                                    url=result.final_url or result.url)
         except NotAFeed as exc:
             status, error_class, error = "error", "not_a_feed", str(exc)
         except FeedParseError as exc:
@@ -171,16 +176,19 @@ def _process(settings, run_id, info, result: FetchResult, rules: Rules, started_
     relevant = 0
     if parsed is not None and status == "ok":
         for position, entry in enumerate(parsed.entries):
-            article = normalize_entry(
-                entry, fetched_at=started_at, feed_outlet=info.outlet, feed_language=info.language,
-                feed_title=parsed.title, document_language=parsed.language,
-            )
+            with watch("normalise"):
+                article = normalize_entry(
+                    entry, fetched_at=started_at, feed_outlet=info.outlet, feed_language=info.language,
+                    feed_title=parsed.title, document_language=parsed.language,
+                )
             if isinstance(article, Rejected):
                 rejects.append(warehouse.RejectRow(article.reason, article.detail, entry.raw))
                 continue
-            score = rules.score(article.title, article.summary)
+            with watch("relevance"):
+                score = rules.score(article.title, article.summary)
             relevant += score.is_relevant
-            fp = fingerprint(article.title, article.summary)
+            with watch("fingerprint"):
+                fp = fingerprint(article.title, article.summary)
             staged.append(
                 warehouse.StagedRow(
                     position=position, canonical_url=article.canonical_url, url=article.url,
@@ -260,6 +268,8 @@ class RunSummary:
     entries_rejected: int = 0
     merge: dict = field(default_factory=dict)
     failures: list[dict] = field(default_factory=list)
+    # seconds per stage, summed over the run's polls, and the merge's own
+    poll_timings: dict = field(default_factory=dict)
 
     @property
     def no_feed_reachable(self) -> bool:
@@ -289,6 +299,10 @@ class RunSummary:
             f"{m.get('relevant', 0)} relevant",
             f"  stories:  {m.get('stories_new', 0)} new, {m.get('stories_joined', 0)} articles joined an existing story",
         ]
+        if self.poll_timings or m.get("timings"):
+            poll = ", ".join(f"{k} {v:.1f}s" for k, v in sorted(self.poll_timings.items(), key=lambda kv: -kv[1]))
+            merge_total = sum((m.get("timings") or {}).values())
+            lines.append(f"  time:     polls (summed over feeds) {poll or '-'}; merge {merge_total:.1f}s")
         if self.failures:
             lines.append("  failed feeds:")
             for f in self.failures:
@@ -307,6 +321,7 @@ def finish(settings: Settings, run_id: str, merge_result: dict | None, plan: Pla
         summary = RunSummary(run_id=run_id)
         summary.feeds_polled = len(outcomes)
         for row in outcomes:
+            add_up(summary.poll_timings, row.get("timings"))
             summary.entries_seen += row["entries_seen"] or 0
             summary.entries_staged += row["entries_staged"] or 0
             summary.entries_rejected += row["entries_rejected"] or 0

@@ -35,6 +35,7 @@ from .dedupe import (
     plan_stories,
 )
 from .feedstate import Decision, FeedState
+from .stopwatch import Stopwatch, add_up
 
 log = logging.getLogger(__name__)
 
@@ -291,6 +292,7 @@ class FetchRecord:
     body_unchanged: bool = False
     entries_seen: int = 0
     parse_warning: str | None = None
+    timings: dict | None = None
 
 
 _STAGED_COLUMNS = (
@@ -329,15 +331,15 @@ def record_fetch(
             """
             INSERT INTO news.fetch_log (feed_name, run_id, started_at, finished_at, duration_ms, status,
                 http_status, error_class, error, url, final_url, bytes, body_unchanged, entries_seen,
-                entries_staged, entries_rejected, parse_warning)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                entries_staged, entries_rejected, parse_warning, timings)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
             RETURNING fetch_id
             """,
             (record.feed_name, record.run_id, record.started_at, record.finished_at,
              int((record.finished_at - record.started_at).total_seconds() * 1000), record.status,
              record.http_status, record.error_class, record.error, record.url, record.final_url,
              record.bytes, record.body_unchanged, record.entries_seen, len(staged), len(rejects),
-             record.parse_warning),
+             record.parse_warning, json.dumps(record.timings) if record.timings else None),
         )
         fetch_id = cur.fetchone()[0]
         if staged:
@@ -441,10 +443,14 @@ class MergeResult:
     stories_new: int = 0
     stories_joined: int = 0
     batches: int = 0
+    timings: dict = field(default_factory=dict)   # seconds per merge stage
 
     def add(self, other: "MergeResult") -> None:
         for key, value in asdict(other).items():
-            setattr(self, key, getattr(self, key) + value)
+            if key == "timings":
+                add_up(self.timings, value)
+            else:
+                setattr(self, key, getattr(self, key) + value)
 
 
 _PENDING_SQL = """
@@ -473,11 +479,15 @@ def merge_pending(conn: PgConnection, batch_size: int = MERGE_BATCH, window: tim
         cur.execute("SELECT now() AS now")
         now = now or cur.fetchone().now
         while True:
+            started = time.perf_counter()
             cur.execute(_PENDING_SQL, (batch_size,))
             rows = cur.fetchall()
             if not rows:
                 break
-            total.add(_merge_batch(cur, rows, now, window))
+            read_s = time.perf_counter() - started
+            batch = _merge_batch(cur, rows, now, window)
+            batch.timings["read_staged"] = round(read_s, 4)
+            total.add(batch)
             total.batches += 1
     return total
 
@@ -560,6 +570,7 @@ _ARTICLE_COLUMNS = (
 
 
 def _merge_batch(cur, rows, now: datetime, window: timedelta) -> MergeResult:
+    watch = Stopwatch()
     staged = {r.staged_id: r for r in rows}
     entries = [
         StagedEntry(staged_id=r.staged_id, fetch_id=r.fetch_id, feed_name=r.feed_name,
@@ -567,8 +578,10 @@ def _merge_batch(cur, rows, now: datetime, window: timedelta) -> MergeResult:
                     content_hash=r.content_hash, seen_at=r.staged_at)
         for r in rows
     ]
-    known_by_url, known_by_guid, known_sightings, known_by_id = _known_articles(cur, entries)
-    plan = plan_merge(entries, known_by_url, known_by_guid, known_sightings, known_by_id)
+    with watch("read_known"):
+        known_by_url, known_by_guid, known_sightings, known_by_id = _known_articles(cur, entries)
+    with watch("plan_merge"):
+        plan = plan_merge(entries, known_by_url, known_by_guid, known_sightings, known_by_id)
     result = MergeResult(entries=len(entries))
 
     refs = sorted(plan.new_articles, reverse=True)  # -1, -2, ... in arrival order
@@ -583,12 +596,17 @@ def _merge_batch(cur, rows, now: datetime, window: timedelta) -> MergeResult:
         ref: Fingerprint(bytes(r.signature), r.shingle_count, r.title_key, bool(r.summary), r.title_dates)
         for ref, r in new_rows.items()
     }
-    keys = band_keys_batch([fingerprints[ref].signature for ref in refs]) if refs else None
     new_keys = {}
-    for i, ref in enumerate(refs):
-        new_keys[ref] = keys[i].tolist() + ([fingerprints[ref].title_key] if fingerprints[ref].title_key is not None else [])
-    candidates = _story_candidates(cur, {k for ks in new_keys.values() for k in ks}, now - window)
-    story_plan = plan_stories([NewForClustering(ref, fingerprints[ref], new_keys[ref]) for ref in refs], candidates)
+    if refs:
+        keys = band_keys_batch([fingerprints[ref].signature for ref in refs])
+        for i, ref in enumerate(refs):
+            title_key = fingerprints[ref].title_key
+            new_keys[ref] = keys[i].tolist() + ([title_key] if title_key is not None else [])
+    with watch("candidates"):
+        candidates = _story_candidates(cur, {k for ks in new_keys.values() for k in ks}, now - window)
+    with watch("plan_stories"):
+        story_plan = plan_stories([NewForClustering(ref, fingerprints[ref], new_keys[ref]) for ref in refs],
+                                  candidates)
     story_id = dict(zip(story_plan.new_stories,
                         _next_ids(cur, "news.stories', 'story_id", len(story_plan.new_stories))))
 
@@ -596,34 +614,69 @@ def _merge_batch(cur, rows, now: datetime, window: timedelta) -> MergeResult:
         s = story_plan.story_of[ref]
         return story_id[s] if s < 0 else s
 
-    copy_rows(cur, "news.stories",
-              ("story_id", "headline", "first_article_id", "first_seen_at", "first_published_at", "first_outlet",
-               "last_seen_at"),
-              ((story_id[ref], new_rows[ref].title, article_id[ref], new_rows[ref].staged_at,
-                new_rows[ref].published_at, new_rows[ref].outlet, new_rows[ref].staged_at)
-               for ref in story_plan.new_stories))
+    with watch("write_stories"):
+        copy_rows(cur, "news.stories",
+                  ("story_id", "headline", "first_article_id", "first_seen_at", "first_published_at",
+                   "first_outlet", "last_seen_at"),
+                  ((story_id[ref], new_rows[ref].title, article_id[ref], new_rows[ref].staged_at,
+                    new_rows[ref].published_at, new_rows[ref].outlet, new_rows[ref].staged_at)
+                   for ref in story_plan.new_stories))
     result.stories_new = len(story_plan.new_stories)
     result.stories_joined = len(refs) - len(story_plan.new_stories)
 
     first_feed = {}
     for e in entries:
         first_feed.setdefault(plan.article_of[e.staged_id], e.feed_name)
-    copy_rows(cur, "news.articles", _ARTICLE_COLUMNS, (
-        (article_id[ref], r.canonical_url, r.url, r.title, r.title_raw, r.summary, r.published_at,
-         r.published_at_source, r.staged_at, r.staged_at, r.outlet, r.language, first_feed[ref],
-         r.relevance_score, r.is_relevant, list(r.topics), r.relevance_terms, r.relevance_version,
-         story_for(ref), r.content_hash, r.normalizer_version)
-        for ref, r in new_rows.items()
-    ))
-    copy_rows(cur, "news.article_fingerprints",
-              ("article_id", "signature", "shingle_count", "title_key", "has_summary", "title_dates"),
-              ((article_id[ref], fp.signature, fp.shingle_count, fp.title_key, fp.has_summary, fp.title_dates)
-               for ref, fp in fingerprints.items()))
-    copy_rows(cur, "news.story_bands", ("band_key", "article_id", "story_id", "seen_at"),
-              ((key, article_id[ref], story_for(ref), new_rows[ref].staged_at)
-               for ref in refs for key in new_keys[ref]))
+    with watch("write_articles"):
+        copy_rows(cur, "news.articles", _ARTICLE_COLUMNS, (
+            (article_id[ref], r.canonical_url, r.url, r.title, r.title_raw, r.summary, r.published_at,
+             r.published_at_source, r.staged_at, r.staged_at, r.outlet, r.language, first_feed[ref],
+             r.relevance_score, r.is_relevant, list(r.topics), r.relevance_terms, r.relevance_version,
+             story_for(ref), r.content_hash, r.normalizer_version)
+            for ref, r in new_rows.items()
+        ))
+    with watch("write_fingerprints"):
+        copy_rows(cur, "news.article_fingerprints",
+                  ("article_id", "signature", "shingle_count", "title_key", "has_summary", "title_dates"),
+                  ((article_id[ref], fp.signature, fp.shingle_count, fp.title_key, fp.has_summary,
+                    fp.title_dates) for ref, fp in fingerprints.items()))
+    with watch("write_bands"):
+        _copy_bands(cur, ((key, article_id[ref], story_for(ref), new_rows[ref].staged_at)
+                          for ref in refs for key in new_keys[ref]))
     result.new = len(refs)
 
+    with watch("revisions"):
+        _apply_updates(cur, plan, staged)
+    result.updated = len(plan.updates)
+
+    sightings = list(plan.sightings.values())
+    with watch("write_sightings"):
+        _upsert_sightings(cur, sightings, staged, resolve, max(e.seen_at for e in entries))
+    result.sightings = sum(1 for o in plan.outcomes.values() if o == "sighting")
+    result.relevant = (sum(1 for r in new_rows.values() if r.is_relevant)
+                       + sum(1 for u in plan.updates if staged[u.staged_id].is_relevant))
+
+    touched_stories = sorted({story_for(ref) for ref in refs})
+    if touched_stories:
+        with watch("refresh_stories"):
+            refresh_stories(cur, touched_stories)
+    with watch("mark_staged"):
+        _mark_staged(cur, entries, plan, now)
+    result.timings = watch.as_dict()
+    return result
+
+
+def _copy_bands(cur, rows) -> None:
+    """COPY story keys: millions of rows on a big first poll, so written without the generic
+    per-value conversion of copy_rows."""
+    buffer = io.StringIO()
+    buffer.writelines(f"{key}\t{article}\t{story}\t{seen.isoformat()}\n" for key, article, story, seen in rows)
+    buffer.seek(0)
+    cur.copy_expert("COPY news.story_bands (band_key, article_id, story_id, seen_at) FROM STDIN", buffer)
+
+
+def _apply_updates(cur, plan, staged) -> None:
+    """Revisions: keep the old text in article_revisions, put the new one in place."""
     for update in plan.updates:
         r = staged[update.staged_id]
         prev = update.previous
@@ -644,13 +697,13 @@ def _merge_batch(cur, rows, now: datetime, window: timedelta) -> MergeResult:
              r.relevance_score, r.is_relevant, list(r.topics), json.dumps(r.relevance_terms, ensure_ascii=False),
              r.relevance_version, update.article_id),
         )
-    result.updated = len(plan.updates)
 
-    # sightings: COPY into a scratch table, then one upsert
+
+def _upsert_sightings(cur, sightings, staged, resolve, latest_seen) -> None:
+    """COPY the batch's sightings into a scratch table, then upsert them in one statement."""
     cur.execute("""CREATE TEMP TABLE IF NOT EXISTS merge_sightings
                    (LIKE news.article_sightings INCLUDING DEFAULTS) ON COMMIT DELETE ROWS""")
     cur.execute("TRUNCATE merge_sightings")
-    sightings = list(plan.sightings.values())
     copy_rows(cur, "merge_sightings",
               ("sighting_id", "article_id", "feed_name", "url", "guid", "outlet", "first_seen_at", "last_seen_at",
                "times_seen", "content_hash"),
@@ -672,16 +725,12 @@ def _merge_batch(cur, rows, now: datetime, window: timedelta) -> MergeResult:
     if seen_again:
         cur.execute(
             "UPDATE news.articles SET last_seen_at = greatest(last_seen_at, %s) WHERE article_id = ANY(%s)",
-            (max(e.seen_at for e in entries), seen_again),
+            (latest_seen, seen_again),
         )
-    result.sightings = sum(1 for o in plan.outcomes.values() if o == "sighting")
-    result.relevant = (sum(1 for r in new_rows.values() if r.is_relevant)
-                       + sum(1 for u in plan.updates if staged[u.staged_id].is_relevant))
 
-    touched_stories = sorted({story_for(ref) for ref in refs})
-    if touched_stories:
-        refresh_stories(cur, touched_stories)
 
+def _mark_staged(cur, entries, plan, now) -> None:
+    """Record each staged entry's outcome, and each fetch's count of new articles."""
     staged_ids = [e.staged_id for e in entries]
     cur.execute(
         """UPDATE news.staged_entries se SET merged_at = %s, outcome = k.outcome
@@ -697,7 +746,6 @@ def _merge_batch(cur, rows, now: datetime, window: timedelta) -> MergeResult:
            FROM unnest(%s::bigint[], %s::int[]) AS k(fetch_id, n) WHERE f.fetch_id = k.fetch_id""",
         (list(new_by_fetch), list(new_by_fetch.values())),
     )
-    return result
 
 
 def _story_candidates(cur, keys: set[int], since: datetime) -> list[StoryCandidate]:
@@ -827,7 +875,7 @@ def fetch_outcomes(conn: PgConnection, run_id: str) -> list[dict]:
         cur.execute(
             """SELECT DISTINCT ON (feed_name) feed_name, status, http_status, error_class, error,
                       entries_seen, entries_staged, entries_rejected, entries_new, body_unchanged,
-                      duration_ms, parse_warning
+                      duration_ms, parse_warning, timings
                FROM news.fetch_log WHERE run_id = %s
                ORDER BY feed_name, fetch_id DESC""",
             (run_id,),
