@@ -374,6 +374,9 @@ def poll_feeds(settings: Settings, run_id: str, names: list[str], *, dsn: str | 
         session.close()
 
 
+MIN_FEEDS_PER_PROCESS = 100
+
+
 def poll_feeds_in_processes(settings: Settings, run_id: str, names: list[str], processes: int) -> list[FeedReport]:
     """Parsing, normalising and scoring are CPU work that threads cannot share out under the
     GIL: spread the feeds over `processes` processes, each fetching with its share of the
@@ -381,7 +384,9 @@ def poll_feeds_in_processes(settings: Settings, run_id: str, names: list[str], p
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    if processes <= 1 or len(names) < 2 * processes:
+    # Spawning a process and importing the pipeline costs a couple of seconds: worth it for
+    # hundreds of feeds, not for the usual few dozen.
+    if processes <= 1 or len(names) < MIN_FEEDS_PER_PROCESS * processes:
         return poll_feeds(settings, run_id, names)
     threads = max(1, settings.workers // processes)
     size = max(1, min(25, len(names) // (processes * 4)))  # small chunks keep the processes evenly busy

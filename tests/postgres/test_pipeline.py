@@ -208,9 +208,12 @@ def test_scheduled_runs_poll_only_due_feeds(feed_server, make_settings, db):
     assert run(settings, only=["a"]).feeds_polled == 1
 
 
-def test_polling_spread_over_processes_loads_the_same(feed_server, make_settings, db):
+def test_polling_spread_over_processes_loads_the_same(feed_server, make_settings, db, monkeypatch):
     from dataclasses import replace
 
+    from newswatch import pipeline
+
+    monkeypatch.setattr(pipeline, "MIN_FEEDS_PER_PROCESS", 2)
     urls = {f"f{i}": feed_server.add_document(f"/f{i}.xml", rss([item(i * 10 + j) for j in range(5)]))
             for i in range(8)}
     settings = replace(make_settings(urls), processes=2, workers=4)
