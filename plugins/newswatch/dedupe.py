@@ -324,6 +324,11 @@ class MergePlan:
     article_of: dict[int, int] = field(default_factory=dict)      # staged_id -> article ref
 
 
+def _reversed_order(name: str) -> tuple[int, ...]:
+    """Sorts names backwards, so that max() picks the alphabetically first."""
+    return tuple(-ord(c) for c in name)
+
+
 def plan_merge(
     entries: list[StagedEntry],
     known_by_url: dict[str, KnownArticle],
@@ -337,6 +342,9 @@ def plan_merge(
     otherwise the canonical URL does. Revisions: an article changes only when a feed that
     carried it before now gives a different text (compared with what *that feed* gave last
     time), so two feeds with slightly different excerpts of one article never flip-flop it.
+    When several feeds bring a new article in the same batch, the fullest text (longest
+    summary, then the first feed by name) becomes the article's, whatever order the polls
+    finished in: the article, and the story it is clustered into, do not depend on timing.
     """
     plan = MergePlan()
     by_id = dict(known_by_id or {})
@@ -347,6 +355,7 @@ def plan_merge(
     sighting_hash = dict(known_sightings)
     # current text of batch-new articles, so a second entry in the batch can revise it
     current: dict[int, KnownArticle] = {}
+    text_from: dict[int, str] = {}   # batch-new article -> the feed whose text it carries
     next_ref = -1
 
     for entry in sorted(entries, key=lambda e: e.staged_id):
@@ -361,6 +370,7 @@ def plan_merge(
             plan.new_articles[ref] = entry.staged_id
             current[ref] = KnownArticle(ref, entry.canonical_url, entry.title, entry.summary,
                                         entry.content_hash, 1, entry.seen_at)
+            text_from[ref] = entry.feed_name
             urls[entry.canonical_url] = ref
             outcome = "new"
         else:
@@ -390,6 +400,14 @@ def plan_merge(
                     plan.new_articles[ref] = entry.staged_id
                 current[ref] = KnownArticle(ref, article.canonical_url, entry.title, entry.summary,
                                             entry.content_hash, article.revision + 1, entry.seen_at)
+            elif ref < 0 and previous_from_feed == "__none__" and (
+                (len(entry.summary), _reversed_order(entry.feed_name))
+                > (len(article.summary), _reversed_order(text_from[ref]))
+            ):
+                plan.new_articles[ref] = entry.staged_id
+                current[ref] = KnownArticle(ref, article.canonical_url, entry.title, entry.summary,
+                                            entry.content_hash, article.revision, article.changed_at)
+                text_from[ref] = entry.feed_name
             elif article is not None and ref not in current:
                 current[ref] = article
         if entry.guid:

@@ -114,3 +114,18 @@ def test_fingerprint_round_trips_through_bytes():
     fp = fingerprint("A title long enough to matter here", WIRE)
     again = Fingerprint(bytes(fp.signature), fp.shingle_count, fp.title_key, fp.has_summary, fp.title_dates)
     assert same_story(fp, again)[0]
+
+
+def test_a_new_article_carries_the_fullest_text_whatever_order_the_feeds_came_in():
+    short = staged(1, feed="b_top", summary="One sentence.", h="short")
+    full = staged(2, feed="a_politics", summary="One sentence. And the rest of the wire copy.", h="full")
+    for order in ([short, full], [full, short]):
+        entries = [StagedEntry(i + 1, e.fetch_id, e.feed_name, e.canonical_url, e.url, e.guid, e.title, e.summary,
+                               e.content_hash, e.seen_at) for i, e in enumerate(order)]
+        plan = plan_merge(entries, {}, {}, {})
+        (staged_id,) = plan.new_articles.values()
+        chosen = next(e for e in entries if e.staged_id == staged_id)
+        assert chosen.summary.startswith("One sentence. And")
+    tie_a, tie_b = staged(1, feed="zeta", summary="Same."), staged(2, feed="alpha", summary="Same!")
+    plan = plan_merge([tie_a, tie_b], {}, {}, {})
+    assert plan.new_articles == {-1: 2}  # equal length: the first feed by name
