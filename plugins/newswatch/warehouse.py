@@ -615,12 +615,14 @@ def _merge_batch(cur, rows, now: datetime, window: timedelta) -> MergeResult:
         return story_id[s] if s < 0 else s
 
     with watch("write_stories"):
+        # A new story is its founding article until others join: write its figures directly,
+        # so only stories that gained members below need recomputing from their articles.
         copy_rows(cur, "news.stories",
                   ("story_id", "headline", "first_article_id", "first_seen_at", "first_published_at",
-                   "first_outlet", "last_seen_at"),
-                  ((story_id[ref], new_rows[ref].title, article_id[ref], new_rows[ref].staged_at,
-                    new_rows[ref].published_at, new_rows[ref].outlet, new_rows[ref].staged_at)
-                   for ref in story_plan.new_stories))
+                   "first_outlet", "last_seen_at", "article_count", "outlet_count", "is_relevant", "topics"),
+                  ((story_id[ref], r.title, article_id[ref], r.staged_at, r.published_at, r.outlet, r.staged_at,
+                    1, 1 if r.outlet else 0, r.is_relevant, sorted(r.topics) if r.is_relevant else [])
+                   for ref in story_plan.new_stories for r in (new_rows[ref],)))
     result.stories_new = len(story_plan.new_stories)
     result.stories_joined = len(refs) - len(story_plan.new_stories)
 
@@ -656,10 +658,10 @@ def _merge_batch(cur, rows, now: datetime, window: timedelta) -> MergeResult:
     result.relevant = (sum(1 for r in new_rows.values() if r.is_relevant)
                        + sum(1 for u in plan.updates if staged[u.staged_id].is_relevant))
 
-    touched_stories = sorted({story_for(ref) for ref in refs})
-    if touched_stories:
+    grown = sorted({story_for(ref) for ref in refs if story_plan.story_of[ref] != ref})
+    if grown:
         with watch("refresh_stories"):
-            refresh_stories(cur, touched_stories)
+            refresh_stories(cur, grown)
     with watch("mark_staged"):
         _mark_staged(cur, entries, plan, now)
     result.timings = watch.as_dict()
