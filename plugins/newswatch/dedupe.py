@@ -317,16 +317,32 @@ class SightingUpsert:
 
 @dataclass
 class MergePlan:
-    new_articles: dict[int, int] = field(default_factory=dict)    # ref -> staged_id
+    # new article ref -> the staged entry that created it (its URL, first sighting, feed)
+    new_articles: dict[int, int] = field(default_factory=dict)
+    # new article ref -> the staged entry whose text it carries (see plan_merge)
+    text_of: dict[int, int] = field(default_factory=dict)
     updates: list[ArticleUpdate] = field(default_factory=list)
     sightings: dict[tuple[int, str], SightingUpsert] = field(default_factory=dict)
     outcomes: dict[int, str] = field(default_factory=dict)        # staged_id -> outcome
     article_of: dict[int, int] = field(default_factory=dict)      # staged_id -> article ref
 
 
-def _reversed_order(name: str) -> tuple[int, ...]:
-    """Sorts names backwards, so that max() picks the alphabetically first."""
-    return tuple(-ord(c) for c in name)
+def _fuller(entry: StagedEntry, than: KnownArticle, than_feed: str) -> bool:
+    """Is `entry`'s text preferred to the one an article carries? Longer summary first, then the
+    feed whose name sorts first, so the choice does not depend on arrival order."""
+    if len(entry.summary) != len(than.summary):
+        return len(entry.summary) > len(than.summary)
+    return entry.feed_name < than_feed
+
+
+def unreliable_guids(entries: list[StagedEntry]) -> set[tuple[int, str]]:
+    """(fetch, GUID) pairs that one fetch gave to entries with different links: a feed that
+    reuses its GUIDs (some put the site's address in every <guid>) cannot be trusted on them."""
+    links: dict[tuple[int, str], set[str]] = {}
+    for e in entries:
+        if e.guid:
+            links.setdefault((e.fetch_id, e.guid), set()).add(e.canonical_url)
+    return {key for key, urls in links.items() if len(urls) > 1}
 
 
 def plan_merge(
@@ -338,13 +354,16 @@ def plan_merge(
 ) -> MergePlan:
     """Decide what each staged entry does to the warehouse.
 
-    Identity: a GUID this feed used before names the same article even if its link changed;
-    otherwise the canonical URL does. Revisions: an article changes only when a feed that
-    carried it before now gives a different text (compared with what *that feed* gave last
-    time), so two feeds with slightly different excerpts of one article never flip-flop it.
-    When several feeds bring a new article in the same batch, the fullest text (longest
-    summary, then the first feed by name) becomes the article's, whatever order the polls
-    finished in: the article, and the story it is clustered into, do not depend on timing.
+    Identity: the canonical URL names an article. A GUID this feed used before names the same
+    article even if its link changed, unless the new link already belongs to another article or
+    the fetch gave that GUID to several links (then the GUID is not an identity). An article
+    keeps the URL it was first seen at.
+    Revisions: an article changes only when a feed that carried it before now gives a different
+    text (compared with what *that feed* gave last time), so two feeds with slightly different
+    excerpts of one article never flip-flop it.
+    Text of new articles: when several feeds bring a new article in the same batch, the fullest
+    text (longest summary, then the first feed by name) becomes the article's, whatever order
+    the polls finished in, so the article and its story do not depend on timing.
     """
     plan = MergePlan()
     by_id = dict(known_by_id or {})
@@ -352,22 +371,23 @@ def plan_merge(
         by_id.setdefault(article.article_id, article)
     urls: dict[str, int] = {url: a.article_id for url, a in known_by_url.items()}
     guids = dict(known_by_guid)
+    untrusted = unreliable_guids(entries)
     sighting_hash = dict(known_sightings)
-    # current text of batch-new articles, so a second entry in the batch can revise it
-    current: dict[int, KnownArticle] = {}
-    text_from: dict[int, str] = {}   # batch-new article -> the feed whose text it carries
+    current: dict[int, KnownArticle] = {}   # the text each article carries now, in this batch
+    text_from: dict[int, str] = {}          # batch-new article -> the feed that gave that text
     next_ref = -1
 
     for entry in sorted(entries, key=lambda e: e.staged_id):
-        ref = None
-        if entry.guid:
-            ref = guids.get((entry.feed_name, entry.guid))
-        if ref is None:
-            ref = urls.get(entry.canonical_url)
+        ref = urls.get(entry.canonical_url)
+        if entry.guid and (entry.fetch_id, entry.guid) not in untrusted:
+            by_guid = guids.get((entry.feed_name, entry.guid))
+            if by_guid is not None and ref is None:
+                ref = by_guid              # the same item, its link changed
+                urls[entry.canonical_url] = ref
         if ref is None:
             ref = next_ref
             next_ref -= 1
-            plan.new_articles[ref] = entry.staged_id
+            plan.new_articles[ref] = plan.text_of[ref] = entry.staged_id
             current[ref] = KnownArticle(ref, entry.canonical_url, entry.title, entry.summary,
                                         entry.content_hash, 1, entry.seen_at)
             text_from[ref] = entry.feed_name
@@ -397,20 +417,18 @@ def plan_merge(
                 else:
                     # revised within one batch: the later text wins, no revision row for a
                     # version that was never loaded
-                    plan.new_articles[ref] = entry.staged_id
+                    plan.text_of[ref] = entry.staged_id
+                    text_from[ref] = entry.feed_name
                 current[ref] = KnownArticle(ref, article.canonical_url, entry.title, entry.summary,
                                             entry.content_hash, article.revision + 1, entry.seen_at)
-            elif ref < 0 and previous_from_feed == "__none__" and (
-                (len(entry.summary), _reversed_order(entry.feed_name))
-                > (len(article.summary), _reversed_order(text_from[ref]))
-            ):
-                plan.new_articles[ref] = entry.staged_id
+            elif ref < 0 and previous_from_feed == "__none__" and _fuller(entry, article, text_from[ref]):
+                plan.text_of[ref] = entry.staged_id
                 current[ref] = KnownArticle(ref, article.canonical_url, entry.title, entry.summary,
                                             entry.content_hash, article.revision, article.changed_at)
                 text_from[ref] = entry.feed_name
             elif article is not None and ref not in current:
                 current[ref] = article
-        if entry.guid:
+        if entry.guid and (entry.fetch_id, entry.guid) not in untrusted:
             guids[(entry.feed_name, entry.guid)] = ref
         sighting_hash[(ref, entry.feed_name)] = entry.content_hash
         plan.sightings[(ref, entry.feed_name)] = SightingUpsert(

@@ -591,10 +591,11 @@ def _merge_batch(cur, rows, now: datetime, window: timedelta) -> MergeResult:
         return article_id[ref] if ref < 0 else ref
 
     # stories: cluster the new articles against the window's candidates and each other
-    new_rows = {ref: staged[plan.new_articles[ref]] for ref in refs}
+    new_rows = {ref: staged[plan.new_articles[ref]] for ref in refs}    # identity: URL, first sighting
+    text_rows = {ref: staged[plan.text_of[ref]] for ref in refs}        # the text it carries
     fingerprints = {
-        ref: Fingerprint(bytes(r.signature), r.shingle_count, r.title_key, bool(r.summary), r.title_dates)
-        for ref, r in new_rows.items()
+        ref: Fingerprint(bytes(t.signature), t.shingle_count, t.title_key, bool(t.summary), t.title_dates)
+        for ref, t in text_rows.items()
     }
     new_keys = {}
     if refs:
@@ -620,9 +621,9 @@ def _merge_batch(cur, rows, now: datetime, window: timedelta) -> MergeResult:
         copy_rows(cur, "news.stories",
                   ("story_id", "headline", "first_article_id", "first_seen_at", "first_published_at",
                    "first_outlet", "last_seen_at", "article_count", "outlet_count", "is_relevant", "topics"),
-                  ((story_id[ref], r.title, article_id[ref], r.staged_at, r.published_at, r.outlet, r.staged_at,
-                    1, 1 if r.outlet else 0, r.is_relevant, sorted(r.topics) if r.is_relevant else [])
-                   for ref in story_plan.new_stories for r in (new_rows[ref],)))
+                  ((story_id[ref], t.title, article_id[ref], r.staged_at, r.published_at, r.outlet, r.staged_at,
+                    1, 1 if r.outlet else 0, t.is_relevant, sorted(t.topics) if t.is_relevant else [])
+                   for ref in story_plan.new_stories for r, t in ((new_rows[ref], text_rows[ref]),)))
     result.stories_new = len(story_plan.new_stories)
     result.stories_joined = len(refs) - len(story_plan.new_stories)
 
@@ -631,11 +632,11 @@ def _merge_batch(cur, rows, now: datetime, window: timedelta) -> MergeResult:
         first_feed.setdefault(plan.article_of[e.staged_id], e.feed_name)
     with watch("write_articles"):
         copy_rows(cur, "news.articles", _ARTICLE_COLUMNS, (
-            (article_id[ref], r.canonical_url, r.url, r.title, r.title_raw, r.summary, r.published_at,
+            (article_id[ref], r.canonical_url, r.url, t.title, t.title_raw, t.summary, r.published_at,
              r.published_at_source, r.staged_at, r.staged_at, r.outlet, r.language, first_feed[ref],
-             r.relevance_score, r.is_relevant, list(r.topics), r.relevance_terms, r.relevance_version,
-             story_for(ref), r.content_hash, r.normalizer_version)
-            for ref, r in new_rows.items()
+             t.relevance_score, t.is_relevant, list(t.topics), t.relevance_terms, t.relevance_version,
+             story_for(ref), t.content_hash, t.normalizer_version)
+            for ref, r in new_rows.items() for t in (text_rows[ref],)
         ))
     with watch("write_fingerprints"):
         copy_rows(cur, "news.article_fingerprints",
@@ -655,10 +656,17 @@ def _merge_batch(cur, rows, now: datetime, window: timedelta) -> MergeResult:
     with watch("write_sightings"):
         _upsert_sightings(cur, sightings, staged, resolve, max(e.seen_at for e in entries))
     result.sightings = sum(1 for o in plan.outcomes.values() if o == "sighting")
-    result.relevant = (sum(1 for r in new_rows.values() if r.is_relevant)
+    result.relevant = (sum(1 for t in text_rows.values() if t.is_relevant)
                        + sum(1 for u in plan.updates if staged[u.staged_id].is_relevant))
 
-    grown = sorted({story_for(ref) for ref in refs if story_plan.story_of[ref] != ref})
+    # stories that gained an article, and those whose article was revised (relevance, topics
+    # and maybe the headline moved with the text)
+    grown = {story_for(ref) for ref in refs if story_plan.story_of[ref] != ref}
+    if plan.updates:
+        cur.execute("SELECT DISTINCT story_id FROM news.articles WHERE article_id = ANY(%s) AND story_id IS NOT NULL",
+                    ([u.article_id for u in plan.updates],))
+        grown.update(r.story_id for r in cur.fetchall())
+    grown = sorted(grown)
     if grown:
         with watch("refresh_stories"):
             refresh_stories(cur, grown)

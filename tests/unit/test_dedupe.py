@@ -62,7 +62,7 @@ def test_another_feeds_different_excerpt_does_not_flip_flop_the_article():
 
 def test_revision_within_one_batch_keeps_the_later_text_without_a_revision_row():
     plan = plan_merge([staged(1, h="v1"), staged(2, title="Title v2", h="v2")], {}, {}, {})
-    assert plan.new_articles == {-1: 2} and plan.updates == []
+    assert plan.new_articles == {-1: 1} and plan.text_of == {-1: 2} and plan.updates == []
     assert plan.outcomes == {1: "new", 2: "updated"}
 
 
@@ -123,9 +123,30 @@ def test_a_new_article_carries_the_fullest_text_whatever_order_the_feeds_came_in
         entries = [StagedEntry(i + 1, e.fetch_id, e.feed_name, e.canonical_url, e.url, e.guid, e.title, e.summary,
                                e.content_hash, e.seen_at) for i, e in enumerate(order)]
         plan = plan_merge(entries, {}, {}, {})
-        (staged_id,) = plan.new_articles.values()
+        (staged_id,) = plan.text_of.values()
         chosen = next(e for e in entries if e.staged_id == staged_id)
         assert chosen.summary.startswith("One sentence. And")
-    tie_a, tie_b = staged(1, feed="zeta", summary="Same."), staged(2, feed="alpha", summary="Same!")
-    plan = plan_merge([tie_a, tie_b], {}, {}, {})
-    assert plan.new_articles == {-1: 2}  # equal length: the first feed by name
+        assert plan.new_articles == {-1: 1}  # the URL and first sighting stay the first entry's
+    for names in (("zeta", "alpha"), ("reuters_world", "reuters"), ("reuters", "reuters_world")):
+        plan = plan_merge([staged(1, feed=names[0], summary="Same."), staged(2, feed=names[1], summary="Same!")],
+                          {}, {}, {})
+        winner = {1: names[0], 2: names[1]}[plan.text_of[-1]]
+        assert winner == min(names)  # equal length: the first feed by name
+
+
+def test_a_guid_with_a_new_link_in_one_batch_keeps_one_article_at_its_first_url():
+    a1 = staged(1, feed="a", url="https://ex.com/u1", guid="g", title="Draft", h="draft")
+    a2 = staged(2, feed="a", url="https://ex.com/u2", guid="g", title="Final", h="final")
+    b = staged(3, feed="b", url="https://ex.com/u2", title="Final", h="final")
+    a2 = StagedEntry(2, 200, "a", "https://ex.com/u2", "https://ex.com/u2", "g", "Final", "Summary", "final",
+                     a1.seen_at)  # a later fetch of feed a
+    plan = plan_merge([a1, a2, b], {}, {}, {})
+    assert plan.new_articles == {-1: 1} and plan.text_of == {-1: 2}
+    assert set(plan.article_of.values()) == {-1}  # u2 is the same article, never a second row at u2
+
+
+def test_a_feed_that_reuses_one_guid_does_not_merge_its_articles():
+    same_guid = [StagedEntry(i, 100, "bad", f"https://ex.com/{i}", f"https://ex.com/{i}", "https://ex.com/",
+                             f"Title {i}", "Summary", f"h{i}", staged(i).seen_at) for i in (1, 2, 3)]
+    plan = plan_merge(same_guid, {}, {}, {})
+    assert len(plan.new_articles) == 3 and set(plan.outcomes.values()) == {"new"}
