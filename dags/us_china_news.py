@@ -11,7 +11,7 @@ polling less often loses coverage):
    than `NEWSWATCH_MAX_FETCH_TASKS`): conditional GET, parse, normalise, score relevance,
    fingerprint, stage in Postgres. A feed that fails turns its task red without retrying (the
    feed is backed off instead) and never stops the others; read its log for the reason.
-3. **merge** — one transaction under an advisory lock: dedupe, revisions, story clustering,
+3. **merge** — batch by batch, each one transaction under an advisory lock: dedupe, revisions, story clustering,
    load `news.articles`, `news.article_sightings`, `news.stories`.
 4. **summarize** — the run's summary in the log and in `news.pipeline_runs`; fails the run only
    when no feed at all was reachable.
@@ -111,9 +111,12 @@ def us_china_news():
         plan = ti.xcom_pull(task_ids="prepare", key="plan")
         if plan is None:
             raise AirflowFailException("prepare did not finish (see its log): nothing was polled")
-        summary = finish(task_settings(), run_id, merged, plan)
+        summary = finish(task_settings(), run_id, merged if merged is not None else {"failed": True}, plan)
         for line in summary.text().splitlines():
             log.info("%s", line)
+        if merged is None:
+            # the merge failed (its log says why); what the polls staged waits for the next merge
+            raise AirflowFailException("the merge failed: staged entries stay pending for the next run")
         if summary.no_feed_reachable:
             raise AirflowFailException(
                 f"no feed was reachable: all {summary.feeds_polled} fetches failed (see the poll task logs)"

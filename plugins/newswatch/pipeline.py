@@ -307,6 +307,8 @@ class RunSummary:
             lines.append("  failed feeds:")
             for f in self.failures:
                 lines.append(f"    - {f['feed_name']}: {f.get('error_class') or 'error'} — {f.get('error') or ''}")
+        if m.get("failed"):
+            lines.append("  THE MERGE FAILED: staged entries wait for the next merge (see the merge task's log).")
         if self.no_feed_reachable:
             lines.append(f"  NO FEED WAS REACHABLE: all {self.feeds_polled} fetches failed (reasons above).")
         elif self.feeds_polled == 0:

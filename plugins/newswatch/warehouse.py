@@ -467,28 +467,31 @@ _PENDING_SQL = """
 
 def merge_pending(conn: PgConnection, batch_size: int = MERGE_BATCH, window: timedelta = STORY_WINDOW,
                   now: datetime | None = None) -> MergeResult:
-    """Merge every staged entry not yet merged, in one transaction under an advisory lock.
+    """Merge every staged entry not yet merged, batch by batch, each batch one transaction under
+    an advisory lock.
 
-    A crash or a dropped connection rolls the whole merge back: the staged entries stay pending
-    and the next merge does the work. Two merges at once queue on the lock; the second finds
-    what the first left.
+    A batch commits its articles together with marking its staged entries merged, so a crash or
+    a dropped connection loses nothing: what was committed is done, the rest stays pending for
+    the next merge. Committing per batch (rather than the whole backlog at once) means a backlog
+    after an outage is worked off step by step instead of being rolled back and retried whole.
+    Two merges at once take turns batch by batch and never handle the same entry twice.
     """
     total = MergeResult()
-    with conn, conn.cursor(cursor_factory=psycopg2.extras.NamedTupleCursor) as cur:
-        cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, MERGE_LOCK))
-        cur.execute("SELECT now() AS now")
-        now = now or cur.fetchone().now
-        while True:
+    while True:
+        with conn, conn.cursor(cursor_factory=psycopg2.extras.NamedTupleCursor) as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, MERGE_LOCK))
+            cur.execute("SELECT now() AS now")
+            batch_now = now or cur.fetchone().now
             started = time.perf_counter()
             cur.execute(_PENDING_SQL, (batch_size,))
             rows = cur.fetchall()
             if not rows:
                 break
             read_s = time.perf_counter() - started
-            batch = _merge_batch(cur, rows, now, window)
+            batch = _merge_batch(cur, rows, batch_now, window)
             batch.timings["read_staged"] = round(read_s, 4)
-            total.add(batch)
-            total.batches += 1
+        total.add(batch)
+        total.batches += 1
     return total
 
 

@@ -141,3 +141,24 @@ def test_daily_dag_recomputes_a_past_day_and_fails_loudly_on_bad_data(airflow_db
     assert got[("write_digest", -1)] == "success" and got[("retention", -1)] == "success"
     assert empty.state == "failed"
     conn.close()
+
+
+def test_a_failed_merge_fails_the_run(airflow_db, dag_env, feed_server, dsn, monkeypatch):
+    import newswatch.pipeline
+
+    def broken_merge(*args, **kwargs):
+        raise RuntimeError("warehouse went away")
+
+    monkeypatch.setattr(newswatch.pipeline, "merge", broken_merge)
+    dag_env({"good": feed_server.add_document("/good.xml", rss([item(i) for i in range(3)]))})
+    dag = get_dag()
+    dag.get_task("merge").retries = 0  # its retries (with back-off) would only make the test slow
+    dagrun = dag.test(run_conf={"force": True})
+    got = states(dagrun)
+    assert got[("merge", -1)] == "failed" and got[("summarize", -1)] == "failed"
+    assert dagrun.state == "failed"
+    conn = warehouse.connect(dsn)
+    assert count(conn, "staged_entries", "merged_at IS NULL") == 3  # nothing lost: waiting for a merge
+    summary = rows(conn, "SELECT summary FROM news.pipeline_runs WHERE run_id = %s", (dagrun.run_id,))[0][0]
+    assert summary["merge"] == {"failed": True}
+    conn.close()
