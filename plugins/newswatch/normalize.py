@@ -177,6 +177,7 @@ def canonicalize_url(url: str) -> str:
 
 _WS_RE = re.compile(r"\s+")
 _TAG_RE = re.compile(r"<[^>]+>")
+_LEFTOVER_TAG_RE = re.compile(r"</?(?:script|style|iframe|object|embed|img|svg|a|p|div|span|b|i)\b[^>]*>", re.IGNORECASE)
 _BLOCK_TAGS = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
                "blockquote", "tr", "table", "section", "article", "figure", "figcaption"}
 _DROP_TAGS = ("script", "style", "noscript", "iframe", "object", "embed", "svg", "form",
@@ -194,27 +195,39 @@ def unescape_fully(text: str) -> str:
 
 
 def html_to_text(markup: str | None) -> str:
-    """HTML fragment -> plain text; scripts, styles, media and their text never survive."""
+    """HTML fragment -> plain text; scripts, styles, media and their text never survive.
+
+    Entities are resolved before the markup is parsed, so double-escaped markup
+    (`&amp;lt;script&amp;gt;`) is recognised and removed rather than decoded into text."""
     if not markup:
         return ""
-    markup = markup.strip()
+    markup = unescape_fully(storable(markup)).strip()
     if "<" not in markup:
-        return _collapse(unescape_fully(markup))
+        return _collapse(markup)
     try:
         root = lxml_html.fragment_fromstring(markup, create_parent="div")
     except (ParserError, ValueError):
-        return _collapse(unescape_fully(_TAG_RE.sub(" ", markup)))
+        return _collapse(_TAG_RE.sub(" ", markup))
     for bad in root.iter(*_DROP_TAGS):
         bad.drop_tree() if bad.getparent() is not None else None
     for el in root.iter():
         if isinstance(el.tag, str) and el.tag.lower() in _BLOCK_TAGS:
             el.tail = "\n" + (el.tail or "")
-    text = root.text_content()
-    return _collapse(unescape_fully(text))
+    # anything still shaped like a tag came from a literal "<" in text: keep it only if it is not
+    return _collapse(_LEFTOVER_TAG_RE.sub(" ", root.text_content()))
+
+
+# Control characters (NUL above all: PostgreSQL refuses it in text) and lone surrogates (not
+# encodable) come from broken feeds and would make a whole feed fail to load; they carry nothing.
+_UNSTORABLE_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    return _UNSTORABLE_RE.sub("", text)
 
 
 def _collapse(text: str) -> str:
-    text = unicodedata.normalize("NFC", text).replace("\u00a0", " ").replace("\u200b", "")
+    text = unicodedata.normalize("NFC", storable(text)).replace("\u00a0", " ").replace("\u200b", "")
     return _WS_RE.sub(" ", text).strip()
 
 
@@ -410,6 +423,19 @@ class Rejected:
     detail: str
 
 
+def raw_for_storage(raw: dict) -> dict:
+    """The raw entry kept with a reject: text fields reduced to text, nothing unstorable."""
+    out = {}
+    for key, value in raw.items():
+        if isinstance(value, str):
+            out[key] = html_to_text(value) if key in ("title", "summary") else storable(value)
+        elif isinstance(value, dict):
+            out[key] = raw_for_storage(value)
+        else:
+            out[key] = value
+    return out
+
+
 def content_hash(title: str, summary: str) -> str:
     return hashlib.sha1(f"{title}\n{summary}".encode("utf-8")).hexdigest()
 
@@ -417,7 +443,7 @@ def content_hash(title: str, summary: str) -> str:
 def normalize_entry(entry: RawEntry, *, fetched_at: datetime, feed_outlet: str | None = None,
                     feed_language: str | None = None, feed_title: str | None = None,
                     document_language: str | None = None) -> Article | Rejected:
-    link = (entry.link or "").strip()
+    link = storable(entry.link or "").strip()
     if not link:
         return Rejected("missing_link", "entry has no link")
     try:
@@ -425,7 +451,7 @@ def normalize_entry(entry: RawEntry, *, fetched_at: datetime, feed_outlet: str |
     except UnusableURL as exc:
         return Rejected("bad_link", str(exc))
     is_pointer = urlsplit(link).hostname == "news.google.com"
-    outlet = (entry.source_title if entry.source_title else None) or feed_outlet or feed_title \
+    outlet = _collapse(entry.source_title or "") or feed_outlet or _collapse(feed_title or "") \
         or (urlsplit(canonical).hostname or None)
     title = clean_title(entry.title, [outlet or "", feed_outlet or "", feed_title or "",
                                       _host_label(entry.source_url), _host_label(link)],
@@ -446,9 +472,9 @@ def normalize_entry(entry: RawEntry, *, fetched_at: datetime, feed_outlet: str |
     return Article(
         canonical_url=canonical,
         url=link,
-        guid=(entry.guid or "").strip()[:2000] or None,
+        guid=storable(entry.guid or "").strip()[:2000] or None,
         title=title[:1000],
-        title_raw=(entry.title or "")[:2000],
+        title_raw=html_to_text(entry.title)[:2000],  # as published, outlet suffix and all
         summary=summary,
         published_at=published_at,
         published_at_source=source,

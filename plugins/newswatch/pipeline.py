@@ -23,7 +23,7 @@ from .config import ConfigError, Settings, load_feeds
 from .dedupe import fingerprint
 from .feedstate import Outcome, body_unchanged, decide, is_due
 from .fetch import FetchResult, fetch, make_session
-from .normalize import Rejected, normalize_entry
+from .normalize import Rejected, normalize_entry, raw_for_storage
 from .parse import FeedParseError, NotAFeed, parse_feed
 from .relevance import Rules, load_rules
 from .stopwatch import Stopwatch, add_up
@@ -182,7 +182,7 @@ def _process(settings, run_id, info, result: FetchResult, rules: Rules, started_
                     feed_title=parsed.title, document_language=parsed.language,
                 )
             if isinstance(article, Rejected):
-                rejects.append(warehouse.RejectRow(article.reason, article.detail, entry.raw))
+                rejects.append(warehouse.RejectRow(article.reason, article.detail, raw_for_storage(entry.raw)))
                 continue
             with watch("relevance"):
                 score = rules.score(article.title, article.summary)

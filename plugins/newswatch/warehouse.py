@@ -147,9 +147,36 @@ def migrate(conn: PgConnection, directory: Path | None = None) -> list[str]:
                 f"the warehouse has migrations this code does not know ({sorted(unknown)}): "
                 "it was migrated by a newer newswatch"
             )
-        for view in sorted((root / "views").glob("*.sql")):
-            cur.execute(view.read_text(encoding="utf-8"))
+        _apply_views(cur, root / "views")
     return applied_now
+
+
+def _apply_views(cur, directory: Path) -> None:
+    """(Re)create the analyst views whose file changed since they were last created.
+
+    CREATE OR REPLACE VIEW takes an exclusive lock on the view; doing it on every run would
+    queue the pipeline behind any long analyst query, and every later reader behind the
+    pipeline. Unchanged views are left alone; a changed one waits at most lock_timeout."""
+    cur.execute(
+        """CREATE TABLE IF NOT EXISTS news.schema_views (
+               name       text PRIMARY KEY,
+               checksum   text NOT NULL,
+               applied_at timestamptz NOT NULL DEFAULT now())"""
+    )
+    cur.execute("SELECT name, checksum FROM news.schema_views")
+    applied = dict(cur.fetchall())
+    for view in sorted(directory.glob("*.sql")):
+        text = view.read_text(encoding="utf-8")
+        checksum = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        if applied.get(view.name) == checksum:
+            continue
+        cur.execute("SET LOCAL lock_timeout = '30s'")
+        cur.execute(text)
+        cur.execute(
+            """INSERT INTO news.schema_views (name, checksum) VALUES (%s, %s)
+               ON CONFLICT (name) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = now()""",
+            (view.name, checksum),
+        )
 
 
 # --- feeds ----------------------------------------------------------------------------------
@@ -497,7 +524,7 @@ def merge_pending(conn: PgConnection, batch_size: int = MERGE_BATCH, window: tim
 
 def _copy_value(value) -> str | None:
     if value is None:
-        return "\\N"
+        return None
     if isinstance(value, bool):
         return "t" if value else "f"
     if isinstance(value, (bytes, bytearray, memoryview)):
@@ -511,14 +538,22 @@ def _copy_value(value) -> str | None:
     return str(value)
 
 
+def _csv_line(values) -> str:
+    # Every value is quoted and NULL is the bare empty field (COPY's CSV default), so no text,
+    # not even an empty string or a literal \N, can be read back as NULL.
+    out = []
+    for value in values:
+        text = _copy_value(value)
+        out.append("" if text is None else '"' + text.replace('"', '""') + '"')
+    return ",".join(out) + "\n"
+
+
 def copy_rows(cur, table: str, columns: tuple[str, ...], rows) -> None:
     """COPY rows (tuples in `columns` order) into `table`: several times faster than INSERTs."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in rows:
-        writer.writerow([_copy_value(v) for v in row])
+    buffer.writelines(_csv_line(row) for row in rows)
     buffer.seek(0)
-    cur.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer)
+    cur.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", buffer)
 
 
 def _known_articles(cur, entries: list[StagedEntry]):

@@ -86,3 +86,32 @@ def test_a_new_migration_is_applied_forward(dsn, tmp_path):
     assert warehouse.migrate(conn, copy) == ["9999_extra"]
     assert columns(conn, "extra") == {"x"}
     conn.close()
+
+
+def test_unchanged_views_are_not_recreated_while_an_analyst_reads_them(dsn):
+    import psycopg2
+
+    conn = warehouse.connect(dsn)
+    warehouse.migrate(conn)
+    reader = psycopg2.connect(dsn)
+    with reader.cursor() as cur:  # an open transaction holding a lock on a view
+        cur.execute("SELECT count(*) FROM news.us_china_articles")
+    with conn.cursor() as cur:
+        cur.execute("SET statement_timeout = '5s'")
+    conn.commit()
+    assert warehouse.migrate(conn) == []  # would wait behind the reader if it recreated the view
+    reader.rollback()
+    reader.close()
+    conn.close()
+
+
+def test_a_changed_view_is_recreated(dsn, tmp_path):
+    conn = warehouse.connect(dsn)
+    warehouse.migrate(conn)
+    copy = tmp_path / "sql"
+    shutil.copytree(SQL, copy)
+    view = copy / "views" / "10_us_china_articles.sql"
+    view.write_text(view.read_text().replace("a.relevance_terms\n", "a.relevance_terms,\n       a.revision\n"))
+    warehouse.migrate(conn, copy)
+    assert "revision" in columns(conn, "us_china_articles")
+    conn.close()

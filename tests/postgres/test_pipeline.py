@@ -220,3 +220,14 @@ def test_polling_spread_over_processes_loads_the_same(feed_server, make_settings
     summary = run(settings, force=True)
     assert summary.feeds_ok == 8 and summary.merge["new"] == 40
     assert count(db, "articles") == 40 and count(db, "article_sightings") == 40
+
+
+def test_odd_text_loads_as_text(feed_server, make_settings, db):
+    url = feed_server.add_document("/f.xml", rss([
+        item(1, title="\\N"), item(2, title='Quote " and, comma'), item(3, summary=""),
+        item(4, title="Nul\x00 in title"),
+    ]).replace(b"\x00", b"&#0;"))
+    run(make_settings({"f": url}), force=True)
+    titles = {r[0] for r in rows(db, "SELECT title FROM news.articles")}
+    assert {"\\N", 'Quote " and, comma'} <= titles and count(db, "articles") == 4
+    assert rows(db, "SELECT count(*) FROM news.articles WHERE summary = ''") == [(1,)]

@@ -274,3 +274,31 @@ def test_script_never_survives_into_the_text():
                                 summary="<script>document.cookie</script><p>Body</p>"), fetched_at=NOW)
     assert "script" not in art.title.lower() and "alert" not in art.title
     assert "cookie" not in art.summary and art.summary == "Body"
+
+
+def test_double_escaped_markup_is_removed_not_decoded_into_text():
+    art = normalize_entry(entry(title="&amp;lt;script&amp;gt;alert(1)&amp;lt;/script&amp;gt;Real title",
+                                summary="&amp;lt;img src=x onerror=alert(1)&amp;gt;Body"), fetched_at=NOW)
+    for text in (art.title, art.title_raw, art.summary):
+        assert "<" not in text and "alert" not in text
+    assert art.title == "Real title" and art.summary == "Body"
+
+
+def test_title_raw_is_the_published_headline_as_text():
+    art = normalize_entry(entry(title="<b>Blinken</b> lands in Beijing - Reuters"), fetched_at=NOW,
+                          feed_outlet="Reuters")
+    assert art.title == "Blinken lands in Beijing" and art.title_raw == "Blinken lands in Beijing - Reuters"
+
+
+def test_unstorable_characters_are_dropped():
+    art = normalize_entry(entry(title="Biden\x00 and Xi \ud800meet", summary="a\x07b", guid="g\x001",
+                                link="https://ex.com/a\x00b"), fetched_at=NOW)
+    assert art.title == "Biden and Xi meet" and art.summary == "ab" and art.guid == "g1"
+    assert "\x00" not in art.url
+
+
+def test_raw_entries_kept_with_rejects_are_text():
+    from newswatch.normalize import raw_for_storage
+
+    raw = raw_for_storage({"title": "<script>x</script>T", "link": "a\x00b", "source": {"title": "<b>S</b>"}, "n": 3})
+    assert raw == {"title": "T", "link": "ab", "source": {"title": "S"}, "n": 3}
