@@ -117,9 +117,10 @@ def us_china_news():
         if merged is None:
             # the merge failed (its log says why); what the polls staged waits for the next merge
             raise AirflowFailException("the merge failed: staged entries stay pending for the next run")
-        if summary.no_feed_reachable:
+        if summary.nothing_loaded:
+            reason = "no feed was reachable" if summary.no_feed_reachable else "no feed could be loaded"
             raise AirflowFailException(
-                f"no feed was reachable: all {summary.feeds_polled} fetches failed (see the poll task logs)"
+                f"{reason}: all {summary.feeds_polled} fetches failed (see the poll task logs)"
             )
         return summary.to_dict()
 

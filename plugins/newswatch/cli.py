@@ -23,6 +23,8 @@ import sys
 from dataclasses import replace
 from datetime import datetime, timezone
 
+import psycopg2
+
 from .config import ConfigError, FeedsFileError, Settings, connection_to_dsn, load_feeds
 
 
@@ -50,7 +52,7 @@ def cmd_run(args) -> int:
     run_id = "cli__" + datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     summary = run_once(settings, run_id, force=args.force, only=args.feed or None)
     print(summary.text())
-    return 1 if summary.no_feed_reachable else 0
+    return 1 if summary.nothing_loaded else 0
 
 
 def cmd_migrate(args) -> int:
@@ -278,6 +280,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"newswatch: configuration error: {exc}", file=sys.stderr)
         return 2
+    except psycopg2.OperationalError as exc:
+        print(f"newswatch: cannot reach the warehouse: {str(exc).strip()}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         return 130
 

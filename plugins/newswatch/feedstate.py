@@ -10,7 +10,8 @@ Scheduling rules:
 - the publisher's hints (`<ttl>`, `sy:updatePeriod`, Cache-Control max-age) are a floor: we
   never poll more often than they ask, but never less often than MAX_INTERVAL either;
 - a failing feed backs off exponentially from MIN_INTERVAL up to MAX_BACKOFF, and no sooner
-  than Retry-After; 410 Gone disables it with a reason (never silently);
+  than Retry-After; 410 Gone disables it with a reason (never silently); a forced poll that
+  succeeds enables it again;
 - a permanent redirect (every hop 301/308) is recorded; the polled URL moves only after the
   same target has been seen on REDIRECT_MOVE_AFTER consecutive polls. Temporary redirects
   never move it.
@@ -110,6 +111,7 @@ def decide(state: FeedState, outcome: Outcome, now: datetime) -> Decision:
         poll_interval_seconds=interval,
         next_poll_at=now + timedelta(seconds=interval),
         last_success_at=now,
+        disabled_reason=None,   # a feed disabled after a 410 that answers again (a forced poll) is back
     )
     if outcome.status == "ok":
         # A 200 replaces the validators with what the server sent now, even none: keeping an

@@ -132,6 +132,9 @@ def run_dag(conf: dict, *, feeds_path: str | None = None, extra_env: dict | None
         print("newswatch: no feed was reachable — check the network (or run `make demo` to see the "
               "pipeline work offline)", file=sys.stderr)
         return 1
+    if summary.nothing_loaded:
+        print(f"newswatch: no feed could be loaded; see {log_path}", file=sys.stderr)
+        return 1
     return 0
 
 

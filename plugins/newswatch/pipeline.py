@@ -16,6 +16,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
+import psycopg2
 import requests
 
 from . import warehouse
@@ -119,7 +120,7 @@ class FeedReport:
 def poll_feed(settings: Settings, run_id: str, feed_name: str, *, dsn: str | None = None,
               session: requests.Session | None = None, rules: Rules | None = None) -> FeedReport:
     """Fetch one feed and stage its entries. A feed's own failure (network, HTTP, parse) is an
-    outcome, recorded in fetch_log and returned; only warehouse trouble raises."""
+    outcome, recorded in fetch_log and returned; warehouse trouble raises."""
     from urllib.parse import urlsplit
 
     rules = rules or load_rules(settings.topics_path)
@@ -141,7 +142,7 @@ def poll_feed(settings: Settings, run_id: str, feed_name: str, *, dsn: str | Non
         record.finished_at = datetime.now(timezone.utc)
         with watch("record"):
             record.timings = watch.as_dict()
-            warehouse.record_fetch(conn, record, decision, staged, rejects)
+            warehouse.record_fetch(conn, record, decision, staged, rejects, config_url=info.config_url)
         report.seconds = time.monotonic() - t0
         report.timings = watch.as_dict()
     level = logging.WARNING if report.status == "error" else logging.INFO
@@ -272,12 +273,19 @@ class RunSummary:
     poll_timings: dict = field(default_factory=dict)
 
     @property
-    def no_feed_reachable(self) -> bool:
+    def nothing_loaded(self) -> bool:
+        """Feeds were polled and not one of them could be loaded, for whatever reason."""
         return self.feeds_polled > 0 and self.feeds_failed == self.feeds_polled
+
+    @property
+    def no_feed_reachable(self) -> bool:
+        """Every polled feed failed on its own side (network, HTTP, content), none in newswatch."""
+        return self.nothing_loaded and all(f.get("error_class") != "internal" for f in self.failures)
 
     def to_dict(self) -> dict:
         data = asdict(self)
         data["no_feed_reachable"] = self.no_feed_reachable
+        data["nothing_loaded"] = self.nothing_loaded
         return data
 
     @classmethod
@@ -311,6 +319,8 @@ class RunSummary:
             lines.append("  THE MERGE FAILED: staged entries wait for the next merge (see the merge task's log).")
         if self.no_feed_reachable:
             lines.append(f"  NO FEED WAS REACHABLE: all {self.feeds_polled} fetches failed (reasons above).")
+        elif self.nothing_loaded:
+            lines.append(f"  NOTHING LOADED: all {self.feeds_polled} feeds failed, some inside newswatch (see the log).")
         elif self.feeds_polled == 0:
             lines.append("  no feed was due; nothing fetched (force a poll with --force / the DAG's force param)")
         return "\n".join(lines)
@@ -363,6 +373,10 @@ def poll_feeds(settings: Settings, run_id: str, names: list[str], *, dsn: str | 
     def one(name: str) -> FeedReport:
         try:
             return poll_feed(settings, run_id, name, dsn=dsn, session=session, rules=rules)
+        except (psycopg2.OperationalError, psycopg2.InterfaceError):
+            # the warehouse is unreachable: nothing can be recorded for any feed; let the task
+            # fail and be retried (the polled content is fetched again then)
+            raise
         except Exception as exc:
             log.exception("feed %s: could not be recorded: %s", name, exc)
             error = f"{type(exc).__name__}: {exc}".strip()

@@ -245,16 +245,18 @@ class FeedInfo:
     outlet: str | None
     language: str | None
     state: FeedState
+    config_url: str | None = None   # as loaded: the state is written back only if it is unchanged
 
 
 def load_feed(conn: PgConnection, name: str) -> FeedInfo:
     with conn.cursor() as cur:
-        cur.execute(f"SELECT {_STATE_COLUMNS}, outlet, language FROM news.feeds WHERE name = %s", (name,))
+        cur.execute(f"SELECT {_STATE_COLUMNS}, outlet, language, config_url FROM news.feeds WHERE name = %s",
+                    (name,))
         row = cur.fetchone()
     conn.rollback()
     if row is None:
         raise KeyError(f"feed {name!r} is not in news.feeds (is it in the feeds file?)")
-    return FeedInfo(name=name, outlet=row[-2], language=row[-1], state=FeedState(*row[:-2]))
+    return FeedInfo(name=name, outlet=row[-3], language=row[-2], state=FeedState(*row[:-3]), config_url=row[-1])
 
 
 def set_feed_disabled(conn: PgConnection, name: str, reason: str | None) -> bool:
@@ -349,9 +351,14 @@ def record_fetch(
     decision: Decision,
     staged: list[StagedRow],
     rejects: list[RejectRow],
+    config_url: str | None = None,
 ) -> int:
     """Log the fetch, stage its entries, record rejects and move the feed's state, atomically:
-    if any part fails, none of it happened, and the next poll fetches the same content again."""
+    if any part fails, none of it happened, and the next poll fetches the same content again.
+
+    The feed's state is written back only if the feeds file did not change the feed's URL while
+    it was being polled (`config_url` as loaded), and the polled URL and the disabled reason only
+    when this poll changed them, so a concurrent sync or `feeds enable` is never undone."""
     s = decision.state
     with conn, conn.cursor() as cur:
         cur.execute(
@@ -382,24 +389,31 @@ def record_fetch(
         cur.execute(
             """
             UPDATE news.feeds SET
-                url = %s, etag = %s, last_modified = %s, last_body_hash = %s,
-                consecutive_failures = %s, poll_interval_seconds = %s, next_poll_at = %s,
-                redirect_url = %s, redirect_seen_count = %s, disabled_reason = %s,
-                last_status = %s, last_http_status = %s,
-                last_error_class = %s, last_error = %s,
-                last_attempt_at = %s,
-                last_success_at = CASE WHEN %s THEN %s ELSE last_success_at END,
-                last_new_entries_at = CASE WHEN %s THEN %s ELSE last_new_entries_at END,
+                url = CASE WHEN %(moved)s THEN %(url)s ELSE url END,
+                etag = %(etag)s, last_modified = %(last_modified)s, last_body_hash = %(body_hash)s,
+                consecutive_failures = %(failures)s, poll_interval_seconds = %(interval)s,
+                next_poll_at = %(next_poll)s, redirect_url = %(redirect)s, redirect_seen_count = %(redirect_count)s,
+                disabled_reason = CASE WHEN %(disabled)s THEN %(reason)s
+                                       WHEN %(success)s THEN NULL ELSE disabled_reason END,
+                last_status = %(status)s, last_http_status = %(http_status)s,
+                last_error_class = %(error_class)s, last_error = %(error)s,
+                last_attempt_at = %(at)s,
+                last_success_at = CASE WHEN %(success)s THEN %(at)s ELSE last_success_at END,
+                last_new_entries_at = CASE WHEN %(staged)s THEN %(at)s ELSE last_new_entries_at END,
                 updated_at = now()
-            WHERE name = %s
+            WHERE name = %(name)s AND (%(config_url)s::text IS NULL OR config_url = %(config_url)s)
             """,
-            (s.url, s.etag, s.last_modified, s.last_body_hash, s.consecutive_failures,
-             s.poll_interval_seconds, s.next_poll_at, s.redirect_url, s.redirect_seen_count,
-             s.disabled_reason, record.status, record.http_status,
-             None if success else record.error_class, None if success else record.error,
-             record.finished_at, success, record.finished_at, bool(staged), record.finished_at,
-             record.feed_name),
+            {"moved": decision.url_moved_to is not None, "url": s.url, "etag": s.etag,
+             "last_modified": s.last_modified, "body_hash": s.last_body_hash, "failures": s.consecutive_failures,
+             "interval": s.poll_interval_seconds, "next_poll": s.next_poll_at, "redirect": s.redirect_url,
+             "redirect_count": s.redirect_seen_count, "disabled": decision.disabled, "reason": s.disabled_reason,
+             "success": success, "status": record.status, "http_status": record.http_status,
+             "error_class": None if success else record.error_class, "error": None if success else record.error,
+             "at": record.finished_at, "staged": bool(staged), "name": record.feed_name, "config_url": config_url},
         )
+        if cur.rowcount == 0:
+            log.warning("feed %s: its URL changed in the feeds file during the poll; state left for the "
+                        "next poll", record.feed_name)
     return fetch_id
 
 

@@ -68,3 +68,11 @@ def test_bad_feeds_file_stops_the_run_before_any_fetch(tmp_path, env):
     feeds.write_text("feeds:\n  - name: a\n    url: notaurl\n")
     proc = cli("run", "--feeds-file", str(feeds), env=env, check=2)
     assert "line 2" in proc.stderr and "must start with http" in proc.stderr
+
+
+def test_an_unreachable_warehouse_is_said_plainly(tmp_path, env):
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text("feeds:\n  - name: a\n    url: https://example.com/rss\n")
+    env = dict(env, AIRFLOW_CONN_NEWS_WAREHOUSE="postgresql://nobody@127.0.0.1:1/none")
+    proc = cli("run", "--feeds-file", str(feeds), env=env, check=3)
+    assert "cannot reach the warehouse" in proc.stderr and "Traceback" not in proc.stderr

@@ -231,3 +231,25 @@ def test_odd_text_loads_as_text(feed_server, make_settings, db):
     titles = {r[0] for r in rows(db, "SELECT title FROM news.articles")}
     assert {"\\N", 'Quote " and, comma'} <= titles and count(db, "articles") == 4
     assert rows(db, "SELECT count(*) FROM news.articles WHERE summary = ''") == [(1,)]
+
+
+def test_a_url_change_in_the_feeds_file_during_a_poll_is_not_undone(feed_server, make_settings, db, monkeypatch):
+    from newswatch import warehouse as wh
+    from newswatch.config import FeedConfig
+
+    old = feed_server.add_document("/old.xml", rss([item(1)]))
+    new = feed_server.add_document("/new.xml", rss([item(2)]))
+    settings = make_settings({"f": old})
+    real_record = wh.record_fetch
+
+    def record_after_a_sync(conn, *args, **kwargs):
+        # the operator edits the feeds file while the poll is under way
+        other = wh.connect(settings.warehouse_dsn)
+        wh.sync_feeds(other, [FeedConfig(name="f", url=new)])
+        other.close()
+        return real_record(conn, *args, **kwargs)
+
+    monkeypatch.setattr(wh, "record_fetch", record_after_a_sync)
+    run(settings, force=True)
+    assert rows(db, "SELECT url, config_url FROM news.feeds") == [(new, new)]
+    assert count(db, "fetch_log") == 1 and count(db, "articles") == 1  # the poll itself is kept

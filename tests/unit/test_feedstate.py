@@ -115,3 +115,9 @@ def test_due():
     assert is_due(soon, NOW)
     off = FeedState(**{**STATE.__dict__, "enabled": False})
     assert not is_due(off, NOW, force=True)
+
+
+def test_a_disabled_feed_that_answers_again_is_enabled():
+    gone = decide(STATE, Outcome("error", 410, error_class="gone"), NOW).state
+    back = decide(gone, Outcome("ok", 200, body_hash="new"), NOW + timedelta(days=1))
+    assert back.state.disabled_reason is None and back.state.consecutive_failures == 0
