@@ -94,12 +94,19 @@ _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 
 def address_refusal(ip: str, allowed: tuple[str, ...] = ()) -> str | None:
     """Why a connection to `ip` is refused under the default policy, or None if it is public
-    (or inside one of the `allowed` networks)."""
+    (or inside one of the `allowed` networks). Anything not globally routable is refused,
+    including IPv4 addresses tunnelled in IPv6 (mapped, 6to4, Teredo)."""
     addr = ipaddress.ip_address(ip.split("%", 1)[0])
     if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped:
         addr = addr.ipv4_mapped
     if any(addr in ipaddress.ip_network(net) for net in allowed):
         return None
+    if isinstance(addr, ipaddress.IPv6Address):
+        embedded = addr.sixtofour or (addr.teredo[1] if addr.teredo else None)
+        if embedded is not None:
+            why = address_refusal(str(embedded), allowed)
+            if why:
+                return f"{why} (tunnelled in {ip})"
     if addr.is_loopback:
         return "loopback"
     if addr.is_link_local:
@@ -110,6 +117,10 @@ def address_refusal(ip: str, allowed: tuple[str, ...] = ()) -> str | None:
         return "reserved"
     if addr.is_private or (isinstance(addr, ipaddress.IPv4Address) and addr in _CGNAT):
         return "private"
+    if isinstance(addr, ipaddress.IPv6Address) and addr.is_site_local:
+        return "site-local"  # deprecated fec0::/10, still routed inside some networks
+    if not addr.is_global:
+        return "non-public"
     return None
 
 
@@ -159,6 +170,9 @@ class _GuardedAdapter(HTTPAdapter):
 
 def make_session(settings: FetchSettings, pool_size: int = 10) -> requests.Session:
     session = requests.Session()
+    # HTTP(S)_PROXY from the environment would send requests through a proxy whose address is
+    # all the guard could check; newswatch connects directly so the check means something.
+    session.trust_env = False
     adapter = _GuardedAdapter(
         settings.allow_private_networks, settings.allowed_networks, pool_connections=pool_size,
         pool_maxsize=pool_size, max_retries=0,
@@ -178,7 +192,8 @@ def make_session(settings: FetchSettings, pool_size: int = 10) -> requests.Sessi
     return session
 
 
-_resolver = ThreadPoolExecutor(max_workers=4, thread_name_prefix="newswatch-dns")
+# enough lookups in parallel for the fetch workers, so time queued here is not reported as DNS
+_resolver = ThreadPoolExecutor(max_workers=16, thread_name_prefix="newswatch-dns")
 
 
 def resolve(host: str, port: int, timeout: float) -> list[str]:
@@ -299,9 +314,8 @@ def _fetch_into(result, url, session, settings, etag, last_modified, started):
             if response.is_redirect or response.status_code in PERMANENT_REDIRECTS | TEMPORARY_REDIRECTS:
                 location = response.headers.get("Location")
                 if not location:
-                    raise FetchFailure("http_4xx" if response.status_code < 400 else "http_5xx",
-                                       f"HTTP {response.status_code} redirect without a Location header",
-                                       http_status=response.status_code)
+                    raise FetchFailure("http_5xx", f"HTTP {response.status_code} redirect without a Location "
+                                       "header (a server error)", http_status=response.status_code)
                 target = urljoin(current, location.strip())
                 result.redirects.append(Redirect(response.status_code, current, target))
                 if target in seen:

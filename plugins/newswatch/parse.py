@@ -18,8 +18,8 @@ import feedparser
 from feedparser.datetimes import _parse_date as feedparser_date
 from lxml import etree
 
-# feedparser's sanitiser already strips <script>, <style> and event handlers from HTML it
-# returns; we keep that on (it is the default) and reduce HTML to text later anyway.
+# feedparser sanitises the HTML it returns (the fast path below does not); either way
+# normalize.html_to_text reduces every text field to plain text before anything is stored.
 feedparser.SANITIZE_HTML = True
 feedparser.RESOLVE_RELATIVE_URIS = True
 
@@ -81,6 +81,15 @@ def strip_internal_dtd(body: bytes) -> tuple[bytes, bool]:
     start = None
     depth_end = None
     while i < len(body):
+        if quote is None and start is not None and body.startswith(b"<!--", i):
+            # a comment inside the subset may hold quotes or brackets of its own
+            close = body.find(b"-->", i + 4)
+            i = len(body) if close < 0 else close + 3
+            continue
+        if quote is None and start is not None and body.startswith(b"<?", i):
+            close = body.find(b"?>", i + 2)
+            i = len(body) if close < 0 else close + 2
+            continue
         ch = body[i:i + 1]
         if quote:
             if ch == quote:

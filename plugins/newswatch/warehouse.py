@@ -878,6 +878,9 @@ def rescore(conn: PgConnection, rules, batch_size: int = 5000) -> tuple[int, int
     last, changed, total = 0, 0, 0
     while True:
         with conn, conn.cursor() as cur:
+            # the merge's lock: a revision landing between this batch's read and write would
+            # otherwise be scored with its old text
+            cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, MERGE_LOCK))
             cur.execute(
                 "SELECT article_id, title, summary, is_relevant, topics FROM news.articles "
                 "WHERE article_id > %s ORDER BY article_id LIMIT %s",
@@ -907,6 +910,7 @@ def rescore(conn: PgConnection, rules, batch_size: int = 5000) -> tuple[int, int
             total += len(rows)
             last = ids[-1]
     with conn, conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, MERGE_LOCK))
         refresh_stories(cur, None)
     return changed, total
 

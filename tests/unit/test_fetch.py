@@ -197,7 +197,9 @@ def test_tls_failure_is_classified(server):
     [("127.0.0.1", "loopback"), ("::1", "loopback"), ("10.1.2.3", "private"), ("192.168.0.1", "private"),
      ("172.16.5.5", "private"), ("100.64.0.1", "private"), ("169.254.169.254", "link-local"), ("fe80::1", "link-local"),
      ("224.0.0.1", "multicast"), ("0.0.0.0", "reserved"), ("::ffff:127.0.0.1", "loopback"), ("fd00::1", "private"),
-     ("8.8.8.8", None), ("2606:4700::1111", None)],
+     ("8.8.8.8", None), ("2606:4700::1111", None), ("fec0::1", "site-local"),
+     ("2002:a9fe:a9fe::1", "link-local (tunnelled in 2002:a9fe:a9fe::1)"),
+     ("2001:0:4136:e378:8000:63bf:3fff:fdd2", "private (tunnelled in 2001:0:4136:e378:8000:63bf:3fff:fdd2)")],
 )
 def test_address_policy(ip, why):
     assert address_refusal(ip) == why
@@ -207,3 +209,20 @@ def test_cache_control_max_age():
     assert parse_max_age("public, max-age=900") == 900
     assert parse_max_age("no-cache") == 0
     assert parse_max_age(None) is None
+
+
+def test_the_connected_address_is_checked_even_when_dns_said_public(server, monkeypatch):
+    """DNS rebinding: the lookup newswatch makes says public, the connection lands on loopback."""
+    import newswatch.fetch as f
+
+    url = server.add_document("/f.xml", FEED)
+    monkeypatch.setattr(f, "resolve", lambda host, port, timeout: ["93.184.216.34"])
+    result = fetch(url, settings=FetchSettings())
+    assert result.error_class == "blocked" and "loopback" in result.error
+    assert server.requests_for("/f.xml") == []
+
+
+def test_proxy_settings_from_the_environment_are_ignored(server, monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    url = server.add_document("/f.xml", FEED)
+    assert fetch(url, settings=LOOPBACK_ONLY).status == "ok"

@@ -176,3 +176,12 @@ def test_fast_path_covers_most_fixtures_and_steps_aside_for_the_rest():
     assert fast_parse((DEMO / "dw_world.rdf").read_bytes()) is None                  # RSS 1.0
     doc = '<?xml version="1.0" encoding="gbk"?><rss version="2.0"><channel><title>t</title></channel></rss>'
     assert fast_parse(doc.encode("gbk"), content_type="text/xml; charset=utf-8") is None  # charsets disagree
+
+
+def test_internal_dtd_with_comments_and_instructions_is_removed_cleanly():
+    doc = (b"<?xml version=\"1.0\"?><!DOCTYPE rss [<!-- don't trip on ' or ] here -->"
+           b"<?pi it's fine ?><!ENTITY e \"x\">]><rss version=\"2.0\"><channel><title>t</title>"
+           b"<item><title>a</title><link>http://x/1</link></item></channel></rss>")
+    body, stripped = strip_internal_dtd(doc)
+    assert stripped and body.startswith(b'<?xml version="1.0"?><!DOCTYPE rss ><rss')
+    assert parse_feed(doc).entries[0].link == "http://x/1"
