@@ -74,7 +74,7 @@ def cmd_feeds_check(args) -> int:
         return 1
     enabled = sum(f.enabled for f in feeds)
     print(f"{path}: {len(feeds)} feeds ({enabled} enabled, {len(feeds) - enabled} disabled) — OK")
-    if args.verbose:
+    if args.list:
         for f in feeds:
             print(f"  {f.name:32s} {'on ' if f.enabled else 'off'} {f.language or '-':5s} {f.outlet or '-':28s} {f.url}")
     return 0
@@ -221,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     fsub = feeds.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
     p = fsub.add_parser("check", help="validate the feeds file", description="Validate the feeds file; exit 1 on problems.")
     p.add_argument("path", nargs="?", help="feeds YAML (default: $NEWSWATCH_FEEDS or config/feeds.yaml)")
-    p.add_argument("--verbose", action="store_true", help="list the feeds")
+    p.add_argument("--list", action="store_true", help="list the feeds")
     p.set_defaults(func=cmd_feeds_check)
     p = fsub.add_parser("health", help="show news.feed_health", description="Show each feed's health from the warehouse.")
     p.set_defaults(func=cmd_feeds_health)

@@ -113,7 +113,7 @@ def decode_google_news_url(url: str) -> str | None:
             text = candidate.decode("utf-8")
         except UnicodeDecodeError:
             return None
-        if text.startswith(("http://", "https://")) and not text.startswith("AU_yqL"):
+        if text.startswith(("http://", "https://")):
             return text
     return None
 

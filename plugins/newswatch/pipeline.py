@@ -305,7 +305,7 @@ class RunSummary:
             f"  entries:  {self.entries_seen} seen, {self.entries_staged} staged, {self.entries_rejected} rejected",
             f"  articles: {m.get('new', 0)} new, {m.get('updated', 0)} updated, {m.get('sightings', 0)} seen again; "
             f"{m.get('relevant', 0)} relevant",
-            f"  stories:  {m.get('stories_new', 0)} new, {m.get('stories_joined', 0)} articles joined an existing story",
+            f"  stories:  {m.get('stories_new', 0)} new, {m.get('stories_joined', 0)} articles joined another article's story",
         ]
         if self.poll_timings or m.get("timings"):
             poll = ", ".join(f"{k} {v:.1f}s" for k, v in sorted(self.poll_timings.items(), key=lambda kv: -kv[1]))

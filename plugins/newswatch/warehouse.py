@@ -14,6 +14,7 @@ import io
 import json
 import logging
 import os
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -440,36 +441,38 @@ def record_internal_failure(dsn: str, run_id: str, feed_name: str, url: str, err
 # --- per-host politeness --------------------------------------------------------------------
 
 def _host_key(host: str) -> int:
+    # one 32-bit advisory-lock key per (host, slot), in its own namespace (the first key)
     return int.from_bytes(hashlib.blake2b(host.encode(), digest_size=4).digest(), "big", signed=True)
 
 
 @contextlib.contextmanager
-def host_slot(conn: PgConnection, host: str, slots: int, wait: float = 120.0):
-    """Hold one of `slots` session advisory locks for `host` while fetching from it, so at most
-    `slots` requests go to one host at once across every worker process and machine that
-    shares the warehouse. After `wait` seconds we fetch anyway (and say so) rather than lose
-    the poll."""
-    key = _host_key(host)
-    deadline = time.monotonic() + wait
+def host_slot(conn: PgConnection, host: str, slots: int, wait_seconds: float = 600):
+    """Hold one of `slots` advisory locks for `host` while fetching from it, so at most `slots`
+    requests go to one host at once across every worker process and machine that shares the
+    warehouse. Free slots are tried first; when all are busy the poll waits in PostgreSQL on one
+    of them (no polling loop). `conn` must be in autocommit mode: the lock is session-level."""
+    base = _host_key(host)
+    keys = [(base + slot) & 0x7FFFFFFF for slot in range(slots)]
     held = None
     with conn.cursor() as cur:
-        while held is None:
-            for slot in range(slots):
-                cur.execute("SELECT pg_try_advisory_lock(%s, %s)", (key, slot))
-                if cur.fetchone()[0]:
-                    held = slot
-                    break
-            if held is None:
-                if time.monotonic() > deadline:
-                    log.warning("no free request slot for %s after %.0fs; fetching anyway", host, wait)
-                    break
-                time.sleep(0.1)
+        for key in keys:
+            cur.execute("SELECT pg_try_advisory_lock(%s, %s)", (HOST_SLOT_NAMESPACE, key))
+            if cur.fetchone()[0]:
+                held = key
+                break
+        if held is None:
+            key = keys[hash(threading.get_ident()) % len(keys)]
+            cur.execute("SET lock_timeout = %s", (f"{int(wait_seconds * 1000)}ms",))
+            try:
+                cur.execute("SELECT pg_advisory_lock(%s, %s)", (HOST_SLOT_NAMESPACE, key))
+            finally:
+                cur.execute("RESET lock_timeout")
+            held = key
     try:
         yield held
     finally:
-        if held is not None:
-            with conn.cursor() as cur:
-                cur.execute("SELECT pg_advisory_unlock(%s, %s)", (key, held))
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_unlock(%s, %s)", (HOST_SLOT_NAMESPACE, held))
 
 
 # --- the merge ------------------------------------------------------------------------------
@@ -964,7 +967,3 @@ def latest_run(conn: PgConnection, since: float | None = None) -> tuple[str, dic
         row = cur.fetchone()
     conn.rollback()
     return (row[0], row[1]) if row else None
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
