@@ -32,6 +32,7 @@ from newswatch.airflow_support import (
     fail_fast_on_config_errors,
     group_feeds,
     group_label,
+    schedule_from_env,
     task_settings,
 )
 
@@ -41,14 +42,9 @@ ARTICLES = Asset(
 )
 
 
-def _schedule(value: str):
-    # "none" leaves the DAG to manual and API triggers (tests, demos)
-    return None if value.strip().lower() in ("none", "") else value
-
-
 @dag(
     dag_id="us_china_news",
-    schedule=_schedule(os.environ.get("NEWSWATCH_POLL_SCHEDULE", "@hourly")),
+    schedule=schedule_from_env("NEWSWATCH_POLL_SCHEDULE", "@hourly"),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
@@ -79,8 +75,8 @@ def us_china_news():
         with fail_fast_on_config_errors():
             plan = prepare_run(task_settings(), run_id, "airflow", force=bool(params.get("force")),
                                only=list(params.get("feeds") or []) or None)
-        get_current_context()["ti"].xcom_push(key="plan", value=asdict(plan))
-        return group_feeds(plan.due)
+            get_current_context()["ti"].xcom_push(key="plan", value=asdict(plan))
+            return group_feeds(plan.due)
 
     @task(pool=FETCH_POOL, map_index_template="{{ feed_label }}", execution_timeout=timedelta(minutes=15))
     def poll(feeds: list[str], run_id=None) -> dict:

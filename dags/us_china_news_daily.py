@@ -7,7 +7,8 @@ the day are in, then:
 
 1. **refresh_rollups** — recomputes that day's rows in `news.daily_topic_rollup`,
    `news.daily_outlet_rollup` and `news.daily_feed_rollup` (by ingest day).
-2. **check_*** — data-quality checks, one task each, that turn red with the reason:
+2. **evaluate_quality** computes the day's figures once; then **check_*** — data-quality checks,
+   one task each, that turn red with the reason:
    *feed_freshness* (a feed without a successful fetch in the day's last 24 h),
    *relevant_volume* (no relevant article that day), *duplicate_ratio* (share of merged entries
    that were already known, outside `NEWSWATCH_DQ_DUPLICATE_RATIO`), *ingest_lag* (median
@@ -33,8 +34,9 @@ from airflow.sdk import CronDataIntervalTimetable, dag, task
 from airflow.sdk.exceptions import AirflowFailException
 
 from newswatch.airflow_support import fail_fast_on_config_errors, task_settings
+from newswatch.config import env_number
 
-DELAY_HOURS = int(os.environ.get("NEWSWATCH_DAILY_DELAY_HOURS", "6"))
+DELAY_HOURS = env_number("NEWSWATCH_DAILY_DELAY_HOURS", 6, minimum=0, cast=int)
 
 
 def _report_day(data_interval_start):
@@ -84,21 +86,26 @@ def us_china_news_daily():
         with _warehouse() as conn:
             return refresh(conn, _report_day(data_interval_start))
 
-    def make_check(name: str):
+    @task
+    def evaluate_quality(data_interval_start=None) -> dict:
+        """Compute the day's figures once, judge every check, keep the results."""
+        from dataclasses import asdict
+
+        from newswatch.daily import run_checks
+
+        with _warehouse() as conn:
+            return {name: asdict(r) for name, r in run_checks(conn, _report_day(data_interval_start)).items()}
+
+    def make_check(name: str, results):
         @task(task_id=f"check_{name}")
-        def check(data_interval_start=None) -> dict:
-            from dataclasses import asdict
-
-            from newswatch.daily import run_checks
-
-            with _warehouse() as conn:
-                result = run_checks(conn, _report_day(data_interval_start))[name]
-            if not result.passed:
+        def check(results: dict) -> dict:
+            result = results[name]
+            if not result["passed"]:
                 # a data problem, not a flaky one: retrying would not change the answer
-                raise AirflowFailException(f"{name} failed: {result.detail} (expected {result.threshold})")
-            return asdict(result)
+                raise AirflowFailException(f"{name} failed: {result['detail']} (expected {result['threshold']})")
+            return result
 
-        return check()
+        return check(results)
 
     @task
     def write_digest(data_interval_start=None) -> int:
@@ -116,7 +123,9 @@ def us_china_news_daily():
 
     rollups = refresh_rollups()
     wait >> rollups
-    checks = [make_check(name) for name in ("feed_freshness", "relevant_volume", "duplicate_ratio", "ingest_lag")]
+    quality = evaluate_quality()
+    rollups >> quality
+    checks = [make_check(name, quality) for name in ("feed_freshness", "relevant_volume", "duplicate_ratio", "ingest_lag")]
     digest = write_digest()
     # The checks are leaves, so a failed check fails the DAG run (red in the grid), while the
     # digest and retention still run: they do not depend on the data being healthy.

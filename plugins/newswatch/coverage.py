@@ -16,14 +16,16 @@ from typing import Callable
 from psycopg2.extras import RealDictCursor
 
 from . import warehouse
-from .daily import TOPIC_LABELS
+from .daily import topic_labels
 
-TOPIC_COLOURS = {
-    "diplomacy": "#4e79a7", "trade": "#f28e2b", "technology": "#e15759", "taiwan": "#76b7b2",
-    "military": "#59a14f", "fentanyl_law": "#edc948", "russia_third_parties": "#b07aa1",
-    "human_rights": "#ff9da7", "espionage_cyber": "#9c755f", "people_exchanges": "#bab0ac",
-    "climate_health": "#86bc86", "sanctions": "#d37295",
-}
+# Tableau 20: distinguishable colours, assigned to topics in the order topics.yaml lists them
+PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
+           "#9c755f", "#bab0ac", "#86bc86", "#d37295", "#a0cbe8", "#ffbe7d", "#8cd17d", "#b6992d",
+           "#499894", "#fabfd2", "#d4a6c8", "#79706e"]
+
+
+def topic_colours(topics: list[str]) -> dict[str, str]:
+    return {topic: PALETTE[i % len(PALETTE)] for i, topic in enumerate(topics)}
 
 
 def load_coverage(conn, now: datetime | None = None, days: int = 30, top: int = 10) -> dict:
@@ -59,12 +61,17 @@ def load_coverage(conn, now: datetime | None = None, days: int = 30, top: int = 
         )
         feeds = [dict(r) for r in cur.fetchall()]
     conn.rollback()
+    labels = topic_labels()
+    for topic in sorted({row["topic"] for row in daily} - set(labels)):
+        labels[topic] = topic  # a topic no longer in the rules still has articles: show it
     return {"generated_at": now, "first_day": first_day, "last_day": now.date(), "stories": stories,
-            "daily": daily, "feeds": feeds}
+            "daily": daily, "feeds": feeds, "labels": labels}
 
 
-def chart_svg(daily: list[dict], first_day: date, last_day: date, width: int = 900, height: int = 260) -> str:
+def chart_svg(daily: list[dict], first_day: date, last_day: date, labels: dict[str, str],
+              width: int = 900, height: int = 260) -> str:
     """Stacked bars: relevant articles per day, one colour per topic."""
+    colours = topic_colours(list(labels))
     days = [first_day + timedelta(days=i) for i in range((last_day - first_day).days + 1)]
     by_day: dict[date, dict[str, int]] = defaultdict(dict)
     for row in daily:
@@ -82,7 +89,7 @@ def chart_svg(daily: list[dict], first_day: date, last_day: date, width: int = 9
     for i, day in enumerate(days):
         x = left + i * bar_w
         y = top_pad + plot_h
-        for topic, colour in TOPIC_COLOURS.items():
+        for topic, colour in colours.items():
             value = by_day.get(day, {}).get(topic, 0)
             if not value:
                 continue
@@ -90,7 +97,7 @@ def chart_svg(daily: list[dict], first_day: date, last_day: date, width: int = 9
             y -= h
             parts.append(
                 f'<rect x="{x + 1:.1f}" y="{y:.1f}" width="{max(bar_w - 2, 1):.1f}" height="{h:.1f}" fill="{colour}">'
-                f"<title>{day}: {html.escape(TOPIC_LABELS.get(topic, topic))} {value}</title></rect>"
+                f"<title>{day}: {html.escape(labels.get(topic, topic))} {value}</title></rect>"
             )
         if i % 5 == 0 or day == last_day:
             parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{height - 10}" font-size="10" text-anchor="middle">'
@@ -105,9 +112,10 @@ def _fmt_time(value) -> str:
 
 def render_page(data: dict) -> str:
     e = html.escape
+    labels = data["labels"]
     rows = []
     for s in data["stories"]:
-        topics = ", ".join(e(TOPIC_LABELS.get(t, t)) for t in s["topics"]) or "—"
+        topics = ", ".join(e(labels.get(t, t)) for t in s["topics"]) or "—"
         head = e(s["headline"])
         link = f'<a href="{e(s["url"], quote=True)}" target="_blank" rel="noopener">{head}</a>' if s["url"] else head
         rows.append(
@@ -131,7 +139,8 @@ def render_page(data: dict) -> str:
             f"<td class='note'>{e(note[:200])}</td></tr>"
         )
     legend = "".join(
-        f"<span class='key'><i style='background:{c}'></i>{e(TOPIC_LABELS[t])}</span>" for t, c in TOPIC_COLOURS.items()
+        f"<span class='key'><i style='background:{c}'></i>{e(labels[t])}</span>"
+        for t, c in topic_colours(list(labels)).items()
     )
     failing = sum(1 for f in data["feeds"] if f["state"] in ("failing", "disabled"))
     return f"""<!doctype html>
@@ -154,7 +163,7 @@ tr.state-failing td, tr.state-disabled td {{ background: #fff3f3; }}
 {stories_html}
 <h2 id="daily-coverage">Daily coverage per topic, last 30 days</h2>
 <div class="meta">Relevant articles by publication day (UTC), {data['first_day']} to {data['last_day']}.</div>
-{chart_svg(data['daily'], data['first_day'], data['last_day'])}
+{chart_svg(data['daily'], data['first_day'], data['last_day'], labels)}
 <div>{legend}</div>
 <h2 id="feed-health">Feed health</h2>
 <table><thead><tr><th>Feed</th><th>State</th><th>Last success (UTC)</th><th>Failure streak</th>

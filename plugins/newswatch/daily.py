@@ -156,13 +156,11 @@ def run_checks(conn, day: date, thresholds: Thresholds | None = None) -> dict[st
 
 # --- digest ---------------------------------------------------------------------------------
 
-TOPIC_LABELS = {
-    "diplomacy": "Diplomacy & leaders", "trade": "Trade & tariffs", "technology": "Technology & export controls",
-    "taiwan": "Taiwan", "military": "Military & security", "fentanyl_law": "Fentanyl & law enforcement",
-    "russia_third_parties": "Russia, Ukraine & third parties",
-    "human_rights": "Human rights, Hong Kong, Xinjiang, Tibet", "espionage_cyber": "Espionage & cyber",
-    "people_exchanges": "People & exchanges", "climate_health": "Climate & health", "sanctions": "Sanctions & entity lists",
-}
+def topic_labels() -> dict[str, str]:
+    """Topic -> label, from the relevance rules (config/topics.yaml), in their order."""
+    from .relevance import load_rules
+
+    return dict(load_rules(os.environ.get("NEWSWATCH_TOPICS")).topic_labels)
 
 
 def top_stories(conn, day: date, limit: int = 50) -> list[dict]:
@@ -173,8 +171,10 @@ def top_stories(conn, day: date, limit: int = 50) -> list[dict]:
     return rows
 
 
-def render_digest(day: date, stories: list[dict], top: int = 10, per_topic: int = 3) -> tuple[str, str]:
-    """Markdown and HTML for the day: top stories by reach, then the leading stories per topic."""
+def render_digest(day: date, stories: list[dict], labels: dict[str, str], top: int = 10,
+                  per_topic: int = 3) -> tuple[str, str]:
+    """Markdown and HTML for the day: top stories by reach, then the leading stories per topic
+    (`labels`: topic -> label, in the order the sections should come)."""
     title = f"US–China coverage, {day:%A %d %B %Y} (UTC)"
     md = [f"# {title}", ""]
     h = [f"<h1>{html.escape(title)}</h1>"]
@@ -184,14 +184,14 @@ def render_digest(day: date, stories: list[dict], top: int = 10, per_topic: int 
         return "\n".join(md) + "\n", "\n".join(h)
 
     def line_md(s):
-        topics = ", ".join(TOPIC_LABELS.get(t, t) for t in s["topics"])
+        topics = ", ".join(labels.get(t, t) for t in s["topics"])
         link = f"[{s['headline']}]({s['url']})" if s.get("url") else s["headline"]
         return (f"- {link} — {s['outlet_count']} outlet{'s' if s['outlet_count'] != 1 else ''}, "
                 f"{s['article_count']} article{'s' if s['article_count'] != 1 else ''}"
                 f" (first: {s['first_outlet'] or 'unknown'}){'; ' + topics if topics else ''}")
 
     def line_html(s):
-        topics = ", ".join(html.escape(TOPIC_LABELS.get(t, t)) for t in s["topics"])
+        topics = ", ".join(html.escape(labels.get(t, t)) for t in s["topics"])
         head = html.escape(s["headline"])
         link = f'<a href="{html.escape(s["url"], quote=True)}">{head}</a>' if s.get("url") else head
         return (f"<li>{link} — {s['outlet_count']} outlets, {s['article_count']} articles "
@@ -202,7 +202,7 @@ def render_digest(day: date, stories: list[dict], top: int = 10, per_topic: int 
     h += [f"<h2>Top stories by reach</h2>", "<ol>"] + [line_html(s) for s in stories[:top]] + ["</ol>"]
     md += ["", "## By topic", ""]
     h += ["<h2>By topic</h2>"]
-    for topic, label in TOPIC_LABELS.items():
+    for topic, label in labels.items():
         chosen = [s for s in stories if topic in s["topics"]][:per_topic]
         if not chosen:
             continue
@@ -213,7 +213,7 @@ def render_digest(day: date, stories: list[dict], top: int = 10, per_topic: int 
 
 def write_digest(conn, day: date) -> int:
     stories = top_stories(conn, day)
-    markdown, html_text = render_digest(day, stories)
+    markdown, html_text = render_digest(day, stories, topic_labels())
     with conn, conn.cursor() as cur:
         cur.execute(
             """INSERT INTO news.digests (day, stories, markdown, html) VALUES (%s, %s, %s, %s)

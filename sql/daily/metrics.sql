@@ -15,10 +15,12 @@ SELECT
       WHERE is_relevant AND first_seen_at >= %(start)s AND first_seen_at < %(end)s) AS relevant_articles,
     (SELECT count(*) FROM news.articles
       WHERE first_seen_at >= %(start)s AND first_seen_at < %(end)s) AS new_articles,
-    (SELECT count(*) FROM news.staged_entries
-      WHERE merged_at >= %(start)s AND merged_at < %(end)s) AS merged_entries,
-    (SELECT count(*) FROM news.staged_entries
-      WHERE merged_at >= %(start)s AND merged_at < %(end)s AND outcome <> 'new') AS duplicate_entries,
+    -- entries staged by the day's fetches and already merged, and how many of them were already
+    -- known (fetch_log keeps these counts for good, so a backfill of any day sees them)
+    (SELECT coalesce(sum(entries_staged), 0) FROM news.fetch_log
+      WHERE started_at >= %(start)s AND started_at < %(end)s AND entries_new IS NOT NULL) AS merged_entries,
+    (SELECT coalesce(sum(entries_staged - entries_new), 0) FROM news.fetch_log
+      WHERE started_at >= %(start)s AND started_at < %(end)s AND entries_new IS NOT NULL) AS duplicate_entries,
     -- publish -> ingest lag, in hours, for articles whose feed gave a publication time
     (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM first_seen_at - published_at) / 3600)
        FROM news.articles

@@ -53,3 +53,42 @@ def test_dag_files_do_no_io_at_import(monkeypatch):
     monkeypatch.setattr("psycopg2.connect", refuse)
     bag = DagBag(dag_folder=str(DAGS))
     assert bag.import_errors == {} and bag.dag_ids
+
+
+@pytest.mark.parametrize("variable, value, expected", [
+    ("NEWSWATCH_POLL_SCHEDULE", "every hour", "NEWSWATCH_POLL_SCHEDULE='every hour'"),
+    ("NEWSWATCH_DAILY_DELAY_HOURS", "six", "NEWSWATCH_DAILY_DELAY_HOURS='six'"),
+])
+def test_a_bad_setting_is_an_import_error_naming_the_variable(monkeypatch, variable, value, expected):
+    import importlib
+
+    import newswatch.airflow_support
+    from airflow.dag_processing.dagbag import DagBag
+
+    monkeypatch.setenv(variable, value)
+    try:
+        importlib.reload(newswatch.airflow_support)
+        bag = DagBag(dag_folder=str(DAGS))
+        assert any(expected in err for err in bag.import_errors.values()), bag.import_errors
+    finally:
+        monkeypatch.delenv(variable)
+        importlib.reload(newswatch.airflow_support)
+
+
+def test_the_schedule_can_be_changed_or_turned_off(monkeypatch):
+    from newswatch.airflow_support import schedule_from_env
+
+    monkeypatch.setenv("NEWSWATCH_POLL_SCHEDULE", "*/30 * * * *")
+    assert schedule_from_env("NEWSWATCH_POLL_SCHEDULE", "@hourly") == "*/30 * * * *"
+    monkeypatch.setenv("NEWSWATCH_POLL_SCHEDULE", "none")
+    assert schedule_from_env("NEWSWATCH_POLL_SCHEDULE", "@hourly") is None
+
+
+def test_a_bad_group_limit_fails_prepare_with_its_name(monkeypatch):
+    from newswatch.airflow_support import group_feeds
+    from newswatch.config import ConfigError
+
+    assert group_feeds(["a", "b", "c"], max_tasks=2) == [["a", "b"], ["c"]]
+    monkeypatch.setenv("NEWSWATCH_MAX_FETCH_TASKS", "0")
+    with pytest.raises(ConfigError, match="NEWSWATCH_MAX_FETCH_TASKS"):
+        group_feeds(["a"])

@@ -1,6 +1,9 @@
 from datetime import date, datetime, timezone
 
 from newswatch.coverage import chart_svg, render_page
+from newswatch.daily import topic_labels
+
+LABELS = topic_labels()
 
 NOW = datetime(2026, 11, 28, 9, 30, tzinfo=timezone.utc)
 
@@ -16,6 +19,7 @@ def data(**overrides):
         "feeds": [{"name": "bbc", "outlet": "BBC", "state": "failing", "last_success_at": None, "failure_streak": 3,
                    "last_error_class": "dns", "last_error": "DNS lookup failed", "next_poll_at": None,
                    "redirect_url": None, "disabled_reason": None, "new_articles_7d": 0, "relevant_articles_7d": 0}],
+        "labels": dict(LABELS),
     }
     base.update(overrides)
     return base
@@ -35,6 +39,14 @@ def test_empty_warehouse_renders():
 
 
 def test_chart_stacks_topics_per_day():
-    svg = chart_svg(data()["daily"], date(2026, 10, 30), date(2026, 11, 28))
+    svg = chart_svg(data()["daily"], date(2026, 10, 30), date(2026, 11, 28), LABELS)
     assert svg.count("<rect") == 2 and "2026-11-27: Diplomacy &amp; leaders 6" in svg
     assert ">8<" in svg  # the axis peaks at the day's total
+
+
+def test_topics_come_from_the_rules_file_including_new_ones():
+    labels = dict(LABELS, space_cooperation="Space cooperation")
+    rows = [{"day": date(2026, 11, 27), "topic": "space_cooperation", "articles": 3, "stories": 1}]
+    page = render_page(data(daily=rows, labels=labels))
+    assert "Space cooperation" in page and page.count("<rect") == 1
+    assert set(LABELS) >= {"diplomacy", "sanctions"} and LABELS["taiwan"] == "Taiwan"

@@ -1,6 +1,6 @@
 from datetime import date
 
-from newswatch.daily import Thresholds, day_window, evaluate_checks, render_digest
+from newswatch.daily import Thresholds, day_window, evaluate_checks, render_digest, topic_labels
 
 GOOD = {"stale_feeds": [], "active_feeds": 30, "relevant_articles": 40, "new_articles": 300,
         "merged_entries": 1000, "duplicate_entries": 700, "lag_median_hours": 2.5, "lag_p90_hours": 9.0}
@@ -47,10 +47,10 @@ def test_digest_lists_top_stories_and_topics_and_escapes_html():
         {"headline": "Chip curbs widen", "url": None, "first_outlet": None, "outlet_count": 1, "article_count": 1,
          "topics": ["technology"]},
     ]
-    md, html = render_digest(date(2026, 11, 27), stories)
+    md, html = render_digest(date(2026, 11, 27), stories, topic_labels())
     assert md.startswith("# US–China coverage, Friday 27 November 2026 (UTC)")
     assert "- [Blinken <meets> Xi](https://apnews.com/x?a=1&b=2) — 5 outlets, 7 articles (first: AP News)" in md
     assert "### Taiwan" in md and "### Technology & export controls" in md
     assert "Blinken &lt;meets&gt; Xi" in html and "<script" not in html and "&amp;b=2" in html
-    empty_md, _ = render_digest(date(2026, 11, 27), [])
+    empty_md, _ = render_digest(date(2026, 11, 27), [], topic_labels())
     assert "No relevant story" in empty_md
