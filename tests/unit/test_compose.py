@@ -36,7 +36,8 @@ REPO_MOUNTS = {
     "./config": "/opt/airflow/config",
 }
 
-_INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
+# innermost first: a default may itself hold a variable (${A:-x${B:-y}}), which compose resolves
+_INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}$]*))?\}")
 
 
 def interpolate(value: str) -> str:
@@ -46,7 +47,10 @@ def interpolate(value: str) -> str:
     def one(m: re.Match) -> str:
         return m.group("arg") if m.group("op") in (":-", "-") else ""
 
-    return _INTERPOLATION.sub(one, str(value))
+    value, previous = str(value), None
+    while previous != value:
+        previous, value = value, _INTERPOLATION.sub(one, value)
+    return value
 
 
 @pytest.fixture(scope="module")
