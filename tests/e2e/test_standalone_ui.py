@@ -112,6 +112,13 @@ def test_triggered_run_loads_articles_and_the_ui_shows_them(standalone, dsn, bro
     conn.close()
     assert articles > 70 and relevant > 30 and ok_fetches == 8 and reach >= 4
 
+    # the coverage page is behind the Airflow login like the rest of the UI
+    anonymous = requests.get(f"{base}/newswatch/coverage", allow_redirects=False, timeout=10)
+    assert anonymous.status_code == 307 and "/auth/login" in anonymous.headers["location"]
+    assert requests.get(f"{base}/newswatch/coverage.json", timeout=10).status_code == 401
+    data = requests.get(f"{base}/newswatch/coverage.json", headers=headers, timeout=10).json()
+    assert data["stories"] and {f["name"] for f in data["feeds"]} >= {"demo_bbc_world_asia"}
+
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
