@@ -699,8 +699,8 @@ def _merge_batch(cur, rows, now: datetime, window: timedelta) -> MergeResult:
                   ((article_id[ref], fp.signature, fp.shingle_count, fp.title_key, fp.has_summary,
                     fp.title_dates) for ref, fp in fingerprints.items()))
     with watch("write_bands"):
-        _copy_bands(cur, ((key, article_id[ref], story_for(ref), new_rows[ref].staged_at)
-                          for ref in refs for key in new_keys[ref]))
+        _copy_bands(cur, ((new_keys[ref], article_id[ref], story_for(ref), new_rows[ref].staged_at)
+                          for ref in refs if new_keys[ref]))
     result.new = len(refs)
 
     with watch("revisions"):
@@ -731,11 +731,14 @@ def _merge_batch(cur, rows, now: datetime, window: timedelta) -> MergeResult:
     return result
 
 
-def _copy_bands(cur, rows) -> None:
-    """COPY story keys: millions of rows on a big first poll, so written without the generic
-    per-value conversion of copy_rows."""
+def _copy_bands(cur, articles) -> None:
+    """COPY story keys, given as (keys, article_id, story_id, seen_at) per article: about 50 rows
+    an article and millions on a big first poll, so each article's row tail is formatted once and
+    joined onto its keys rather than going through copy_rows' per-value conversion."""
     buffer = io.StringIO()
-    buffer.writelines(f"{key}\t{article}\t{story}\t{seen.isoformat()}\n" for key, article, story, seen in rows)
+    for keys, article, story, seen in articles:
+        tail = f"\t{article}\t{story}\t{seen.isoformat()}\n"
+        buffer.write(tail.join(map(str, keys)) + tail)
     buffer.seek(0)
     cur.copy_expert("COPY news.story_bands (band_key, article_id, story_id, seen_at) FROM STDIN", buffer)
 
