@@ -246,13 +246,17 @@ def merge(settings: Settings, *, dsn: str | None = None) -> warehouse.MergeResul
         # cheap when up to date; lets a merge run (and find nothing) even if prepare failed
         warehouse.migrate(conn)
         result = warehouse.merge_pending(conn)
+    _log_merge(result)
+    return result
+
+
+def _log_merge(result: warehouse.MergeResult) -> None:
     log.info(
         "merge: %d entries -> %d new articles, %d updated, %d seen again; %d relevant; "
         "%d new stories, %d articles joined existing stories",
         result.entries, result.new, result.updated, result.sightings, result.relevant,
         result.stories_new, result.stories_joined,
     )
-    return result
 
 
 @dataclass
@@ -420,6 +424,44 @@ def run_once(settings: Settings, run_id: str, *, force: bool = False, only: list
     """The whole pipeline without Airflow: the same steps; fetches in threads, spread over
     `settings.processes` processes."""
     plan = prepare(settings, run_id, trigger, force=force, only=only)
-    poll_feeds_in_processes(settings, run_id, plan.due, settings.processes)
-    merged = merge(settings)
+    if settings.processes > 1 and len(plan.due) >= MIN_FEEDS_PER_PROCESS * settings.processes:
+        merged = _poll_and_merge_together(settings, run_id, plan.due)
+    else:
+        poll_feeds_in_processes(settings, run_id, plan.due, settings.processes)
+        merged = merge(settings)
     return finish(settings, run_id, asdict(merged), plan)
+
+
+MERGE_WHILE_POLLING_EVERY_S = 1.0
+
+
+def _poll_and_merge_together(settings: Settings, run_id: str, names: list[str]) -> warehouse.MergeResult:
+    """A large poll runs in child processes while this one would only wait: merge what they
+    have staged so far meanwhile, so the merge's client work and the database's run alongside the
+    polling instead of after it. Each feed's entries are staged in one transaction and the merge
+    takes whole batches under its lock, so merging early changes nothing but the timing; whatever
+    is left (or whatever a failed early merge left pending) is merged at the end."""
+    import threading
+
+    merged = warehouse.MergeResult()
+    polling_done = threading.Event()
+
+    def merge_as_staged() -> None:
+        try:
+            with warehouse.connection(warehouse_dsn(settings)) as conn:
+                while not polling_done.wait(MERGE_WHILE_POLLING_EVERY_S):
+                    merged.add(warehouse.merge_pending(conn))
+        except Exception:  # the final merge retries what is pending and raises if it still fails
+            log.exception("merge while polling failed; the rest is merged after polling")
+
+    merger = threading.Thread(target=merge_as_staged, name="merge-while-polling", daemon=True)
+    merger.start()
+    try:
+        poll_feeds_in_processes(settings, run_id, names, settings.processes)
+    finally:
+        polling_done.set()
+        merger.join()
+    with warehouse.connection(warehouse_dsn(settings)) as conn:
+        merged.add(warehouse.merge_pending(conn))
+    _log_merge(merged)
+    return merged

@@ -4,6 +4,7 @@ server: idempotency, cross-feed dedupe, failing feeds, revisions, stories."""
 import base64
 from pathlib import Path
 
+import psycopg2
 import pytest
 
 from newswatch import warehouse
@@ -220,6 +221,31 @@ def test_polling_spread_over_processes_loads_the_same(feed_server, make_settings
     summary = run(settings, force=True)
     assert summary.feeds_ok == 8 and summary.merge["new"] == 40
     assert count(db, "articles") == 40 and count(db, "article_sightings") == 40
+
+
+def test_a_failed_merge_while_polling_is_made_good_after_polling(feed_server, make_settings, db, monkeypatch):
+    from dataclasses import replace
+
+    from newswatch import pipeline
+    from newswatch import warehouse as wh
+
+    monkeypatch.setattr(pipeline, "MIN_FEEDS_PER_PROCESS", 2)
+    monkeypatch.setattr(pipeline, "MERGE_WHILE_POLLING_EVERY_S", 0.01)
+    real_merge, calls = wh.merge_pending, []
+
+    def merge_failing_first(conn, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise psycopg2.OperationalError("connection lost")
+        return real_merge(conn, *args, **kwargs)
+
+    monkeypatch.setattr(wh, "merge_pending", merge_failing_first)
+    urls = {f"f{i}": feed_server.add_document(f"/f{i}.xml", rss([item(i * 10 + j) for j in range(3)]))
+            for i in range(4)}
+    summary = run(replace(make_settings(urls), processes=2, workers=2), force=True)
+    assert len(calls) >= 2   # the merge was tried while polling, and again after it
+    assert summary.feeds_ok == 4 and summary.merge["new"] == 12 and count(db, "articles") == 12
+    assert rows(db, "SELECT count(*) FROM news.staged_entries WHERE merged_at IS NULL") == [(0,)]
 
 
 def test_odd_text_loads_as_text(feed_server, make_settings, db):
