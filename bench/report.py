@@ -115,8 +115,10 @@ def derive(results: dict) -> dict:
         target("merge cost/entry at the largest size ≤ 1.5× at the smallest", None, 1.5, lambda v: True, "×")
     queries = (sizes[-1].get("queries") if sizes else None) or []
     for q in queries:
+        targeted = q["name"] in TARGETED_QUERIES
         target(f"query {q['name']} < 100 ms (at {sizes[-1]['size']:,} articles)", q["median_ms"], 100.0,
-               lambda v: v < 100.0, "ms", f"{q['rows']} rows")
+               lambda v: v < 100.0, "ms",
+               f"{q['rows']} rows" + ("" if targeted else "; not one of the issue's three questions"))
     if not queries:
         target("analyst queries < 100 ms", None, 100.0, lambda v: True, "ms")
     return d
@@ -383,6 +385,11 @@ def write(results: dict, out: Path) -> tuple[Path, Path | None, str]:
         text += f"\n(no chart: {exc}; install the bench extra)"
     (out / "report.txt").write_text(text + "\n" + render_explains(results) + "\n")
     return json_path, png, text
+
+
+# The questions the performance issue sets the 100 ms target for (relevant articles on a topic
+# this week, full-text search, story reach); the others are measured for the README's readers.
+TARGETED_QUERIES = {"topic_this_week", "topic_this_week_gin", "full_text_search", "story_reach"}
 
 
 def _phase_name(step: str) -> str:
