@@ -438,9 +438,14 @@ MERGE_WHILE_POLLING_EVERY_S = 1.0
 def _poll_and_merge_together(settings: Settings, run_id: str, names: list[str]) -> warehouse.MergeResult:
     """A large poll runs in child processes while this one would only wait: merge what they
     have staged so far meanwhile, so the merge's client work and the database's run alongside the
-    polling instead of after it. Each feed's entries are staged in one transaction and the merge
-    takes whole batches under its lock, so merging early changes nothing but the timing; whatever
-    is left (or whatever a failed early merge left pending) is merged at the end."""
+    polling instead of after it. Whatever is left, or whatever a failed early merge left pending,
+    is merged at the end; batches committed before a failure still count in the result.
+
+    What merging early changes besides the timing: when several feeds bring a new article, the
+    fullest text wins only among entries merged in the same batch (dedupe.plan_merge). A poll this
+    large is merged in several batches anyway (MERGE_BATCH entries each), so its articles could
+    already take the text of whichever copy was staged first; merging early makes that more
+    frequent. Later copies are still recorded as sightings."""
     import threading
 
     merged = warehouse.MergeResult()
@@ -450,7 +455,7 @@ def _poll_and_merge_together(settings: Settings, run_id: str, names: list[str]) 
         try:
             with warehouse.connection(warehouse_dsn(settings)) as conn:
                 while not polling_done.wait(MERGE_WHILE_POLLING_EVERY_S):
-                    merged.add(warehouse.merge_pending(conn))
+                    warehouse.merge_pending(conn, into=merged)
         except Exception:  # the final merge retries what is pending and raises if it still fails
             log.exception("merge while polling failed; the rest is merged after polling")
 
@@ -462,6 +467,6 @@ def _poll_and_merge_together(settings: Settings, run_id: str, names: list[str]) 
         polling_done.set()
         merger.join()
     with warehouse.connection(warehouse_dsn(settings)) as conn:
-        merged.add(warehouse.merge_pending(conn))
+        warehouse.merge_pending(conn, into=merged)
     _log_merge(merged)
     return merged

@@ -509,8 +509,8 @@ _PENDING_SQL = """
 """
 
 
-def merge_pending(conn: PgConnection, batch_size: int = MERGE_BATCH, window: timedelta = STORY_WINDOW,
-                  now: datetime | None = None) -> MergeResult:
+def merge_pending(conn: PgConnection, batch_size: int | None = None, window: timedelta = STORY_WINDOW,
+                  now: datetime | None = None, into: MergeResult | None = None) -> MergeResult:
     """Merge every staged entry not yet merged, batch by batch, each batch one transaction under
     an advisory lock.
 
@@ -519,8 +519,11 @@ def merge_pending(conn: PgConnection, batch_size: int = MERGE_BATCH, window: tim
     the next merge. Committing per batch (rather than the whole backlog at once) means a backlog
     after an outage is worked off step by step instead of being rolled back and retried whole.
     Two merges at once take turns batch by batch and never handle the same entry twice.
+    Each committed batch is added to `into` (when given) as soon as it commits, so a caller that
+    catches a failure still counts the batches that were loaded before it.
     """
-    total = MergeResult()
+    total = into if into is not None else MergeResult()
+    batch_size = batch_size or MERGE_BATCH
     while True:
         with conn, conn.cursor(cursor_factory=psycopg2.extras.NamedTupleCursor) as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, MERGE_LOCK))

@@ -223,7 +223,8 @@ def test_polling_spread_over_processes_loads_the_same(feed_server, make_settings
     assert count(db, "articles") == 40 and count(db, "article_sightings") == 40
 
 
-def test_a_failed_merge_while_polling_is_made_good_after_polling(feed_server, make_settings, db, monkeypatch):
+def test_a_merge_failing_while_polling_loses_neither_entries_nor_counts(feed_server, make_settings, db, monkeypatch):
+    import threading
     from dataclasses import replace
 
     from newswatch import pipeline
@@ -231,20 +232,28 @@ def test_a_failed_merge_while_polling_is_made_good_after_polling(feed_server, ma
 
     monkeypatch.setattr(pipeline, "MIN_FEEDS_PER_PROCESS", 2)
     monkeypatch.setattr(pipeline, "MERGE_WHILE_POLLING_EVERY_S", 0.01)
-    real_merge, calls = wh.merge_pending, []
+    monkeypatch.setattr(wh, "MERGE_BATCH", 3)
+    real_batch, in_thread = wh._merge_batch, []
 
-    def merge_failing_first(conn, *args, **kwargs):
-        calls.append(1)
-        if len(calls) == 1:
-            raise psycopg2.OperationalError("connection lost")
-        return real_merge(conn, *args, **kwargs)
+    def second_batch_while_polling_fails(cur, *args, **kwargs):
+        if threading.current_thread().name == "merge-while-polling":
+            in_thread.append(1)
+            if len(in_thread) == 2:   # after one batch was committed
+                raise psycopg2.OperationalError("connection lost")
+        return real_batch(cur, *args, **kwargs)
 
-    monkeypatch.setattr(wh, "merge_pending", merge_failing_first)
+    monkeypatch.setattr(wh, "_merge_batch", second_batch_while_polling_fails)
     urls = {f"f{i}": feed_server.add_document(f"/f{i}.xml", rss([item(i * 10 + j) for j in range(3)]))
             for i in range(4)}
+    # one feed trickles for about two seconds, so the others are staged and merged meanwhile
+    slow = rss([item(100 + j) for j in range(3)])
+    chunks = [slow[i:i + 200] for i in range(0, len(slow), 200)]
+    urls["slow"] = feed_server.add_handler("/slow.xml", lambda r: Response(
+        200, {"Content-Type": "application/rss+xml"}, iter(chunks), chunk_delay=2.0 / len(chunks)))
     summary = run(replace(make_settings(urls), processes=2, workers=2), force=True)
-    assert len(calls) >= 2   # the merge was tried while polling, and again after it
-    assert summary.feeds_ok == 4 and summary.merge["new"] == 12 and count(db, "articles") == 12
+    assert len(in_thread) == 2   # one batch merged while polling, then the failure
+    assert summary.feeds_ok == 5 and count(db, "articles") == 15
+    assert summary.merge["new"] == 15     # the batch committed before the failure is counted
     assert rows(db, "SELECT count(*) FROM news.staged_entries WHERE merged_at IS NULL") == [(0,)]
 
 
