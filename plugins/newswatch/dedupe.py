@@ -15,6 +15,7 @@ module what to do, and applies the answer. Nothing here touches a database:
 from __future__ import annotations
 
 import hashlib
+import functools
 import re
 import unicodedata
 import zlib
@@ -22,7 +23,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
-from datasketch import MinHash
 
 # --- fingerprints ---------------------------------------------------------------------------
 
@@ -55,8 +55,14 @@ def _crc32(data: bytes) -> int:
     return zlib.crc32(data)
 
 
-_TEMPLATE = MinHash(num_perm=NUM_PERM, seed=7, hashfunc=_crc32)
-_PERMUTATIONS = _TEMPLATE.permutations
+@functools.cache
+def _minhash():
+    """datasketch's MinHash class and the template its permutations come from. Imported on the
+    first fingerprint, not with this module: importing datasketch loads its LSH indexes and SciPy
+    (about 2.5 s), which every poll process and task paid even when all its feeds answered 304."""
+    from datasketch import MinHash
+
+    return MinHash, MinHash(num_perm=NUM_PERM, seed=7, hashfunc=_crc32)
 
 
 def text_tokens(text: str) -> list[str]:
@@ -152,7 +158,8 @@ def band_keys_batch(signatures: list[bytes]) -> np.ndarray:
 def fingerprint(title: str, summary: str) -> Fingerprint:
     tokens = text_tokens(f"{title} {summary}")[:MAX_TOKENS]
     grams = shingles(tokens)
-    minhash = MinHash(num_perm=NUM_PERM, seed=7, permutations=_PERMUTATIONS, scheme=_TEMPLATE.scheme,
+    MinHash, template = _minhash()
+    minhash = MinHash(num_perm=NUM_PERM, seed=7, permutations=template.permutations, scheme=template.scheme,
                       hashfunc=_crc32)
     if grams:
         minhash.update_batch(list(grams))
