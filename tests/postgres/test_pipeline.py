@@ -257,6 +257,32 @@ def test_a_merge_failing_while_polling_loses_neither_entries_nor_counts(feed_ser
     assert rows(db, "SELECT count(*) FROM news.staged_entries WHERE merged_at IS NULL") == [(0,)]
 
 
+def test_a_feed_failing_mid_transaction_does_not_spoil_the_next_feed_on_its_connection(
+        feed_server, make_settings, db, monkeypatch):
+    from dataclasses import replace
+
+    from newswatch import warehouse as wh
+
+    real_record = wh.record_fetch
+
+    def half_recorded(conn, record, *args, **kwargs):
+        if record.feed_name == "a_bad":
+            with conn.cursor() as cur:   # a statement, then a failure, no rollback
+                cur.execute("UPDATE news.feeds SET last_status = 'half' WHERE name = 'a_bad'")
+            raise ValueError("a bug while recording")
+        return real_record(conn, record, *args, **kwargs)
+
+    monkeypatch.setattr(wh, "record_fetch", half_recorded)
+    urls = {"a_bad": feed_server.add_document("/bad.xml", rss([item(1)])),
+            "b_good": feed_server.add_document("/good.xml", rss([item(2), item(3)]))}
+    summary = run(replace(make_settings(urls), workers=1), force=True)   # one thread, one connection
+    assert summary.feeds_ok == 1 and summary.feeds_failed == 1
+    assert rows(db, "SELECT feed_name, status FROM news.fetch_log ORDER BY feed_name") == [
+        ("a_bad", "error"), ("b_good", "ok")]
+    assert count(db, "articles") == 2
+    assert rows(db, "SELECT last_status FROM news.feeds WHERE name = 'a_bad'") != [("half",)]
+
+
 def test_odd_text_loads_as_text(feed_server, make_settings, db):
     url = feed_server.add_document("/f.xml", rss([
         item(1, title="\\N"), item(2, title='Quote " and, comma'), item(3, summary=""),
