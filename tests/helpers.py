@@ -72,3 +72,29 @@ def rows(conn, sql: str, params=()):
 def table_counts(conn) -> dict:
     return {t: count(conn, t) for t in ("articles", "article_sightings", "stories", "rejects",
                                          "article_revisions", "article_fingerprints", "story_bands")}
+
+
+def trigger_and_wait(base: str, token: str, dag_id: str, *, conf: dict | None = None, timeout: float = 300,
+                     check_alive=lambda: None) -> tuple[str | None, list[dict]]:
+    """Trigger `dag_id` through Airflow's REST API and wait for the run to end; returns its final
+    state and its task instances. `check_alive` is called between polls (to fail early when a
+    process the run needs has died)."""
+    import time
+
+    import requests
+
+    headers = {"Authorization": f"Bearer {token}"}
+    r = requests.post(f"{base}/api/v2/dags/{dag_id}/dagRuns", headers=headers,
+                      json={"logical_date": None, "conf": conf or {}}, timeout=30)
+    assert r.status_code == 200, r.text
+    run_url = f"{base}/api/v2/dags/{dag_id}/dagRuns/{r.json()['dag_run_id']}"
+    state, deadline = None, time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = requests.get(run_url, headers=headers, timeout=10).json()["state"]
+        if state in ("success", "failed"):
+            break
+        check_alive()
+        time.sleep(3)
+    tis = requests.get(f"{run_url}/taskInstances", headers=headers, params={"limit": 100},
+                       timeout=10).json()["task_instances"]
+    return state, tis

@@ -2,9 +2,7 @@
 broker, PostgreSQL as Airflow's metadata database, and the scheduler, dag-processor, api-server
 and a Celery worker as separate processes. Run by `make test-celery` (slow)."""
 
-import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -14,11 +12,11 @@ from pathlib import Path
 
 import psycopg2
 import pytest
-import requests
 
 from newswatch import local
 from tests.conftest import sqlalchemy_url
 from tests.e2e.test_standalone_ui import _free_port
+from tests.helpers import trigger_and_wait
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "celery"
@@ -92,24 +90,15 @@ def test_dag_runs_on_a_celery_worker(tmp_path, dsn, make_database, redis_url, fe
             procs[name] = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         local.wait_for_health(base, timeout=240)
         token = local.api_token(base, home)
-        headers = {"Authorization": f"Bearer {token}"}
         local.unpause(base, token, ["us_china_news"])
-        r = requests.post(f"{base}/api/v2/dags/us_china_news/dagRuns", headers=headers,
-                          json={"logical_date": None, "conf": {"force": True}}, timeout=30)
-        assert r.status_code == 200, r.text
-        run_id = r.json()["dag_run_id"]
-        state, deadline = None, time.monotonic() + 360
-        while time.monotonic() < deadline:
-            state = requests.get(f"{base}/api/v2/dags/us_china_news/dagRuns/{run_id}", headers=headers,
-                                 timeout=10).json()["state"]
-            if state in ("success", "failed"):
-                break
+
+        def processes_alive():
             for name, proc in procs.items():
                 assert proc.poll() is None, f"{name} exited early (see artifacts/celery/{name}.log)"
-            time.sleep(3)
+
+        state, tis = trigger_and_wait(base, token, "us_china_news", conf={"force": True}, timeout=360,
+                                      check_alive=processes_alive)
         assert state == "success"
-        tis = requests.get(f"{base}/api/v2/dags/us_china_news/dagRuns/{run_id}/taskInstances", headers=headers,
-                           params={"limit": 100}, timeout=10).json()["task_instances"]
         assert {ti["state"] for ti in tis} == {"success"} and len([t for t in tis if t["task_id"] == "poll"]) == 8
     finally:
         for proc in procs.values():

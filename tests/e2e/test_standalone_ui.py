@@ -6,7 +6,6 @@ Screenshots go to artifacts/e2e/."""
 import os
 import shutil
 import socket
-import time
 from pathlib import Path
 
 import psycopg2
@@ -15,6 +14,7 @@ import requests
 
 from newswatch import local
 from tests.conftest import sqlalchemy_url
+from tests.helpers import trigger_and_wait
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "e2e"
@@ -71,25 +71,10 @@ def standalone(tmp_path, dsn, make_database, feed_server):
 def test_triggered_run_loads_articles_and_the_ui_shows_them(standalone, dsn, browser_path):
     base, home, _ = standalone
     token = local.api_token(base, home)
-    headers = {"Authorization": f"Bearer {token}"}
-
     local.unpause(base, token, ["us_china_news"])
-    r = requests.post(f"{base}/api/v2/dags/us_china_news/dagRuns", headers=headers,
-                      json={"logical_date": None, "conf": {"force": True}}, timeout=30)
-    assert r.status_code == 200, r.text
-    run_id = r.json()["dag_run_id"]
-    deadline = time.monotonic() + 300
-    state = None
-    while time.monotonic() < deadline:
-        state = requests.get(f"{base}/api/v2/dags/us_china_news/dagRuns/{run_id}", headers=headers,
-                             timeout=10).json()["state"]
-        if state in ("success", "failed"):
-            break
-        time.sleep(3)
+    state, tis = trigger_and_wait(base, token, "us_china_news", conf={"force": True}, timeout=300)
     assert state == "success"
 
-    tis = requests.get(f"{base}/api/v2/dags/us_china_news/dagRuns/{run_id}/taskInstances", headers=headers,
-                       params={"limit": 100}, timeout=10).json()["task_instances"]
     by_task = {}
     for ti in tis:
         by_task.setdefault(ti["task_id"], []).append((ti.get("rendered_map_index"), ti["state"]))
@@ -116,7 +101,8 @@ def test_triggered_run_loads_articles_and_the_ui_shows_them(standalone, dsn, bro
     anonymous = requests.get(f"{base}/newswatch/coverage", allow_redirects=False, timeout=10)
     assert anonymous.status_code == 307 and "/auth/login" in anonymous.headers["location"]
     assert requests.get(f"{base}/newswatch/coverage.json", timeout=10).status_code == 401
-    data = requests.get(f"{base}/newswatch/coverage.json", headers=headers, timeout=10).json()
+    data = requests.get(f"{base}/newswatch/coverage.json", headers={"Authorization": f"Bearer {token}"},
+                        timeout=10).json()
     assert data["stories"] and {f["name"] for f in data["feeds"]} >= {"demo_bbc_world_asia"}
 
     from playwright.sync_api import sync_playwright
