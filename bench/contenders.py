@@ -141,7 +141,6 @@ def top_functions(stats, n: int = 25) -> list[dict]:
 def core() -> None:
     cfg = _config()
     t_import = time.perf_counter()
-    from dataclasses import asdict
 
     from newswatch import pipeline, warehouse
     from newswatch.config import Settings

@@ -296,7 +296,6 @@ def chart(results: dict, path: Path) -> Path | None:
     import matplotlib.pyplot as plt
 
     runs = results.get("runs", {})
-    d = results["derived"]
     fig, axes = plt.subplots(1, 3, figsize=(20, 6.5))
     fig.suptitle(f"newswatch benchmark — {results['corpus']['entries']:,} entries from "
                  f"{results['corpus']['feeds']:,} feeds, {results['workers']} workers")
@@ -315,7 +314,6 @@ def chart(results: dict, path: Path) -> Path | None:
     ax.set_title("where the time goes: stage profile")
 
     ax = axes[1]
-    labels, bottoms = [], []
     phase_colors = {"prepare": "#8172b2", "poll_feeds": "#4c72b0", "poll_feeds_in_processes": "#4c72b0",
                     "_poll_and_merge_together": "#dd8452", "merge": "#c44e52", "finish": "#937860"}
     phase_labels = {"_poll_and_merge_together": "poll + merge, overlapped"}

@@ -173,7 +173,7 @@ def main(argv=None) -> int:
     try:
         # -- stage profile -------------------------------------------------------------------
         print("bench: stage profile", flush=True)
-        dsn = db.fresh("bench_stages")
+        db.fresh("bench_stages")
         env = newswatch_env(feeds_yaml, db.uri("bench_stages"), args.workers)
         env["BENCH_CONFIG"] = json.dumps({"workers": args.workers, "server_pids": [p.pid for p in server._ps]})
         run = run_process("stages", [py, "-m", "bench.stages"], env=env, out_dir=out, server=server)

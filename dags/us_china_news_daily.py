@@ -25,7 +25,6 @@ Re-running or backfilling a day recomputes exactly that day.
 from __future__ import annotations
 
 import contextlib
-import os
 from datetime import timedelta
 
 import pendulum

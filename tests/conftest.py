@@ -4,7 +4,6 @@ to use), one fresh database per test, a local feed server, and an Airflow home f
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 import uuid
 from dataclasses import replace

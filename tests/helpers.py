@@ -75,9 +75,9 @@ def table_counts(conn) -> dict:
 
 
 def trigger_and_wait(base: str, token: str, dag_id: str, *, conf: dict | None = None, timeout: float = 300,
-                     check_alive=lambda: None) -> tuple[str | None, list[dict]]:
-    """Trigger `dag_id` through Airflow's REST API and wait for the run to end; returns its final
-    state and its task instances. `check_alive` is called between polls (to fail early when a
+                     check_alive=lambda: None) -> tuple[str, str | None, list[dict]]:
+    """Trigger `dag_id` through Airflow's REST API and wait for the run to end; returns the run
+    id, its final state and its task instances. `check_alive` is called between polls (to fail early when a
     process the run needs has died)."""
     import time
 
@@ -87,7 +87,8 @@ def trigger_and_wait(base: str, token: str, dag_id: str, *, conf: dict | None = 
     r = requests.post(f"{base}/api/v2/dags/{dag_id}/dagRuns", headers=headers,
                       json={"logical_date": None, "conf": conf or {}}, timeout=30)
     assert r.status_code == 200, r.text
-    run_url = f"{base}/api/v2/dags/{dag_id}/dagRuns/{r.json()['dag_run_id']}"
+    run_id = r.json()["dag_run_id"]
+    run_url = f"{base}/api/v2/dags/{dag_id}/dagRuns/{run_id}"
     state, deadline = None, time.monotonic() + timeout
     while time.monotonic() < deadline:
         state = requests.get(run_url, headers=headers, timeout=10).json()["state"]
@@ -97,4 +98,4 @@ def trigger_and_wait(base: str, token: str, dag_id: str, *, conf: dict | None = 
         time.sleep(3)
     tis = requests.get(f"{run_url}/taskInstances", headers=headers, params={"limit": 100},
                        timeout=10).json()["task_instances"]
-    return state, tis
+    return run_id, state, tis

@@ -12,7 +12,6 @@ import html
 import os
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from pathlib import Path
 
 from psycopg2.extras import RealDictCursor
 
@@ -199,7 +198,7 @@ def render_digest(day: date, stories: list[dict], labels: dict[str, str], top: i
 
     md += [f"## Top stories by reach ({min(top, len(stories))} of {len(stories)})", ""]
     md += [line_md(s) for s in stories[:top]]
-    h += [f"<h2>Top stories by reach</h2>", "<ol>"] + [line_html(s) for s in stories[:top]] + ["</ol>"]
+    h += ["<h2>Top stories by reach</h2>", "<ol>"] + [line_html(s) for s in stories[:top]] + ["</ol>"]
     md += ["", "## By topic", ""]
     h += ["<h2>By topic</h2>"]
     for topic, label in labels.items():

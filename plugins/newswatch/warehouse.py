@@ -8,7 +8,6 @@ asks them, and applies the answer in one transaction. All SQL is parameterised.
 from __future__ import annotations
 
 import contextlib
-import csv
 import hashlib
 import io
 import json

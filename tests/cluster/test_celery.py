@@ -96,7 +96,7 @@ def test_dag_runs_on_a_celery_worker(tmp_path, dsn, make_database, redis_url, fe
             for name, proc in procs.items():
                 assert proc.poll() is None, f"{name} exited early (see artifacts/celery/{name}.log)"
 
-        state, tis = trigger_and_wait(base, token, "us_china_news", conf={"force": True}, timeout=360,
+        run_id, state, tis = trigger_and_wait(base, token, "us_china_news", conf={"force": True}, timeout=360,
                                       check_alive=processes_alive)
         assert state == "success"
         assert {ti["state"] for ti in tis} == {"success"} and len([t for t in tis if t["task_id"] == "poll"]) == 8

@@ -72,7 +72,7 @@ def test_triggered_run_loads_articles_and_the_ui_shows_them(standalone, dsn, bro
     base, home, _ = standalone
     token = local.api_token(base, home)
     local.unpause(base, token, ["us_china_news"])
-    state, tis = trigger_and_wait(base, token, "us_china_news", conf={"force": True}, timeout=300)
+    run_id, state, tis = trigger_and_wait(base, token, "us_china_news", conf={"force": True}, timeout=300)
     assert state == "success"
 
     by_task = {}

@@ -3,7 +3,7 @@ recorded, the digest is stored, retention prunes only what it should."""
 
 from datetime import date, datetime, timedelta, timezone
 
-from newswatch import daily, warehouse
+from newswatch import daily
 from newswatch.pipeline import run_once
 from tests.helpers import count, item, rows, rss
 

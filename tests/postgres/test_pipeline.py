@@ -1,7 +1,6 @@
 """The whole pipeline (newswatch run's code path) against a real PostgreSQL and a local HTTP
 server: idempotency, cross-feed dedupe, failing feeds, revisions, stories."""
 
-import base64
 from pathlib import Path
 
 import psycopg2

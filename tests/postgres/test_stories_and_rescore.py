@@ -1,13 +1,12 @@
 """Story clustering's time window, and re-labelling history with `rescore`."""
 
 import shutil
-from dataclasses import replace
 from pathlib import Path
 
 from newswatch import warehouse
 from newswatch.pipeline import run_once
 from newswatch.relevance import load_rules
-from tests.helpers import count, item, rows, rss
+from tests.helpers import item, rows, rss
 
 ROOT = Path(__file__).resolve().parents[2]
 WIRE = ("Negotiators from both governments met for two days of closed-door talks and agreed to keep "
