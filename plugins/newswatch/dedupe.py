@@ -233,13 +233,27 @@ def plan_stories(new_articles: list[NewForClustering], candidates: list[StoryCan
     `candidates` are known articles that share at least one band key with a new article (the
     caller fetches them from the warehouse, within the clustering window). New articles in the
     same batch are candidates for each other, in order.
+
+    A headline-only entry (a Google News pointer, a feed without summaries) matches any article
+    with a similar headline, so it must not bridge two different texts: an article with text
+    joins a story through a headline-only member only if no member with text that is known
+    here is a different text.
     """
     plan = StoryPlan()
     by_key: dict[int, list[StoryCandidate]] = {}
+    with_text: dict[int, list[Fingerprint]] = {}   # story -> its members that carry text
     for cand in candidates:
         keys = cand.keys if cand.keys is not None else [k for _, k in cand.fingerprint.band_keys()]
         for key in keys:
             by_key.setdefault(key, []).append(cand)
+        if cand.fingerprint.has_summary:
+            with_text.setdefault(cand.story_id, []).append(cand.fingerprint)
+
+    def bridges_different_texts(fp: Fingerprint, cand: StoryCandidate) -> bool:
+        if not fp.has_summary or cand.fingerprint.has_summary:
+            return False
+        return any(not same_story(fp, member)[0] for member in with_text.get(cand.story_id, ()))
+
     for item in new_articles:
         keys = item.keys if item.keys is not None else item.fingerprint.keys()
         seen: set[int] = set()
@@ -250,7 +264,7 @@ def plan_stories(new_articles: list[NewForClustering], candidates: list[StoryCan
                     continue
                 seen.add(cand.article_id)
                 same, rule, j = same_story(item.fingerprint, cand.fingerprint)
-                if same and (best is None or j > best[0]):
+                if same and (best is None or j > best[0]) and not bridges_different_texts(item.fingerprint, cand):
                     best = (j, cand, rule)
         if best is not None:
             story = best[1].story_id
@@ -262,6 +276,8 @@ def plan_stories(new_articles: list[NewForClustering], candidates: list[StoryCan
         me = StoryCandidate(item.ref, story, item.fingerprint)
         for key in keys:
             by_key.setdefault(key, []).append(me)
+        if item.fingerprint.has_summary:
+            with_text.setdefault(story, []).append(item.fingerprint)
     return plan
 
 

@@ -663,7 +663,14 @@ def _merge_batch(cur, rows, now: datetime, window: timedelta) -> MergeResult:
     with watch("candidates"):
         candidates = _story_candidates(cur, {k for ks in new_keys.values() for k in ks}, now - window)
     with watch("plan_stories"):
-        story_plan = plan_stories([NewForClustering(ref, fingerprints[ref], new_keys[ref]) for ref in refs],
+        # Clustering is greedy (an article joins the best story formed before it), so the batch
+        # goes in a fixed order, not in the order the polls happened to finish: articles with
+        # text before headline-only ones (which then join the article they point at rather than
+        # found a story), then by publication, so an original founds its story and its reprints
+        # join it, then by URL.
+        clustering_order = sorted(refs, key=lambda ref: (not fingerprints[ref].has_summary,
+                                                         new_rows[ref].published_at, new_rows[ref].canonical_url))
+        story_plan = plan_stories([NewForClustering(ref, fingerprints[ref], new_keys[ref]) for ref in clustering_order],
                                   candidates)
     story_id = dict(zip(story_plan.new_stories,
                         _next_ids(cur, "news.stories', 'story_id", len(story_plan.new_stories))))

@@ -43,6 +43,33 @@ def test_demo_feeds_load_once_and_a_second_run_changes_nothing(feed_server, make
     assert seen[0] == seen[1] + seen[2]
 
 
+def test_stories_do_not_depend_on_the_order_the_polls_finished(feed_server, make_settings, make_database):
+    from dataclasses import replace
+
+    from newswatch import pipeline
+
+    urls = {Path(name).stem: url for name, url in feed_server.add_directory(DEMO / "feeds").items()}
+    partitions = []
+    for order in (sorted(urls), sorted(urls, reverse=True)):
+        dsn = make_database()
+        settings = replace(make_settings(urls), warehouse_dsn=dsn)
+        pipeline.prepare(settings, f"order-{len(partitions)}", "test", force=True)
+        for name in order:   # one at a time: staged in this order
+            pipeline.poll_feed(settings, f"order-{len(partitions)}", name)
+        pipeline.merge(settings)
+        conn = warehouse.connect(dsn)
+        stories = rows(conn, "SELECT array_agg(canonical_url ORDER BY canonical_url) FROM news.articles "
+                             "GROUP BY story_id")
+        conn.close()
+        partitions.append(sorted(tuple(urls_) for (urls_,) in stories))
+    assert partitions[0] == partitions[1]
+    ap = [story for story in partitions[0] if any(u.startswith("https://apnews.com/article/blinken-") for u in story)]
+    assert len(ap) == 1 and len(ap[0]) >= 4   # the wire story and its reprints, whichever came first
+    nyt = [story for story in partitions[0] if any("nytimes.com/2026/11/24/world/asia/us-china-military" in u
+                                                   for u in story)]
+    assert len(nyt[0]) == 1   # an analysis of the same meeting is not a reprint of the wire report
+
+
 def test_forcing_a_rerun_of_unchanged_bodies_is_cheap_and_idempotent(feed_server, make_settings, db):
     # a server without validators: the second 200 carries the same body, which is skipped by hash
     body = rss([item(i) for i in range(5)])

@@ -94,6 +94,29 @@ def test_new_articles_in_one_batch_cluster_with_each_other():
     assert plan.story_of == {-1: -1, -2: -1} and plan.new_stories == [-1]
 
 
+def test_a_headline_only_entry_does_not_bridge_two_different_reports():
+    wire = fingerprint("U.S. and China agree to resume military maritime consultations",
+                       "BEIJING (AP) — The United States and China agreed Tuesday to resume regular talks between "
+                       "their militaries on avoiding accidents at sea and in the air, as Secretary of State Antony "
+                       "Blinken wrapped up two days of meetings in Beijing.")
+    pointer = fingerprint("US and China agree to resume military maritime talks", "")
+    analysis = fingerprint("U.S. and China Agree to Resume Military Talks at Sea",
+                           "The agreement, announced at the end of Secretary of State Antony Blinken's visit to "
+                           "Beijing, restores a channel meant to prevent collisions between warships and aircraft.")
+    assert same_story(wire, pointer)[0] and same_story(analysis, pointer)[0]
+    assert not same_story(wire, analysis)[0]
+    # the wire report and the pointer to it are one story already; the analysis matches only the pointer
+    plan = plan_stories([NewForClustering(-1, analysis)],
+                        [StoryCandidate(article_id=10, story_id=7, fingerprint=wire),
+                         StoryCandidate(article_id=11, story_id=7, fingerprint=pointer)])
+    assert plan.story_of == {-1: -1}
+    # the same within one batch, whichever comes first
+    for order in ([wire, pointer, analysis], [pointer, analysis, wire], [analysis, pointer, wire]):
+        refs = {id(fp): -(i + 1) for i, fp in enumerate(order)}
+        plan = plan_stories([NewForClustering(refs[id(fp)], fp) for fp in order], [])
+        assert plan.story_of[refs[id(analysis)]] != plan.story_of[refs[id(wire)]]
+
+
 def test_dated_templates_stay_apart():
     a = fingerprint("Foreign Ministry Spokesperson Mao Ning's Regular Press Conference on March 4, 2024", "")
     b = fingerprint("Foreign Ministry Spokesperson Mao Ning's Regular Press Conference on March 5, 2024", "")
