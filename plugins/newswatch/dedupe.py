@@ -227,7 +227,8 @@ class StoryPlan:
     evidence: dict[int, tuple[str, float, int]] = field(default_factory=dict)
 
 
-def plan_stories(new_articles: list[NewForClustering], candidates: list[StoryCandidate]) -> StoryPlan:
+def plan_stories(new_articles: list[NewForClustering], candidates: list[StoryCandidate],
+                 story_texts: dict[int, list[Fingerprint]] | None = None) -> StoryPlan:
     """Give every new article a story: the story of its best-matching candidate, else a new one.
 
     `candidates` are known articles that share at least one band key with a new article (the
@@ -236,12 +237,14 @@ def plan_stories(new_articles: list[NewForClustering], candidates: list[StoryCan
 
     A headline-only entry (a Google News pointer, a feed without summaries) matches any article
     with a similar headline, so it must not bridge two different texts: an article with text
-    joins a story through a headline-only member only if no member with text that is known
-    here is a different text.
+    joins a story through a headline-only member only if none of the story's members with text
+    (`story_texts`: story id -> fingerprints, as the caller found them, plus the candidates and
+    this batch) is a different text. Of equally good matches, one with text wins.
     """
     plan = StoryPlan()
     by_key: dict[int, list[StoryCandidate]] = {}
-    with_text: dict[int, list[Fingerprint]] = {}   # story -> its members that carry text
+    # story -> its members that carry text
+    with_text: dict[int, list[Fingerprint]] = {k: list(v) for k, v in (story_texts or {}).items()}
     for cand in candidates:
         keys = cand.keys if cand.keys is not None else [k for _, k in cand.fingerprint.band_keys()]
         for key in keys:
@@ -264,7 +267,9 @@ def plan_stories(new_articles: list[NewForClustering], candidates: list[StoryCan
                     continue
                 seen.add(cand.article_id)
                 same, rule, j = same_story(item.fingerprint, cand.fingerprint)
-                if same and (best is None or j > best[0]) and not bridges_different_texts(item.fingerprint, cand):
+                if not same or bridges_different_texts(item.fingerprint, cand):
+                    continue
+                if best is None or (j, cand.fingerprint.has_summary) > (best[0], best[1].fingerprint.has_summary):
                     best = (j, cand, rule)
         if best is not None:
             story = best[1].story_id

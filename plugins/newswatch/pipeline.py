@@ -11,6 +11,7 @@ DAG passes only names and counts through XCom and the CLI runs the same code in 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from dataclasses import asdict, dataclass, field
@@ -123,14 +124,25 @@ def poll_feed(settings: Settings, run_id: str, feed_name: str, *, dsn: str | Non
     """Fetch one feed and stage its entries. A feed's own failure (network, HTTP, parse) is an
     outcome, recorded in fetch_log and returned; warehouse trouble raises. `conn`, when given,
     is used and left open (poll_feeds keeps one per thread); otherwise one is opened for the feed."""
-    import contextlib
+    if conn is not None:
+        try:
+            return _poll_feed(settings, run_id, feed_name, dsn=dsn, session=session, rules=rules, conn=conn)
+        except Exception:
+            # leave the shared connection clean for the thread's next feed, holding no locks
+            # until then; a connection that is gone is replaced by poll_feeds
+            with contextlib.suppress(psycopg2.Error):
+                conn.rollback()
+            raise
+    return _poll_feed(settings, run_id, feed_name, dsn=dsn, session=session, rules=rules, conn=None)
+
+
+def _poll_feed(settings: Settings, run_id: str, feed_name: str, *, dsn, session, rules,
+               conn: warehouse.PgConnection | None) -> FeedReport:
     from urllib.parse import urlsplit
 
     rules = rules or load_rules(settings.topics_path)
     watch = Stopwatch()
     t0 = time.monotonic()
-    if conn is not None:
-        conn.rollback()   # whatever an earlier feed's failure left open on this connection
     with (contextlib.nullcontext(conn) if conn is not None
           else warehouse.connection(dsn or warehouse_dsn(settings))) as conn:
         info = warehouse.load_feed(conn, feed_name)

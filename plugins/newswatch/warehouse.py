@@ -662,6 +662,7 @@ def _merge_batch(cur, rows, now: datetime, window: timedelta) -> MergeResult:
             new_keys[ref] = keys[i].tolist() + ([title_key] if title_key is not None else [])
     with watch("candidates"):
         candidates = _story_candidates(cur, {k for ks in new_keys.values() for k in ks}, now - window)
+        story_texts = _texts_of_stories_with_headline_only_candidates(cur, candidates, now - window)
     with watch("plan_stories"):
         # Clustering is greedy (an article joins the best story formed before it), so the batch
         # goes in a fixed order, not in the order the polls happened to finish: articles with
@@ -671,7 +672,7 @@ def _merge_batch(cur, rows, now: datetime, window: timedelta) -> MergeResult:
         clustering_order = sorted(refs, key=lambda ref: (not fingerprints[ref].has_summary,
                                                          new_rows[ref].published_at, new_rows[ref].canonical_url))
         story_plan = plan_stories([NewForClustering(ref, fingerprints[ref], new_keys[ref]) for ref in clustering_order],
-                                  candidates)
+                                  candidates, story_texts)
     story_id = dict(zip(story_plan.new_stories,
                         _next_ids(cur, "news.stories', 'story_id", len(story_plan.new_stories))))
 
@@ -845,9 +846,10 @@ def _story_candidates(cur, keys: set[int], since: datetime) -> list[StoryCandida
         matched.setdefault(r.article_id, (r.story_id, []))[1].append(r.band_key)
     if not matched:
         return []
+    # in article order, so that equally good candidates are tried in the same order every time
     cur.execute(
         """SELECT article_id, signature, shingle_count, title_key, has_summary, title_dates
-           FROM news.article_fingerprints WHERE article_id = ANY(%s)""",
+           FROM news.article_fingerprints WHERE article_id = ANY(%s) ORDER BY article_id""",
         (list(matched),),
     )
     return [
@@ -856,6 +858,29 @@ def _story_candidates(cur, keys: set[int], since: datetime) -> list[StoryCandida
                        keys=matched[r.article_id][1])
         for r in cur.fetchall()
     ]
+
+
+def _texts_of_stories_with_headline_only_candidates(cur, candidates: list[StoryCandidate],
+                                                     since: datetime) -> dict[int, list[Fingerprint]]:
+    """The members with text of every story a headline-only candidate belongs to (within the
+    window), so plan_stories can tell when joining through the headline would bridge two
+    different texts: the text they would be bridged to rarely shares a band key with the new
+    article, so it is usually not among the candidates themselves."""
+    stories = sorted({c.story_id for c in candidates if not c.fingerprint.has_summary})
+    if not stories:
+        return {}
+    cur.execute(
+        """SELECT a.story_id, f.signature, f.shingle_count, f.title_key, f.has_summary, f.title_dates
+           FROM news.articles a JOIN news.article_fingerprints f USING (article_id)
+           WHERE a.story_id = ANY(%s) AND f.has_summary AND a.first_seen_at >= %s
+           ORDER BY a.article_id""",
+        (stories, since),
+    )
+    texts: dict[int, list[Fingerprint]] = {}
+    for r in cur.fetchall():
+        texts.setdefault(r.story_id, []).append(
+            Fingerprint(bytes(r.signature), r.shingle_count, r.title_key, r.has_summary, r.title_dates))
+    return texts
 
 
 def refresh_stories(cur, story_ids: list[int] | None) -> None:

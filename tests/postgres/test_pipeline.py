@@ -70,6 +70,32 @@ def test_stories_do_not_depend_on_the_order_the_polls_finished(feed_server, make
     assert len(nyt[0]) == 1   # an analysis of the same meeting is not a reprint of the wire report
 
 
+def test_a_later_analysis_does_not_join_the_wire_story_through_a_headline(feed_server, make_settings, db):
+    headline = "US and China agree to resume military maritime talks"
+    wire = item(1, title=headline, link="https://apnews.com/article/us-china-military-maritime",
+                summary="BEIJING (AP) — Negotiators from both governments spent two long days in Beijing hammering "
+                        "out the terms, officials said, describing hours of sessions over accidents at sea, unsafe "
+                        "intercepts of aircraft and the need for working level channels that survive political "
+                        "storms; the Pentagon welcomed the outcome while cautioning that implementation would be "
+                        "the real test of intentions.")
+    pointer = item(2, title=headline, link="https://reuters.com/world/china/us-china-resume-military-talks", summary="")
+    # quotes the headline, otherwise a different text: it shares no LSH key with the wire report,
+    # so only the warehouse can tell the merge what the pointer's story already holds
+    analysis = item(3, title="Analysis: a hotline is not a relationship",
+                    link="https://nytimes.com/2026/11/24/world/asia/us-china-hotline-analysis.html",
+                    summary="Restoring the channel matters less than whether anyone answers it, former commanders "
+                            f"argue; {headline}, but the record of past crises, from the 2001 collision to the "
+                            "balloon affair, shows how quickly such mechanisms fall silent when leaders want leverage.")
+    urls = {"wire": feed_server.add_document("/wire.xml", rss([wire])),
+            "pointers": feed_server.add_document("/pointers.xml", rss([pointer]))}
+    run(make_settings(urls), force=True)
+    assert rows(db, "SELECT count(DISTINCT story_id) FROM news.articles") == [(1,)]   # wire + its pointer
+    urls["analysis"] = feed_server.add_document("/analysis.xml", rss([analysis]))
+    run(make_settings(urls), force=True)
+    stories = dict(rows(db, "SELECT canonical_url, story_id FROM news.articles"))
+    assert stories[analysis["link"]] != stories[wire["link"]]
+
+
 def test_forcing_a_rerun_of_unchanged_bodies_is_cheap_and_idempotent(feed_server, make_settings, db):
     # a server without validators: the second 200 carries the same body, which is skipped by hash
     body = rss([item(i) for i in range(5)])

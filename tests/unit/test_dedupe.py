@@ -110,6 +110,10 @@ def test_a_headline_only_entry_does_not_bridge_two_different_reports():
                         [StoryCandidate(article_id=10, story_id=7, fingerprint=wire),
                          StoryCandidate(article_id=11, story_id=7, fingerprint=pointer)])
     assert plan.story_of == {-1: -1}
+    # ... also when only the pointer is a candidate and the story's text comes from the warehouse
+    only_pointer = [StoryCandidate(article_id=11, story_id=7, fingerprint=pointer)]
+    assert plan_stories([NewForClustering(-1, analysis)], only_pointer, {7: [wire]}).story_of == {-1: -1}
+    assert plan_stories([NewForClustering(-1, analysis)], only_pointer).story_of == {-1: 7}   # nothing to veto with
     # the same within one batch, whichever comes first
     for order in ([wire, pointer, analysis], [pointer, analysis, wire], [analysis, pointer, wire]):
         refs = {id(fp): -(i + 1) for i, fp in enumerate(order)}
