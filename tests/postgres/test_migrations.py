@@ -19,6 +19,17 @@ CONTRACT = {
 }
 
 
+@pytest.fixture
+def migrated(dsn, tmp_path):
+    """A migrated warehouse and an editable copy of sql/ to migrate it with next."""
+    conn = warehouse.connect(dsn)
+    warehouse.migrate(conn)
+    copy = tmp_path / "sql"
+    shutil.copytree(SQL, copy)
+    yield conn, copy
+    conn.close()
+
+
 def columns(conn, table):
     with conn.cursor() as cur:
         cur.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = 'news' AND table_name = %s",
@@ -65,27 +76,19 @@ def test_concurrent_migrations_apply_once(dsn):
         warehouse.discover_migrations(SQL / "migrations"))
 
 
-def test_an_edited_migration_stops_everything(dsn, tmp_path):
-    conn = warehouse.connect(dsn)
-    warehouse.migrate(conn)
-    copy = tmp_path / "sql"
-    shutil.copytree(SQL, copy)
+def test_an_edited_migration_stops_everything(migrated):
+    conn, copy = migrated
     first = sorted((copy / "migrations").glob("*.sql"))[0]
     first.write_text(first.read_text() + "\n-- edited\n")
     with pytest.raises(warehouse.MigrationError, match="forward-only"):
         warehouse.migrate(conn, copy)
-    conn.close()
 
 
-def test_a_new_migration_is_applied_forward(dsn, tmp_path):
-    conn = warehouse.connect(dsn)
-    warehouse.migrate(conn)
-    copy = tmp_path / "sql"
-    shutil.copytree(SQL, copy)
+def test_a_new_migration_is_applied_forward(migrated):
+    conn, copy = migrated
     (copy / "migrations" / "9999_extra.sql").write_text("CREATE TABLE news.extra (x int);")
     assert warehouse.migrate(conn, copy) == ["9999_extra"]
     assert columns(conn, "extra") == {"x"}
-    conn.close()
 
 
 def test_unchanged_views_are_not_recreated_while_an_analyst_reads_them(dsn):
@@ -105,13 +108,9 @@ def test_unchanged_views_are_not_recreated_while_an_analyst_reads_them(dsn):
     conn.close()
 
 
-def test_a_changed_view_is_recreated(dsn, tmp_path):
-    conn = warehouse.connect(dsn)
-    warehouse.migrate(conn)
-    copy = tmp_path / "sql"
-    shutil.copytree(SQL, copy)
+def test_a_changed_view_is_recreated(migrated):
+    conn, copy = migrated
     view = copy / "views" / "10_us_china_articles.sql"
     view.write_text(view.read_text().replace("a.relevance_terms\n", "a.relevance_terms,\n       a.revision\n"))
     warehouse.migrate(conn, copy)
     assert "revision" in columns(conn, "us_china_articles")
-    conn.close()
