@@ -24,7 +24,6 @@ variants from other feeds, 5% revised texts (same feed and GUID), 5% duplicated 
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -35,6 +34,7 @@ from dataclasses import asdict
 from datetime import datetime, timedelta, timezone
 
 import psycopg2
+from newswatch.normalize import content_hash
 
 from .corpus import OUTLETS, SECTIONS, url_variant
 from .measure import write_result
@@ -127,7 +127,7 @@ class Seeder:
                 path = f"/{rng.choice(SECTIONS)}/{published:%Y/%m/%d}/{self.text.slug(title)}-s{k}"
                 canonical = f"https://{domain}{path}"
                 url = f"https://www.{domain}{path}"
-                chash = hashlib.sha1(f"{title}\n{summary}".encode()).hexdigest()
+                chash = content_hash(title, summary)
                 topics_pg = _pg_array(topics)
                 art_lines.append("\t".join((
                     str(k), canonical, url, title, title, summary, _ts(published), "published",
@@ -290,22 +290,24 @@ def stage_new_entries(dsn: str, seeder: Seeder, count: int, round_no: int, rules
     run_id = f"bench__growth__{round_no}__{time.time():.0f}"
     made = {"new": 0, "reprint": 0, "sighting": 0, "revision": 0, "batch_duplicate": 0}
     entries = []  # (feed_name, dict)
+
+    def new_identity(domain: str, kind: str, title: str, tag: str) -> tuple[str, str, str]:
+        """canonical URL, the URL as the feed gives it, GUID of an article not seen before"""
+        path = f"/{rng.choice(SECTIONS)}/{kind}/{text.slug(title)}-r{round_no}{tag}"
+        return f"https://{domain}{path}", f"https://www.{domain}{path}", f"{domain}-r{round_no}{tag}"
+
     for i in range(count):
         roll = rng.random()
         feed_name, outlet, domain = seeder.feeds[rng.randrange(N_FEEDS)]
         if roll < 0.55 or not recent:
             title, meant = text.headline()
             summary = text.summary_words(relevant=meant)
-            path = f"/{rng.choice(SECTIONS)}/new/{text.slug(title)}-r{round_no}n{i}"
-            canonical = f"https://{domain}{path}"
-            url, guid = f"https://www.{domain}{path}", f"{domain}-r{round_no}n{i}"
+            canonical, url, guid = new_identity(domain, "new", title, f"n{i}")
             made["new"] += 1
         elif roll < 0.75:
             src = recent[rng.randrange(len(recent))]
             title, summary = edit_text(rng, src["title"], 1), edit_text(rng, src["summary"], 2)
-            path = f"/{rng.choice(SECTIONS)}/reprint/{text.slug(title)}-r{round_no}p{i}"
-            canonical = f"https://{domain}{path}"
-            url, guid = f"https://www.{domain}{path}", f"{domain}-r{round_no}p{i}"
+            canonical, url, guid = new_identity(domain, "reprint", title, f"p{i}")
             made["reprint"] += 1
         elif roll < 0.90:
             src = recent[rng.randrange(len(recent))]
@@ -321,12 +323,10 @@ def stage_new_entries(dsn: str, seeder: Seeder, count: int, round_no: int, rules
             canonical, url, guid = src["canonical_url"], f"https://www.{src['domain']}{src['path']}", src["guid"]
             made["revision"] += 1
         else:
-            if entries:
-                prev_feed, prev = entries[rng.randrange(len(entries))]
-                other = seeder.feeds[rng.randrange(N_FEEDS)][0]
-                entries.append((other, dict(prev)))
+            if entries:   # an entry of this batch again, from another feed
+                _, prev = entries[rng.randrange(len(entries))]
+                entries.append((seeder.feeds[rng.randrange(N_FEEDS)][0], dict(prev)))
                 made["batch_duplicate"] += 1
-                continue
             continue
         entries.append((feed_name, {"canonical_url": canonical, "url": url, "guid": guid, "title": title,
                                     "summary": summary, "outlet": outlet}))
@@ -350,7 +350,7 @@ def stage_new_entries(dsn: str, seeder: Seeder, count: int, round_no: int, rules
                     title=e["title"], title_raw=e["title"], summary=e["summary"],
                     published_at=now - timedelta(minutes=rng.randrange(600)), published_at_source="published",
                     outlet=e["outlet"], language="en",
-                    content_hash=hashlib.sha1(f"{e['title']}\n{e['summary']}".encode()).hexdigest(),
+                    content_hash=content_hash(e["title"], e["summary"]),
                     normalizer_version=1, relevance_score=s.score, is_relevant=s.is_relevant, topics=s.topics,
                     relevance_terms=s.terms, relevance_version=s.version, signature=fp.signature,
                     shingle_count=fp.shingle_count, title_key=fp.title_key, title_dates=fp.title_dates))

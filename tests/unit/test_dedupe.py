@@ -163,7 +163,6 @@ def test_a_new_article_carries_the_fullest_text_whatever_order_the_feeds_came_in
 
 def test_a_guid_with_a_new_link_in_one_batch_keeps_one_article_at_its_first_url():
     a1 = staged(1, feed="a", url="https://ex.com/u1", guid="g", title="Draft", h="draft")
-    a2 = staged(2, feed="a", url="https://ex.com/u2", guid="g", title="Final", h="final")
     b = staged(3, feed="b", url="https://ex.com/u2", title="Final", h="final")
     a2 = StagedEntry(2, 200, "a", "https://ex.com/u2", "https://ex.com/u2", "g", "Final", "Summary", "final",
                      a1.seen_at)  # a later fetch of feed a
