@@ -313,7 +313,11 @@ def clean_title(raw_title: str | None, sources: list[str] | None = None, *,
     Google News (`pointer`) always appends " - Source" to the headline, sometimes with a name
     that differs from the entry's <source> ("WSJ" for The Wall Street Journal), so there the
     last " - " segment goes whatever it says."""
-    title = html_to_text(raw_title)
+    return strip_title_suffix(html_to_text(raw_title), sources, pointer=pointer)
+
+
+def strip_title_suffix(title: str, sources: list[str] | None = None, *, pointer: bool = False) -> str:
+    """clean_title's second half, for a title already turned into text."""
     sources = [s for s in (sources or []) if s]
     if pointer:
         head, sep, tail = title.rpartition(" - ")
@@ -453,9 +457,10 @@ def normalize_entry(entry: RawEntry, *, fetched_at: datetime, feed_outlet: str |
     is_pointer = urlsplit(link).hostname == "news.google.com"
     outlet = _collapse(entry.source_title or "") or feed_outlet or _collapse(feed_title or "") \
         or (urlsplit(canonical).hostname or None)
-    title = clean_title(entry.title, [outlet or "", feed_outlet or "", feed_title or "",
-                                      _host_label(entry.source_url), _host_label(link)],
-                        pointer=is_pointer)
+    title_text = html_to_text(entry.title)
+    title = strip_title_suffix(title_text, [outlet or "", feed_outlet or "", feed_title or "",
+                                            _host_label(entry.source_url), _host_label(link)],
+                               pointer=is_pointer)
     if not title:
         return Rejected("missing_title", "entry has no usable title")
     # A Google News description is only the headline and the outlet again, never article text.
@@ -474,7 +479,7 @@ def normalize_entry(entry: RawEntry, *, fetched_at: datetime, feed_outlet: str |
         url=link,
         guid=storable(entry.guid or "").strip()[:2000] or None,
         title=title[:1000],
-        title_raw=html_to_text(entry.title)[:2000],  # as published, outlet suffix and all
+        title_raw=title_text[:2000],  # as published, outlet suffix and all
         summary=summary,
         published_at=published_at,
         published_at_source=source,
