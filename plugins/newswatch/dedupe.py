@@ -128,7 +128,7 @@ class Fingerprint:
         return keys
 
     def keys(self) -> list[int]:
-        return [key for _, key in self.band_keys()]
+        return keys_of([self])[0]
 
 
 _BAND_SALT = (np.arange(1, BANDS + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15))
@@ -153,6 +153,15 @@ def band_keys_batch(signatures: list[bytes]) -> np.ndarray:
         for r in range(ROWS):
             x = _mix64(x ^ rows[:, :, r])
     return x.view(np.int64)
+
+
+def keys_of(fingerprints: list[Fingerprint]) -> list[list[int]]:
+    """Every fingerprint's lookup keys: its LSH band keys, then its title key when it has one."""
+    if not fingerprints:
+        return []
+    bands = band_keys_batch([fp.signature for fp in fingerprints])
+    return [row.tolist() + ([fp.title_key] if fp.title_key is not None else [])
+            for row, fp in zip(bands, fingerprints)]
 
 
 def fingerprint(title: str, summary: str) -> Fingerprint:
@@ -246,7 +255,7 @@ def plan_stories(new_articles: list[NewForClustering], candidates: list[StoryCan
     # story -> its members that carry text
     with_text: dict[int, list[Fingerprint]] = {k: list(v) for k, v in (story_texts or {}).items()}
     for cand in candidates:
-        keys = cand.keys if cand.keys is not None else [k for _, k in cand.fingerprint.band_keys()]
+        keys = cand.keys if cand.keys is not None else cand.fingerprint.keys()
         for key in keys:
             by_key.setdefault(key, []).append(cand)
         if cand.fingerprint.has_summary:

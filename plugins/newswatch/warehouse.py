@@ -26,7 +26,7 @@ from psycopg2.extensions import connection as PgConnection
 from .config import PROJECT_ROOT, FeedConfig
 from .dedupe import (
     Fingerprint,
-    band_keys_batch,
+    keys_of,
     KnownArticle,
     NewForClustering,
     StagedEntry,
@@ -654,12 +654,7 @@ def _merge_batch(cur, rows, now: datetime, window: timedelta) -> MergeResult:
         ref: Fingerprint(bytes(t.signature), t.shingle_count, t.title_key, bool(t.summary), t.title_dates)
         for ref, t in text_rows.items()
     }
-    new_keys = {}
-    if refs:
-        keys = band_keys_batch([fingerprints[ref].signature for ref in refs])
-        for i, ref in enumerate(refs):
-            title_key = fingerprints[ref].title_key
-            new_keys[ref] = keys[i].tolist() + ([title_key] if title_key is not None else [])
+    new_keys = dict(zip(refs, keys_of([fingerprints[ref] for ref in refs])))
     with watch("candidates"):
         candidates = _story_candidates(cur, {k for ks in new_keys.values() for k in ks}, now - window)
         story_texts = _texts_of_stories_with_headline_only_candidates(cur, candidates, now - window)
@@ -781,7 +776,6 @@ def _upsert_sightings(cur, sightings, staged, resolve, latest_seen) -> None:
     """COPY the batch's sightings into a scratch table, then upsert them in one statement."""
     cur.execute("""CREATE TEMP TABLE IF NOT EXISTS merge_sightings
                    (LIKE news.article_sightings INCLUDING DEFAULTS) ON COMMIT DELETE ROWS""")
-    cur.execute("TRUNCATE merge_sightings")
     copy_rows(cur, "merge_sightings",
               ("sighting_id", "article_id", "feed_name", "url", "guid", "outlet", "first_seen_at", "last_seen_at",
                "times_seen", "content_hash"),
@@ -832,7 +826,6 @@ def _story_candidates(cur, keys: set[int], since: datetime) -> list[StoryCandida
     if not keys:
         return []
     cur.execute("CREATE TEMP TABLE IF NOT EXISTS merge_keys (band_key bigint) ON COMMIT DELETE ROWS")
-    cur.execute("TRUNCATE merge_keys")
     copy_rows(cur, "merge_keys", ("band_key",), ((k,) for k in keys))
     cur.execute("ANALYZE merge_keys")
     cur.execute(
