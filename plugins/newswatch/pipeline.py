@@ -430,6 +430,12 @@ def poll_feeds(settings: Settings, run_id: str, names: list[str], *, dsn: str | 
 MIN_FEEDS_PER_PROCESS = 100
 
 
+def _worth_processes(feeds: int, processes: int) -> bool:
+    # Spawning a process and importing the pipeline costs a couple of seconds: worth it for
+    # hundreds of feeds, not for the usual few dozen.
+    return processes > 1 and feeds >= MIN_FEEDS_PER_PROCESS * processes
+
+
 def poll_feeds_in_processes(settings: Settings, run_id: str, names: list[str], processes: int) -> list[FeedReport]:
     """Parsing, normalising and scoring are CPU work that threads cannot share out under the
     GIL: spread the feeds over `processes` processes, each fetching with its share of the
@@ -437,9 +443,7 @@ def poll_feeds_in_processes(settings: Settings, run_id: str, names: list[str], p
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    # Spawning a process and importing the pipeline costs a couple of seconds: worth it for
-    # hundreds of feeds, not for the usual few dozen.
-    if processes <= 1 or len(names) < MIN_FEEDS_PER_PROCESS * processes:
+    if not _worth_processes(len(names), processes):
         return poll_feeds(settings, run_id, names)
     threads = max(1, settings.workers // processes)
     size = max(1, min(25, len(names) // (processes * 4)))  # small chunks keep the processes evenly busy
@@ -457,10 +461,10 @@ def run_once(settings: Settings, run_id: str, *, force: bool = False, only: list
     """The whole pipeline without Airflow: the same steps; fetches in threads, spread over
     `settings.processes` processes."""
     plan = prepare(settings, run_id, trigger, force=force, only=only)
-    if settings.processes > 1 and len(plan.due) >= MIN_FEEDS_PER_PROCESS * settings.processes:
+    if _worth_processes(len(plan.due), settings.processes):
         merged = _poll_and_merge_together(settings, run_id, plan.due)
     else:
-        poll_feeds_in_processes(settings, run_id, plan.due, settings.processes)
+        poll_feeds(settings, run_id, plan.due)
         merged = merge(settings)
     return finish(settings, run_id, asdict(merged), plan)
 
