@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from .config import PROJECT_ROOT
+from .config import PROJECT_ROOT, resolve_path
 
 TITLE, SUMMARY = "title", "summary"
 _CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
@@ -164,7 +164,8 @@ def _as_list(value, where: str) -> list[str]:
 
 
 def load_rules(topics_path: str | Path | None = None, actors_path: str | Path | None = None) -> Rules:
-    topics_path = Path(topics_path or PROJECT_ROOT / "config" / "topics.yaml")
+    # resolved like every configured path, so a relative NEWSWATCH_TOPICS works from any folder
+    topics_path = resolve_path(topics_path or PROJECT_ROOT / "config" / "topics.yaml")
     actors_path = Path(actors_path or topics_path.with_name("actors.yaml"))
     return _load_rules_cached(str(topics_path), str(actors_path),
                               _mtime(topics_path), _mtime(actors_path))
