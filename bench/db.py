@@ -1,10 +1,9 @@
 """The PostgreSQL the benchmark runs on: NEWSWATCH_BENCH_DATABASE_URL when set (a server URL;
 one database per scenario is created next to the one it names), else an embedded server in
-<out>/pg started with newswatch.localpg (fsync off, as for `make run`)."""
+<out>/pg started with newswatch.dev.localpg (fsync off, as for `make run`)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import psycopg2
@@ -16,11 +15,13 @@ class BenchDatabase:
     def __init__(self, out: Path):
         self.out = out
         self.embedded = None
-        url = os.environ.get("NEWSWATCH_BENCH_DATABASE_URL")
+        from newswatch.config import DevSettings
+
+        url = DevSettings.from_env().bench_database_url
         if url:
             self.admin_dsn = url
         else:
-            from newswatch.localpg import LocalPostgres
+            from newswatch.dev.localpg import LocalPostgres
 
             self.embedded = LocalPostgres(out / "pg", preferred_port=0)
             self.embedded.start()

@@ -34,7 +34,7 @@ from dataclasses import asdict
 from datetime import datetime, timedelta, timezone
 
 import psycopg2
-from newswatch.normalize import content_hash
+from newswatch.normalize import Article, content_hash
 
 from .corpus import OUTLETS, SECTIONS, url_variant
 from .measure import write_result
@@ -343,17 +343,13 @@ def stage_new_entries(dsn: str, seeder: Seeder, count: int, round_no: int, rules
         for start in range(0, len(items), 100):
             rows = []
             for pos, e in enumerate(items[start:start + 100]):
-                s = rules.score(e["title"], e["summary"])
-                fp = fingerprint(e["title"], e["summary"])
-                rows.append(warehouse.StagedRow(
-                    position=pos, canonical_url=e["canonical_url"], url=e["url"], guid=e["guid"],
-                    title=e["title"], title_raw=e["title"], summary=e["summary"],
+                article = Article(
+                    canonical_url=e["canonical_url"], url=e["url"], guid=e["guid"], title=e["title"],
+                    title_raw=e["title"], summary=e["summary"],
                     published_at=now - timedelta(minutes=rng.randrange(600)), published_at_source="published",
-                    outlet=e["outlet"], language="en",
-                    content_hash=content_hash(e["title"], e["summary"]),
-                    normalizer_version=1, relevance_score=s.score, is_relevant=s.is_relevant, topics=s.topics,
-                    relevance_terms=s.terms, relevance_version=s.version, signature=fp.signature,
-                    shingle_count=fp.shingle_count, title_key=fp.title_key, title_dates=fp.title_dates))
+                    outlet=e["outlet"], language="en", content_hash=content_hash(e["title"], e["summary"]))
+                rows.append(warehouse.StagedRow.of(pos, article, rules.score(e["title"], e["summary"]),
+                                                   fingerprint(e["title"], e["summary"])))
             decision = decide(states[feed_name], Outcome(status="ok", http_status=200,
                                                          body_hash=f"{run_id}{feed_name}{start}"), now)
             record = warehouse.FetchRecord(feed_name=feed_name, run_id=run_id, started_at=now, finished_at=now,

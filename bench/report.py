@@ -140,7 +140,7 @@ def render(results: dict) -> str:
     out.append(f"corpus: {c['distinct_articles']:,} distinct articles; {c['repeats']:,} repeats under URL "
                f"variants, {c['reprints']:,} edited reprints; {c['formats']}; {c['bytes'] / MIB:.1f} MiB")
     out.append(f"machine: {results['machine']}; PostgreSQL {results['postgres']} ({results['database']})")
-    out.append(f"feed server: {results['server']['procs']} process(es) of newswatch.feedserver.FeedServer")
+    out.append(f"feed server: {results['server']['procs']} process(es) of newswatch.dev.feedserver.FeedServer")
 
     stages = (runs.get("stages", {}).get("result") or {})
     if stages.get("stages"):

@@ -69,7 +69,7 @@ def newswatch_env(feeds_yaml: Path, warehouse_uri: str, workers: int) -> dict:
 
 
 def airflow_env(base: dict, home: Path) -> dict:
-    """Like newswatch.local.airflow_env, with AIRFLOW_HOME under the bench output folder."""
+    """Like newswatch.dev.local.airflow_env, with AIRFLOW_HOME under the bench output folder."""
     home.mkdir(parents=True, exist_ok=True)
     env = dict(base)
     env.update({

@@ -1,4 +1,4 @@
-"""Serving the corpus: newswatch.feedserver.FeedServer in separate processes.
+"""Serving the corpus: newswatch.dev.feedserver.FeedServer in separate processes.
 
 The server runs outside the process being measured so its CPU and memory are not charged to
 the contender, and so its own cost can be read (psutil CPU time of the server processes during
@@ -33,7 +33,7 @@ def serve(directory: Path, port: int, reuse_port: bool) -> None:
     import http.server
     import socketserver
 
-    from newswatch.feedserver import FeedServer
+    from newswatch.dev.feedserver import FeedServer
 
     # block the stop signals before any thread starts, so sigwait below receives them
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})

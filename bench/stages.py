@@ -182,15 +182,7 @@ def main() -> None:
         for feed, r, p, arts in normalised:
             rows = []
             for position, a in arts:
-                s, fp = scores[id(a)], fps[id(a)]
-                rows.append(warehouse.StagedRow(
-                    position=position, canonical_url=a.canonical_url, url=a.url, guid=a.guid,
-                    title=a.title, title_raw=a.title_raw, summary=a.summary, published_at=a.published_at,
-                    published_at_source=a.published_at_source, outlet=a.outlet, language=a.language,
-                    content_hash=a.content_hash, normalizer_version=a.normalizer_version,
-                    relevance_score=s.score, is_relevant=s.is_relevant, topics=s.topics,
-                    relevance_terms=s.terms, relevance_version=s.version, signature=fp.signature,
-                    shingle_count=fp.shingle_count, title_key=fp.title_key, title_dates=fp.title_dates))
+                rows.append(warehouse.StagedRow.of(position, a, scores[id(a)], fps[id(a)]))
             outcome = Outcome(status="ok", http_status=r.http_status, etag=r.etag,
                               last_modified=r.last_modified, body_hash=r.body_hash)
             now = datetime.now(timezone.utc)

@@ -20,7 +20,6 @@ polling less often loses coverage):
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 import pendulum
@@ -32,19 +31,17 @@ from newswatch.airflow_support import (
     fail_fast_on_config_errors,
     group_feeds,
     group_label,
-    schedule_from_env,
     task_settings,
 )
+from newswatch.config import AirflowSettings
 
-ARTICLES = Asset(
-    name="news_articles",
-    uri=os.environ.get("NEWSWATCH_ASSET_URI", "postgres://news-warehouse:5432/newswatch/news/articles"),
-)
+SETTINGS = AirflowSettings.from_env()
+ARTICLES = Asset(name="news_articles", uri=SETTINGS.asset_uri)
 
 
 @dag(
     dag_id="us_china_news",
-    schedule=schedule_from_env("NEWSWATCH_POLL_SCHEDULE", "@hourly"),
+    schedule=SETTINGS.poll_schedule,
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
@@ -76,7 +73,7 @@ def us_china_news():
             plan = prepare_run(task_settings(), run_id, "airflow", force=bool(params.get("force")),
                                only=list(params.get("feeds") or []) or None)
             get_current_context()["ti"].xcom_push(key="plan", value=asdict(plan))
-            return group_feeds(plan.due)
+            return group_feeds(plan.due, SETTINGS.max_fetch_tasks)
 
     @task(pool=FETCH_POOL, map_index_template="{{ feed_label }}", execution_timeout=timedelta(minutes=15))
     def poll(feeds: list[str], run_id=None) -> dict:

@@ -33,9 +33,9 @@ from airflow.sdk import CronDataIntervalTimetable, dag, task
 from airflow.sdk.exceptions import AirflowFailException
 
 from newswatch.airflow_support import fail_fast_on_config_errors, task_settings
-from newswatch.config import env_number
+from newswatch.config import DailySettings
 
-DELAY_HOURS = env_number("NEWSWATCH_DAILY_DELAY_HOURS", 6, minimum=0, cast=int)
+DELAY_HOURS = DailySettings.from_env().delay_hours
 
 
 def _report_day(data_interval_start):

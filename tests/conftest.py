@@ -30,11 +30,13 @@ os.environ.pop("AIRFLOW_CONN_NEWS_WAREHOUSE", None)
 @pytest.fixture(scope="session")
 def pg_admin_url(tmp_path_factory):
     """URL of a database on a server where tests may CREATE DATABASE."""
-    configured = os.environ.get("NEWSWATCH_TEST_DATABASE_URL")
+    from newswatch.config import DevSettings
+
+    configured = DevSettings.from_env().test_database_url
     if configured:
         yield configured
         return
-    from newswatch.localpg import LocalPostgres
+    from newswatch.dev.localpg import LocalPostgres
 
     pg = LocalPostgres(tmp_path_factory.mktemp("pg"), preferred_port=0)
     pg.start()
@@ -109,7 +111,7 @@ def db(dsn):
 
 @pytest.fixture
 def feed_server():
-    from newswatch.feedserver import FeedServer
+    from newswatch.dev.feedserver import FeedServer
 
     server = FeedServer().start()
     yield server

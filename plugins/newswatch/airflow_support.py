@@ -8,39 +8,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 from dataclasses import replace
 
-from .config import ConfigError, Settings, conn_fields_to_dsn, env_number
+from .config import Settings, conn_fields_to_dsn
+from .errors import ConfigError
 
 log = logging.getLogger("newswatch")
 
 WAREHOUSE_CONN_ID = "news_warehouse"
 FETCH_POOL = "newswatch_fetch"
-# One mapped task per feed costs a task start each (about 0.3 s, serially under `dags test`),
-# and Airflow caps a map at 1,024 entries (core.max_map_length): above this many feeds, feeds
-# are grouped so there are at most NEWSWATCH_MAX_FETCH_TASKS tasks, each polling its group with a thread
-# pool. 64 keeps one task per feed for a typical list (tens of feeds), while a list of thousands
-# pays 64 task starts rather than one per feed (and stays far below the 1,024 map entries).
-DEFAULT_MAX_FETCH_TASKS = 64
-
-_PRESETS = {"@once", "@continuous", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly",
-            "@annually", "@midnight"}
-
-
-def schedule_from_env(name: str, default: str) -> str | None:
-    """A DAG schedule from the environment: a cron expression, an @preset, or "none" (triggers
-    only). A bad value is an import error that names the variable, not a silently dead DAG."""
-    raw = (os.environ.get(name) or default).strip()
-    if raw.lower() in ("none", ""):
-        return None
-    from croniter import croniter
-
-    if raw in _PRESETS or croniter.is_valid(raw):
-        return raw
-    raise ConfigError(f"{name}={raw!r}: expected a cron expression like '0 * * * *', an @preset, or none")
-
-
 def warehouse_dsn(fallback: str | None = None) -> str:
     """The warehouse from the Airflow connection `news_warehouse`, wherever Airflow keeps it
     (an AIRFLOW_CONN_ env var, the metadata database, a secrets backend)."""
@@ -70,21 +46,17 @@ def task_settings() -> Settings:
 def fail_fast_on_config_errors():
     """A configuration mistake (bad feeds file, bad setting, missing connection) will not fix
     itself on a retry: fail the task at once with the message that says what to fix."""
-    from .relevance import RulesError
-
     try:
         yield
-    except (ConfigError, RulesError) as exc:
+    except ConfigError as exc:
         from airflow.sdk.exceptions import AirflowFailException
 
         raise AirflowFailException(str(exc)) from exc
 
 
-def group_feeds(names: list[str], max_tasks: int | None = None) -> list[list[str]]:
+def group_feeds(names: list[str], max_tasks: int) -> list[list[str]]:
     """Split feed names into at most `max_tasks` (NEWSWATCH_MAX_FETCH_TASKS) groups of
     near-equal size, order kept."""
-    if max_tasks is None:
-        max_tasks = env_number("NEWSWATCH_MAX_FETCH_TASKS", DEFAULT_MAX_FETCH_TASKS, minimum=1, cast=int)
     if not names:
         return []
     groups = min(len(names), max(1, max_tasks))

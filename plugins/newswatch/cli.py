@@ -17,29 +17,26 @@ The warehouse is AIRFLOW_CONN_NEWS_WAREHOUSE (URI or JSON), else the embedded Po
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
-import os
 import sys
 from dataclasses import replace
 from datetime import datetime, timezone
 
 import psycopg2
 
-from .config import ConfigError, FeedsFileError, Settings, connection_to_dsn, load_feeds
+from .config import Settings, connection_to_dsn, feeds_path_from_env, load_feeds, resolve_path
+from .errors import ConfigError, FeedsFileError
 
 
 def _settings(args) -> Settings:
     settings = Settings.from_env()
     if getattr(args, "feeds_file", None):
-        from .config import resolve_path
-
         settings = replace(settings, feeds_path=resolve_path(args.feeds_file))
     if settings.warehouse_dsn is None:
-        from .local import embedded_warehouse
+        from .dev.local import embedded_warehouse
 
-        uri = embedded_warehouse()
-        os.environ["AIRFLOW_CONN_NEWS_WAREHOUSE"] = uri
-        settings = replace(settings, warehouse_dsn=connection_to_dsn(uri))
+        settings = replace(settings, warehouse_dsn=connection_to_dsn(embedded_warehouse()))
     if getattr(args, "workers", None):
         settings = replace(settings, workers=args.workers)
     return settings
@@ -66,7 +63,7 @@ def cmd_migrate(args) -> int:
 
 
 def cmd_feeds_check(args) -> int:
-    path = args.path or os.environ.get("NEWSWATCH_FEEDS") or "config/feeds.yaml"
+    path = args.path or feeds_path_from_env()
     try:
         feeds = load_feeds(path)
     except FeedsFileError as exc:
@@ -80,32 +77,21 @@ def cmd_feeds_check(args) -> int:
     return 0
 
 
-def _query(settings: Settings, sql: str, params=()):
+def _reports(settings: Settings):
+    """A migrated warehouse connection for read-only reports."""
     from . import warehouse
 
-    with warehouse.connection(settings.warehouse_dsn) as conn:
-        warehouse.migrate(conn)
-        with conn.cursor() as cur:
-            cur.execute(sql, params)
-            rows = cur.fetchall()
-            names = [d[0] for d in cur.description]
-        conn.commit()
-    return names, rows
+    conn = warehouse.connect(settings.warehouse_dsn)
+    warehouse.migrate(conn)
+    return conn
 
 
 def cmd_feeds_health(args) -> int:
-    from .local import format_table
+    from .dev.local import format_table
+    from .warehouse import reports
 
-    names, rows = _query(
-        _settings(args),
-        """SELECT name, state, failure_streak AS fails, last_error_class AS error,
-                  to_char(last_success_at, 'YYYY-MM-DD HH24:MI') AS last_success,
-                  to_char(next_poll_at, 'MM-DD HH24:MI') AS next_poll, poll_interval_minutes AS every_min,
-                  entries_7d, new_articles_7d AS new_7d, relevant_articles_7d AS relevant_7d,
-                  coalesce(redirect_url, disabled_reason) AS note
-           FROM news.feed_health ORDER BY state <> 'ok', name""",
-    )
-    print(format_table(names, rows))
+    with contextlib.closing(_reports(_settings(args))) as conn:
+        print(format_table(*reports.feed_health_table(conn)))
     return 0
 
 
@@ -120,29 +106,13 @@ def cmd_feeds_enable(args) -> int:
 
 
 def cmd_stats(args) -> int:
-    from .local import format_table
+    from .dev.local import format_table
+    from .warehouse import reports
 
-    settings = _settings(args)
-    days = args.days
-    for title, sql in (
-        ("Articles per day (all / relevant)",
-         """SELECT (published_at AT TIME ZONE 'UTC')::date AS day, count(*) AS articles,
-                   count(*) FILTER (WHERE is_relevant) AS relevant, count(DISTINCT story_id) AS stories
-            FROM news.articles WHERE published_at > now() - make_interval(days => %s)
-            GROUP BY 1 ORDER BY 1 DESC"""),
-        ("Relevant articles per outlet",
-         """SELECT outlet, count(*) AS articles, count(DISTINCT story_id) AS stories
-            FROM news.articles WHERE is_relevant AND published_at > now() - make_interval(days => %s)
-            GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 25"""),
-        ("Relevant articles per topic",
-         """SELECT topic, count(*) AS articles, count(DISTINCT story_id) AS stories
-            FROM news.articles, unnest(topics) AS topic
-            WHERE is_relevant AND published_at > now() - make_interval(days => %s)
-            GROUP BY 1 ORDER BY 2 DESC, 1"""),
-    ):
-        names, rows = _query(settings, sql, (days,))
-        print(f"\n{title}, last {days} days")
-        print(format_table(names, rows))
+    with contextlib.closing(_reports(_settings(args))) as conn:
+        for title, names, rows in reports.stats_tables(conn, args.days):
+            print(f"\n{title}, last {args.days} days")
+            print(format_table(names, rows))
     return 0
 
 
@@ -174,7 +144,7 @@ def cmd_summary(args) -> int:
 
 
 def cmd_local(args) -> int:
-    from . import local
+    from .dev import local
 
     if args.action == "run":
         return local.run_dag({"force": True})
@@ -185,7 +155,7 @@ def cmd_local(args) -> int:
         print(uri)
         return 0
     if args.action == "db-stop":
-        from .localpg import LocalPostgres
+        from .dev.localpg import LocalPostgres
 
         LocalPostgres(local.STATE_DIR / "pg").stop()
         return 0
@@ -261,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["eval"]:
         # its options belong to evaluate.main (argparse's REMAINDER would refuse "--misses")
-        from .evaluate import main as eval_main
+        from .dev.evaluate import main as eval_main
 
         return eval_main(argv[1:])
     parser = build_parser()

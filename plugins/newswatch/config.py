@@ -15,6 +15,8 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
+from .errors import ConfigError, FeedsFileError
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 FEED_KEYS = ("name", "url", "outlet", "language", "enabled")
@@ -22,18 +24,6 @@ FEED_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")
 LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 DEFAULT_USER_AGENT = "newswatch/0.1 (+https://github.com/newswatch/newswatch; US-China news monitor)"
-
-
-class ConfigError(ValueError):
-    """A configuration problem a person must fix; the message says where."""
-
-
-class FeedsFileError(ConfigError):
-    def __init__(self, path: Path | str, problems: list[str]):
-        self.path = str(path)
-        self.problems = problems
-        listing = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{self.path}: {len(problems)} problem(s) in the feeds file:\n{listing}")
 
 
 @dataclass(frozen=True)
@@ -181,7 +171,7 @@ def check_feed_url(url: str) -> str | None:
 
 
 def load_feeds(path: str | os.PathLike | None = None) -> list[FeedConfig]:
-    path = resolve_path(path or os.environ.get("NEWSWATCH_FEEDS") or "config/feeds.yaml")
+    path = resolve_path(path) if path else feeds_path_from_env()
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -192,6 +182,11 @@ def load_feeds(path: str | os.PathLike | None = None) -> list[FeedConfig]:
 
 
 # --- settings from the environment ------------------------------------------------------------
+#
+# Every NEWSWATCH_* variable is read here and nowhere else, into frozen settings objects: the
+# pipeline's (Settings), the daily stage's (DailySettings), the DAG files' (AirflowSettings) and
+# the laptop, test and benchmark helpers' (DevSettings). The README's configuration table lists
+# every one of them (a unit test checks it).
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -235,6 +230,19 @@ def env_networks(name: str, environ=os.environ) -> tuple[str, ...]:
     return tuple(networks)
 
 
+def env_path(name: str, default: str, environ=os.environ) -> Path:
+    return resolve_path(environ.get(name) or default)
+
+
+def feeds_path_from_env(environ=os.environ) -> Path:
+    return env_path("NEWSWATCH_FEEDS", "config/feeds.yaml", environ)
+
+
+def sql_dir_from_env(environ=os.environ) -> Path:
+    """Where sql/ is: the checkout's, unless NEWSWATCH_SQL_DIR says (the compose image mounts it)."""
+    return Path(environ.get("NEWSWATCH_SQL_DIR") or PROJECT_ROOT / "sql")
+
+
 @dataclass(frozen=True)
 class FetchSettings:
     connect_timeout: float = 10.0
@@ -248,6 +256,21 @@ class FetchSettings:
     allowed_networks: tuple[str, ...] = ()
     user_agent: str = DEFAULT_USER_AGENT
 
+    @classmethod
+    def from_env(cls, environ=os.environ) -> "FetchSettings":
+        return cls(
+            connect_timeout=env_number("NEWSWATCH_CONNECT_TIMEOUT", 10, minimum=0.1, environ=environ),
+            read_timeout=env_number("NEWSWATCH_READ_TIMEOUT", 30, minimum=0.1, environ=environ),
+            deadline=env_number("NEWSWATCH_FETCH_DEADLINE", 60, minimum=0.5, environ=environ),
+            max_body_bytes=env_number(
+                "NEWSWATCH_MAX_BODY_BYTES", 10 * 1024 * 1024, minimum=1024, cast=int, environ=environ
+            ),
+            max_per_host=env_number("NEWSWATCH_MAX_PER_HOST", 2, minimum=1, cast=int, environ=environ),
+            allow_private_networks=env_bool("NEWSWATCH_ALLOW_PRIVATE_NETWORKS", False, environ),
+            allowed_networks=env_networks("NEWSWATCH_ALLOWED_NETWORKS", environ),
+            user_agent=environ.get("NEWSWATCH_USER_AGENT") or DEFAULT_USER_AGENT,
+        )
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -260,27 +283,116 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ=os.environ) -> "Settings":
-        fetch = FetchSettings(
-            connect_timeout=env_number("NEWSWATCH_CONNECT_TIMEOUT", 10, minimum=0.1, environ=environ),
-            read_timeout=env_number("NEWSWATCH_READ_TIMEOUT", 30, minimum=0.1, environ=environ),
-            deadline=env_number("NEWSWATCH_FETCH_DEADLINE", 60, minimum=0.5, environ=environ),
-            max_body_bytes=env_number(
-                "NEWSWATCH_MAX_BODY_BYTES", 10 * 1024 * 1024, minimum=1024, cast=int, environ=environ
-            ),
-            max_per_host=env_number("NEWSWATCH_MAX_PER_HOST", 2, minimum=1, cast=int, environ=environ),
-            allow_private_networks=env_bool("NEWSWATCH_ALLOW_PRIVATE_NETWORKS", False, environ),
-            allowed_networks=env_networks("NEWSWATCH_ALLOWED_NETWORKS", environ),
-            user_agent=environ.get("NEWSWATCH_USER_AGENT") or DEFAULT_USER_AGENT,
-        )
         raw_conn = environ.get("AIRFLOW_CONN_NEWS_WAREHOUSE")
         return cls(
-            feeds_path=resolve_path(environ.get("NEWSWATCH_FEEDS") or "config/feeds.yaml"),
-            topics_path=resolve_path(environ.get("NEWSWATCH_TOPICS") or "config/topics.yaml"),
+            feeds_path=feeds_path_from_env(environ),
+            topics_path=env_path("NEWSWATCH_TOPICS", "config/topics.yaml", environ),
             warehouse_dsn=connection_to_dsn(raw_conn) if raw_conn else None,
-            fetch=fetch,
+            fetch=FetchSettings.from_env(environ),
             workers=env_number("NEWSWATCH_FETCH_WORKERS", 8, minimum=1, cast=int, environ=environ),
             processes=env_number("NEWSWATCH_PROCESSES", min(os.cpu_count() or 1, 8), minimum=1, cast=int,
                                  environ=environ),
+        )
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The daily data-quality checks' limits."""
+    min_relevant: int = 1
+    duplicate_ratio: tuple[float, float] = (0.0, 0.99)
+    max_lag_hours: float = 12.0
+
+    @classmethod
+    def from_env(cls, environ=os.environ) -> "Thresholds":
+        raw = environ.get("NEWSWATCH_DQ_DUPLICATE_RATIO", "0.0,0.99")
+        try:
+            low, high = (float(x) for x in raw.split(","))
+        except ValueError:
+            raise ConfigError(f"NEWSWATCH_DQ_DUPLICATE_RATIO={raw!r}: expected two numbers like 0.0,0.99") from None
+        return cls(
+            min_relevant=env_number("NEWSWATCH_DQ_MIN_RELEVANT", 1, cast=int, environ=environ),
+            duplicate_ratio=(low, high),
+            max_lag_hours=env_number("NEWSWATCH_DQ_MAX_LAG_HOURS", 12, environ=environ),
+        )
+
+
+@dataclass(frozen=True)
+class DailySettings:
+    delay_hours: int = 6                  # how long after a day closes the daily DAG waits
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    staging_retention_days: int = 7
+    topics_path: Path = PROJECT_ROOT / "config" / "topics.yaml"
+
+    @classmethod
+    def from_env(cls, environ=os.environ) -> "DailySettings":
+        return cls(
+            delay_hours=env_number("NEWSWATCH_DAILY_DELAY_HOURS", 6, minimum=0, cast=int, environ=environ),
+            thresholds=Thresholds.from_env(environ),
+            staging_retention_days=env_number("NEWSWATCH_STAGING_RETENTION_DAYS", 7, minimum=1, cast=int,
+                                              environ=environ),
+            topics_path=env_path("NEWSWATCH_TOPICS", "config/topics.yaml", environ),
+        )
+
+
+# One mapped task per feed costs a task start each (about 0.3 s, serially under `dags test`),
+# and Airflow caps a map at 1,024 entries (core.max_map_length): above this many feeds, feeds
+# are grouped so there are at most NEWSWATCH_MAX_FETCH_TASKS tasks, each polling its group with a
+# thread pool. 64 keeps one task per feed for a typical list (tens of feeds), while a list of
+# thousands pays 64 task starts rather than one per feed.
+DEFAULT_MAX_FETCH_TASKS = 64
+DEFAULT_ASSET_URI = "postgres://news-warehouse:5432/newswatch/news/articles"
+_SCHEDULE_PRESETS = {"@once", "@continuous", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly",
+                     "@yearly", "@annually", "@midnight"}
+
+
+def parse_schedule(name: str, raw: str) -> str | None:
+    """A DAG schedule: a cron expression, an @preset, or "none" (triggers only). A bad value is
+    an import error that names the variable, not a silently dead DAG."""
+    raw = raw.strip()
+    if raw.lower() in ("none", ""):
+        return None
+    from croniter import croniter
+
+    if raw in _SCHEDULE_PRESETS or croniter.is_valid(raw):
+        return raw
+    raise ConfigError(f"{name}={raw!r}: expected a cron expression like '0 * * * *', an @preset, or none")
+
+
+@dataclass(frozen=True)
+class AirflowSettings:
+    """What the DAG files read when Airflow parses them."""
+    poll_schedule: str | None = "@hourly"
+    max_fetch_tasks: int = DEFAULT_MAX_FETCH_TASKS
+    asset_uri: str = DEFAULT_ASSET_URI
+
+    @classmethod
+    def from_env(cls, environ=os.environ) -> "AirflowSettings":
+        return cls(
+            poll_schedule=parse_schedule("NEWSWATCH_POLL_SCHEDULE",
+                                         environ.get("NEWSWATCH_POLL_SCHEDULE") or "@hourly"),
+            max_fetch_tasks=env_number("NEWSWATCH_MAX_FETCH_TASKS", DEFAULT_MAX_FETCH_TASKS, minimum=1, cast=int,
+                                       environ=environ),
+            asset_uri=environ.get("NEWSWATCH_ASSET_URI") or DEFAULT_ASSET_URI,
+        )
+
+
+@dataclass(frozen=True)
+class DevSettings:
+    """The laptop setup (make run / demo / up), the tests and the benchmark."""
+    state_dir: Path = PROJECT_ROOT / ".newswatch"
+    ui_port: int = 8080
+    test_database_url: str | None = None
+    bench_database_url: str | None = None
+    require_browser: bool = False
+
+    @classmethod
+    def from_env(cls, environ=os.environ) -> "DevSettings":
+        return cls(
+            state_dir=Path(environ.get("NEWSWATCH_STATE_DIR") or PROJECT_ROOT / ".newswatch"),
+            ui_port=env_number("NEWSWATCH_UI_PORT", 8080, minimum=1, cast=int, environ=environ),
+            test_database_url=environ.get("NEWSWATCH_TEST_DATABASE_URL") or None,
+            bench_database_url=environ.get("NEWSWATCH_BENCH_DATABASE_URL") or None,
+            require_browser=env_bool("NEWSWATCH_REQUIRE_BROWSER", False, environ),
         )
 
 

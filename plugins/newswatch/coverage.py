@@ -13,9 +13,7 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
 from typing import Callable
 
-from psycopg2.extras import RealDictCursor
-
-from . import warehouse
+from .warehouse import connection, reports
 from .daily import topic_labels
 
 # Tableau 20: distinguishable colours, assigned to topics in the order topics.yaml lists them
@@ -33,34 +31,8 @@ def load_coverage(conn, now: datetime | None = None, days: int = 30, top: int = 
     now = now or datetime.now(timezone.utc)
     since = now - timedelta(hours=24)
     first_day = (now - timedelta(days=days - 1)).date()
-    with conn.cursor(cursor_factory=RealDictCursor) as cur:
-        cur.execute(
-            """SELECT s.story_id, s.headline, s.first_outlet, s.outlet_count, s.article_count, s.topics,
-                      s.first_seen_at,
-                      (SELECT a.canonical_url FROM news.articles a WHERE a.article_id = s.first_article_id) AS url,
-                      ARRAY(SELECT DISTINCT a.outlet FROM news.articles a
-                             WHERE a.story_id = s.story_id AND a.outlet IS NOT NULL ORDER BY a.outlet) AS outlets
-               FROM news.stories s
-               WHERE s.is_relevant AND s.last_seen_at >= %s
-               ORDER BY s.outlet_count DESC, s.article_count DESC, s.first_seen_at DESC
-               LIMIT %s""",
-            (since, top),
-        )
-        stories = [dict(r) for r in cur.fetchall()]
-        cur.execute(
-            "SELECT day, topic, articles, stories FROM news.daily_topic_coverage WHERE day >= %s AND day <= %s",
-            (first_day, now.date()),
-        )
-        daily = [dict(r) for r in cur.fetchall()]
-        cur.execute(
-            """SELECT name, outlet, state, last_success_at, failure_streak, last_error_class, last_error,
-                      next_poll_at, redirect_url, disabled_reason, new_articles_7d, relevant_articles_7d
-               FROM news.feed_health
-               ORDER BY CASE state WHEN 'failing' THEN 0 WHEN 'disabled' THEN 1 WHEN 'redirected' THEN 2
-                                   WHEN 'never polled' THEN 3 ELSE 4 END, failure_streak DESC, name"""
-        )
-        feeds = [dict(r) for r in cur.fetchall()]
-    conn.rollback()
+    panels = reports.coverage(conn, since=since, first_day=first_day, last_day=now.date(), top=top)
+    stories, daily, feeds = panels["stories"], panels["daily"], panels["feeds"]
     labels = topic_labels()
     for topic in sorted({row["topic"] for row in daily} - set(labels)):
         labels[topic] = topic  # a topic no longer in the rules still has articles: show it
@@ -206,7 +178,7 @@ def create_app(dsn: Callable[[], str] | None = None, require_login: bool = True)
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
 
     def fetch() -> dict:
-        with warehouse.connection(dsn()) as conn:
+        with connection(dsn()) as conn:
             return load_coverage(conn)
 
     @app.get("/coverage", response_class=HTMLResponse, dependencies=user_dependency)

@@ -9,67 +9,18 @@ SQL in sql/daily/ returns.
 from __future__ import annotations
 
 import html
-import os
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date
 
-from psycopg2.extras import RealDictCursor
+from .config import DailySettings, Thresholds
+from .warehouse import daily as store
+from .warehouse.daily import day_window, refresh_rollups
 
-from . import warehouse
-from .config import ConfigError, env_number
-
-
-def day_window(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time(0), tzinfo=timezone.utc)
-    return start, start + timedelta(days=1)
-
-
-def _sql(name: str) -> str:
-    return (warehouse.sql_dir() / "daily" / f"{name}.sql").read_text(encoding="utf-8")
-
-
-def _params(day: date, **extra) -> dict:
-    start, end = day_window(day)
-    return {"day": day, "start": start, "end": end, **extra}
-
-
-# --- rollups --------------------------------------------------------------------------------
-
-ROLLUPS = {"topics": "daily_topic_rollup", "outlets": "daily_outlet_rollup", "feeds": "daily_feed_rollup"}
-
-
-def refresh_rollups(conn, day: date) -> dict[str, int]:
-    """Recompute the day's rows of every rollup table; returns rows written per rollup."""
-    written = {}
-    with conn, conn.cursor() as cur:
-        for name, table in ROLLUPS.items():
-            cur.execute(f"DELETE FROM news.{table} WHERE day = %s", (day,))
-            cur.execute(_sql(f"rollup_{name}"), _params(day))
-            written[name] = cur.rowcount
-    return written
+__all__ = ["CHECKS", "CheckResult", "Thresholds", "day_window", "evaluate_checks", "refresh_rollups",
+           "render_digest", "run_checks", "topic_labels", "write_digest", "apply_retention"]
 
 
 # --- data quality ---------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Thresholds:
-    min_relevant: int = 1
-    duplicate_ratio: tuple[float, float] = (0.0, 0.99)
-    max_lag_hours: float = 12.0
-
-    @classmethod
-    def from_env(cls, environ=os.environ) -> "Thresholds":
-        raw = environ.get("NEWSWATCH_DQ_DUPLICATE_RATIO", "0.0,0.99")
-        try:
-            low, high = (float(x) for x in raw.split(","))
-        except ValueError:
-            raise ConfigError(f"NEWSWATCH_DQ_DUPLICATE_RATIO={raw!r}: expected two numbers like 0.0,0.99") from None
-        return cls(
-            min_relevant=env_number("NEWSWATCH_DQ_MIN_RELEVANT", 1, cast=int, environ=environ),
-            duplicate_ratio=(low, high),
-            max_lag_hours=env_number("NEWSWATCH_DQ_MAX_LAG_HOURS", 12, environ=environ),
-        )
-
 
 @dataclass(frozen=True)
 class CheckResult:
@@ -126,48 +77,19 @@ def evaluate_checks(metrics: dict, thresholds: Thresholds) -> dict[str, CheckRes
     return results
 
 
-def collect_metrics(conn, day: date) -> dict:
-    with conn.cursor(cursor_factory=RealDictCursor) as cur:
-        cur.execute(_sql("metrics"), _params(day))
-        row = dict(cur.fetchone())
-    conn.rollback()
-    return row
-
-
-def record_checks(conn, day: date, results: dict[str, CheckResult]) -> None:
-    with conn, conn.cursor() as cur:
-        for r in results.values():
-            cur.execute(
-                """INSERT INTO news.quality_checks (day, check_name, passed, value, threshold, detail)
-                   VALUES (%s, %s, %s, %s, %s, %s)
-                   ON CONFLICT (day, check_name) DO UPDATE SET passed = EXCLUDED.passed,
-                       value = EXCLUDED.value, threshold = EXCLUDED.threshold, detail = EXCLUDED.detail,
-                       checked_at = now()""",
-                (day, r.name, r.passed, r.value, r.threshold, r.detail),
-            )
-
-
 def run_checks(conn, day: date, thresholds: Thresholds | None = None) -> dict[str, CheckResult]:
-    results = evaluate_checks(collect_metrics(conn, day), thresholds or Thresholds.from_env())
-    record_checks(conn, day, results)
+    results = evaluate_checks(store.collect_metrics(conn, day), thresholds or Thresholds.from_env())
+    store.record_checks(conn, day, results.values())
     return results
 
 
 # --- digest ---------------------------------------------------------------------------------
 
-def topic_labels() -> dict[str, str]:
+def topic_labels(settings: DailySettings | None = None) -> dict[str, str]:
     """Topic -> label, from the relevance rules (config/topics.yaml), in their order."""
     from .relevance import load_rules
 
-    return dict(load_rules(os.environ.get("NEWSWATCH_TOPICS")).topic_labels)
-
-
-def top_stories(conn, day: date, limit: int = 50) -> list[dict]:
-    with conn.cursor(cursor_factory=RealDictCursor) as cur:
-        cur.execute(_sql("top_stories"), _params(day, limit=limit))
-        rows = [dict(r) for r in cur.fetchall()]
-    conn.rollback()
-    return rows
+    return dict(load_rules((settings or DailySettings.from_env()).topics_path).topic_labels)
 
 
 def render_digest(day: date, stories: list[dict], labels: dict[str, str], top: int = 10,
@@ -211,31 +133,17 @@ def render_digest(day: date, stories: list[dict], labels: dict[str, str], top: i
 
 
 def write_digest(conn, day: date) -> int:
-    stories = top_stories(conn, day)
+    stories = store.top_stories(conn, day)
     markdown, html_text = render_digest(day, stories, topic_labels())
-    with conn, conn.cursor() as cur:
-        cur.execute(
-            """INSERT INTO news.digests (day, stories, markdown, html) VALUES (%s, %s, %s, %s)
-               ON CONFLICT (day) DO UPDATE SET stories = EXCLUDED.stories, markdown = EXCLUDED.markdown,
-                   html = EXCLUDED.html, created_at = now()""",
-            (day, len(stories), markdown, html_text),
-        )
+    store.store_digest(conn, day, len(stories), markdown, html_text)
     return len(stories)
 
 
 # --- retention ------------------------------------------------------------------------------
 
 def apply_retention(conn, day: date, staging_days: int | None = None) -> dict[str, int]:
-    """Delete merged staging rows older than `staging_days` before the day's end, and story band
-    keys older than the clustering window (they can no longer match anything)."""
-    staging_days = staging_days if staging_days is not None else env_number(
-        "NEWSWATCH_STAGING_RETENTION_DAYS", 7, minimum=1, cast=int)
-    _, end = day_window(day)
-    with conn, conn.cursor() as cur:
-        cur.execute("DELETE FROM news.staged_entries WHERE merged_at IS NOT NULL AND merged_at < %s",
-                    (end - timedelta(days=staging_days),))
-        staged = cur.rowcount
-        cur.execute("DELETE FROM news.story_bands WHERE seen_at < %s",
-                    (end - warehouse.STORY_WINDOW - timedelta(days=1),))
-        bands = cur.rowcount
-    return {"staged_entries": staged, "story_bands": bands}
+    """Delete merged staging rows older than `staging_days` (NEWSWATCH_STAGING_RETENTION_DAYS)
+    before the day's end, and story keys older than the clustering window."""
+    if staging_days is None:
+        staging_days = DailySettings.from_env().staging_retention_days
+    return store.apply_retention(conn, day, staging_days)

@@ -474,37 +474,3 @@ def plan_merge(
         plan.outcomes[entry.staged_id] = outcome
         plan.article_of[entry.staged_id] = ref
     return plan
-
-
-# --- evaluation on the labelled pairs (make eval) -------------------------------------------
-
-def _fingerprint_of(side: dict) -> Fingerprint:
-    from .normalize import clean_summary, clean_title
-
-    outlet = side.get("outlet") or ""
-    url = side.get("url") or ""
-    pointer = "news.google.com" in url
-    title = clean_title(side.get("title"), [outlet], pointer=pointer)
-    summary = "" if pointer else clean_summary(side.get("summary"))
-    return fingerprint(title, summary)
-
-
-def evaluate_story_pairs(pairs: list[dict]):
-    """{(lang, split): PR} for the pairwise same-story decision, and the misses."""
-    from .evaluate import PR, split_of
-    from .normalize import canonicalize_url
-
-    results: dict[tuple[str, str], PR] = {}
-    misses = []
-    for pair in pairs:
-        a, b = _fingerprint_of(pair["a"]), _fingerprint_of(pair["b"])
-        predicted, rule, overlap = same_story(a, b)
-        if canonicalize_url(pair["a"]["url"]) == canonicalize_url(pair["b"]["url"]):
-            # one article (a headline updated in place): dedupe makes it one row, one story
-            predicted, rule = True, "same_url"
-        split = split_of(pair["id"])
-        for key in ((pair["lang"], split), ("all", split), ("all", "all")):
-            results.setdefault(key, PR()).add(predicted, bool(pair["same_story"]))
-        if predicted != bool(pair["same_story"]):
-            misses.append((pair, rule, overlap))
-    return results, misses

@@ -26,25 +26,10 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from .config import FetchSettings
-
-# The classes a failure can fall in; `fetch_log.error_class` holds one of these.
-ERROR_CLASSES = (
-    "dns", "connect", "timeout", "tls", "http_4xx", "http_5xx", "too_large",
-    "not_a_feed", "parse_error", "blocked", "redirect_loop", "gone", "rate_limited",
-)
+from .errors import FeedError, FetchFailure
 
 PERMANENT_REDIRECTS = {301, 308}
 TEMPORARY_REDIRECTS = {302, 303, 307}
-
-
-class FetchFailure(Exception):
-    def __init__(self, error_class: str, message: str, *, http_status: int | None = None,
-                 retry_after: float | None = None):
-        assert error_class in ERROR_CLASSES, error_class
-        super().__init__(message)
-        self.error_class = error_class
-        self.http_status = http_status
-        self.retry_after = retry_after
 
 
 @dataclass
@@ -146,8 +131,8 @@ def _guarded_connection(base):
     return Guarded
 
 
-class BlockedAddress(OSError):
-    pass
+class BlockedAddress(FeedError, OSError):
+    """Raised inside urllib3's connection (hence an OSError) and turned into FetchFailure("blocked")."""
 
 
 _GuardedHTTP = _guarded_connection(HTTPConnection)

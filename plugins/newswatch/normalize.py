@@ -30,6 +30,7 @@ from lxml import html as lxml_html
 from lxml.etree import ParserError
 from w3lib.url import canonicalize_url as w3lib_canonicalize
 
+from .errors import UnusableURL
 from .parse import RawEntry
 
 NORMALIZER_VERSION = 1
@@ -64,10 +65,6 @@ _AMP_QUERY = {"amp": {"", "1", "true", "yes"}, "outputtype": {"amp"}, "_amp": {"
 
 _AMP_CACHE_RE = re.compile(r"^[a-z0-9-]+\.cdn\.ampproject\.org$")
 _GN_ARTICLE_RE = re.compile(r"^/(?:rss/)?articles/([A-Za-z0-9_-]+)")
-
-
-class UnusableURL(ValueError):
-    pass
 
 
 def _is_tracking(name: str, value: str) -> bool:

@@ -18,18 +18,12 @@ import feedparser
 from feedparser.datetimes import _parse_date as feedparser_date
 from lxml import etree
 
+from .errors import FeedParseError, NotAFeed
+
 # feedparser sanitises the HTML it returns (the fast path below does not); either way
 # normalize.html_to_text reduces every text field to plain text before anything is stored.
 feedparser.SANITIZE_HTML = True
 feedparser.RESOLVE_RELATIVE_URIS = True
-
-
-class NotAFeed(Exception):
-    """The document is something else (usually an HTML page)."""
-
-
-class FeedParseError(Exception):
-    """The document looks like a feed but nothing could be recovered from it."""
 
 
 @dataclass

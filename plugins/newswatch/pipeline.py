@@ -21,20 +21,17 @@ import psycopg2
 import requests
 
 from . import warehouse
-from .config import ConfigError, Settings, load_feeds
+from .config import Settings, load_feeds
+from .errors import ConfigError, FeedParseError, NotAFeed, WarehouseNotConfigured
 from .dedupe import fingerprint
 from .feedstate import Outcome, body_unchanged, decide, is_due
 from .fetch import FetchResult, fetch, make_session
 from .normalize import Rejected, normalize_entry, raw_for_storage
-from .parse import FeedParseError, NotAFeed, parse_feed
+from .parse import parse_feed
 from .relevance import Rules, load_rules
 from .stopwatch import Stopwatch, add_up
 
 log = logging.getLogger("newswatch")
-
-
-class WarehouseNotConfigured(RuntimeError):
-    pass
 
 
 def warehouse_dsn(settings: Settings) -> str:
@@ -208,20 +205,7 @@ def _process(settings, run_id, info, result: FetchResult, rules: Rules, started_
             relevant += score.is_relevant
             with watch("fingerprint"):
                 fp = fingerprint(article.title, article.summary)
-            staged.append(
-                warehouse.StagedRow(
-                    position=position, canonical_url=article.canonical_url, url=article.url,
-                    guid=article.guid, title=article.title, title_raw=article.title_raw,
-                    summary=article.summary, published_at=article.published_at,
-                    published_at_source=article.published_at_source, outlet=article.outlet,
-                    language=article.language, content_hash=article.content_hash,
-                    normalizer_version=article.normalizer_version, relevance_score=score.score,
-                    is_relevant=score.is_relevant, topics=score.topics, relevance_terms=score.terms,
-                    relevance_version=score.version, signature=fp.signature,
-                    shingle_count=fp.shingle_count, title_key=fp.title_key,
-                    title_dates=fp.title_dates,
-                )
-            )
+            staged.append(warehouse.StagedRow.of(position, article, score, fp))
     record = warehouse.FetchRecord(
         feed_name=info.name, run_id=run_id, started_at=started_at, finished_at=started_at,
         status=decision.log_status if status != "error" else "error", url=result.url,

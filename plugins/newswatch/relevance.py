@@ -18,16 +18,13 @@ from pathlib import Path
 import yaml
 
 from .config import PROJECT_ROOT, resolve_path
+from .errors import RulesError
 
 TITLE, SUMMARY = "title", "summary"
 _CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _ACRONYM_RE = re.compile(r"^[A-Z][A-Z0-9.&-]*$")
 _DASHES = str.maketrans({"\u2013": "-", "\u2014": "-", "\u2010": "-", "\u2011": "-", "\u2212": "-",
                          "\u2019": "'", "\u2018": "'"})
-
-
-class RulesError(ValueError):
-    pass
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from newswatch import local
+from newswatch.dev import local
 from tests.conftest import sqlalchemy_url
 from tests.e2e.test_standalone_ui import _free_port
 from tests.helpers import trigger_and_wait

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from newswatch import warehouse
-from newswatch.feedserver import Response
+from newswatch.dev.feedserver import Response
 from tests.conftest import sqlalchemy_url
 from tests.helpers import count, item, rows, rss
 

@@ -76,19 +76,20 @@ def test_a_bad_setting_is_an_import_error_naming_the_variable(monkeypatch, varia
 
 
 def test_the_schedule_can_be_changed_or_turned_off(monkeypatch):
-    from newswatch.airflow_support import schedule_from_env
+    from newswatch.config import AirflowSettings
 
     monkeypatch.setenv("NEWSWATCH_POLL_SCHEDULE", "*/30 * * * *")
-    assert schedule_from_env("NEWSWATCH_POLL_SCHEDULE", "@hourly") == "*/30 * * * *"
+    assert AirflowSettings.from_env().poll_schedule == "*/30 * * * *"
     monkeypatch.setenv("NEWSWATCH_POLL_SCHEDULE", "none")
-    assert schedule_from_env("NEWSWATCH_POLL_SCHEDULE", "@hourly") is None
+    assert AirflowSettings.from_env().poll_schedule is None
 
 
-def test_a_bad_group_limit_fails_prepare_with_its_name(monkeypatch):
+def test_a_bad_group_limit_fails_with_its_name(monkeypatch):
     from newswatch.airflow_support import group_feeds
-    from newswatch.config import ConfigError
+    from newswatch.config import AirflowSettings
+    from newswatch.errors import ConfigError
 
     assert group_feeds(["a", "b", "c"], max_tasks=2) == [["a", "b"], ["c"]]
     monkeypatch.setenv("NEWSWATCH_MAX_FETCH_TASKS", "0")
     with pytest.raises(ConfigError, match="NEWSWATCH_MAX_FETCH_TASKS"):
-        group_feeds(["a"])
+        AirflowSettings.from_env()

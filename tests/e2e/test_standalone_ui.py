@@ -12,7 +12,8 @@ import psycopg2
 import pytest
 import requests
 
-from newswatch import local
+from newswatch.config import DevSettings
+from newswatch.dev import local
 from tests.conftest import sqlalchemy_url
 from tests.helpers import trigger_and_wait
 
@@ -32,7 +33,7 @@ def _free_port() -> int:
 @pytest.fixture
 def browser_path():
     if not Path(CHROMIUM).exists():
-        if os.environ.get("NEWSWATCH_REQUIRE_BROWSER"):
+        if DevSettings.from_env().require_browser:
             pytest.fail(f"chromium not found at {CHROMIUM} (CI installs Debian's chromium)")
         pytest.skip("chromium is not installed (apt-get install chromium); CI requires it")
     return CHROMIUM

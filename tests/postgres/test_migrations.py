@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from newswatch import warehouse
+from newswatch.errors import MigrationError
 
 SQL = Path(__file__).resolve().parents[2] / "sql"
 CONTRACT = {
@@ -80,7 +81,7 @@ def test_an_edited_migration_stops_everything(migrated):
     conn, copy = migrated
     first = sorted((copy / "migrations").glob("*.sql"))[0]
     first.write_text(first.read_text() + "\n-- edited\n")
-    with pytest.raises(warehouse.MigrationError, match="forward-only"):
+    with pytest.raises(MigrationError, match="forward-only"):
         warehouse.migrate(conn, copy)
 
 

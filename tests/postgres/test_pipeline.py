@@ -7,7 +7,7 @@ import psycopg2
 import pytest
 
 from newswatch import warehouse
-from newswatch.feedserver import Response
+from newswatch.dev.feedserver import Response
 from newswatch.pipeline import run_once
 from tests.helpers import count, item, rows, rss, table_counts
 
@@ -280,7 +280,7 @@ def test_a_merge_failing_while_polling_loses_neither_entries_nor_counts(feed_ser
     from dataclasses import replace
 
     from newswatch import pipeline
-    from newswatch import warehouse as wh
+    from newswatch.warehouse import merge as wh
 
     monkeypatch.setattr(pipeline, "MIN_FEEDS_PER_PROCESS", 2)
     monkeypatch.setattr(pipeline, "MERGE_WHILE_POLLING_EVERY_S", 0.01)

@@ -12,7 +12,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from newswatch.feedserver import Response
+from newswatch.dev.feedserver import Response
 from newswatch.pipeline import run_once
 from tests.helpers import count, item, rows, rss
 

@@ -9,7 +9,7 @@ import zlib
 import pytest
 
 from newswatch.config import FetchSettings
-from newswatch.feedserver import FeedServer, Response
+from newswatch.dev.feedserver import FeedServer, Response
 from newswatch.fetch import address_refusal, fetch, parse_max_age, parse_retry_after
 
 FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>a</title><link>http://x/1</link></item></channel></rss>'

@@ -5,7 +5,8 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from newswatch.parse import FeedParseError, NotAFeed, parse_feed, strip_internal_dtd
+from newswatch.errors import FeedParseError, NotAFeed
+from newswatch.parse import parse_feed, strip_internal_dtd
 
 REAL = Path(__file__).resolve().parents[1] / "fixtures" / "realfeeds"
 DEMO = Path(__file__).resolve().parents[2] / "demo" / "feeds"

@@ -1,7 +1,8 @@
 import pytest
 
-from newswatch.evaluate import RELEVANCE_SET, STORY_SET, evaluate_relevance, load_jsonl, split_of
-from newswatch.relevance import RulesError, build_rules, load_rules
+from newswatch.dev.evaluate import RELEVANCE_SET, STORY_SET, evaluate_relevance, load_jsonl, split_of
+from newswatch.errors import RulesError
+from newswatch.relevance import build_rules, load_rules
 
 RULES = load_rules()
 
@@ -71,7 +72,7 @@ def test_relevance_quality_floor():
 
 
 def test_story_clustering_quality_floor():
-    from newswatch.dedupe import evaluate_story_pairs
+    from newswatch.dev.evaluate import evaluate_story_pairs
 
     results, _ = evaluate_story_pairs(load_jsonl(STORY_SET))
     pr = results[("all", "all")]

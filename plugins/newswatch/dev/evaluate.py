@@ -12,7 +12,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import PROJECT_ROOT
+from ..config import PROJECT_ROOT
+from ..dedupe import fingerprint, same_story
+from ..normalize import canonicalize_url, clean_summary, clean_title
 
 DATA = PROJECT_ROOT / "tests" / "data"
 RELEVANCE_SET = DATA / "relevance_dev.jsonl"
@@ -71,8 +73,7 @@ class PR:
 
 def evaluate_relevance(items: list[dict] | None = None, rules=None):
     """{(lang, split): PR} for the yes/no label, {(topic, split): PR} for tags, and the misses."""
-    from .normalize import clean_summary, clean_title
-    from .relevance import load_rules
+    from ..relevance import load_rules
 
     rules = rules or load_rules()
     items = items if items is not None else load_jsonl(RELEVANCE_SET)
@@ -91,6 +92,35 @@ def evaluate_relevance(items: list[dict] | None = None, rules=None):
                 for key in ((topic, split), (topic, "all")):
                     topics.setdefault(key, PR()).add(topic in result.topics, topic in item["topics"])
     return labels, topics, misses
+
+
+# --- story clustering on the labelled pairs -------------------------------------------------
+
+def _fingerprint_of(side: dict):
+    outlet = side.get("outlet") or ""
+    url = side.get("url") or ""
+    pointer = "news.google.com" in url
+    title = clean_title(side.get("title"), [outlet], pointer=pointer)
+    summary = "" if pointer else clean_summary(side.get("summary"))
+    return fingerprint(title, summary)
+
+
+def evaluate_story_pairs(pairs: list[dict]):
+    """{(lang, split): PR} for the pairwise same-story decision, and the misses."""
+    results: dict[tuple[str, str], PR] = {}
+    misses = []
+    for pair in pairs:
+        a, b = _fingerprint_of(pair["a"]), _fingerprint_of(pair["b"])
+        predicted, rule, overlap = same_story(a, b)
+        if canonicalize_url(pair["a"]["url"]) == canonicalize_url(pair["b"]["url"]):
+            # one article (a headline updated in place): dedupe makes it one row, one story
+            predicted, rule = True, "same_url"
+        split = split_of(pair["id"])
+        for key in ((pair["lang"], split), ("all", split), ("all", "all")):
+            results.setdefault(key, PR()).add(predicted, bool(pair["same_story"]))
+        if predicted != bool(pair["same_story"]):
+            misses.append((pair, rule, overlap))
+    return results, misses
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,8 +157,6 @@ def main(argv: list[str] | None = None) -> int:
                       f"{item['title'][:90]!r} rules={result.terms['rules']} us={result.terms['us']} "
                       f"china={result.terms['china']} neg={result.terms['negative']}")
     if args.only in (None, "stories"):
-        from .dedupe import evaluate_story_pairs
-
         results, misses = evaluate_story_pairs(load_jsonl(STORY_SET))
         print("Story clustering (pairwise: same story?)  targets: P >= 0.97, R >= 0.93")
         for key in sorted(results):

@@ -18,14 +18,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import LocalPostgresError
+
 log = logging.getLogger(__name__)
 
 # PostgreSQL refuses to run as root; when we are root the server runs as this system user.
 SYSTEM_USER = "newswatch_pg"
-
-
-class LocalPostgresError(RuntimeError):
-    pass
 
 
 def _bin_dir() -> Path:

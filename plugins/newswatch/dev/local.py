@@ -16,10 +16,12 @@ import sys
 import time
 from pathlib import Path
 
-from .config import PROJECT_ROOT, ConfigError, load_feeds
+from ..config import PROJECT_ROOT, DevSettings, feeds_path_from_env, load_feeds
+from ..errors import ConfigError
 from .localpg import LocalPostgres
 
-STATE_DIR = Path(os.environ.get("NEWSWATCH_STATE_DIR") or PROJECT_ROOT / ".newswatch")
+DEV = DevSettings.from_env()
+STATE_DIR = DEV.state_dir
 DEMO_DIR = PROJECT_ROOT / "demo"
 
 
@@ -90,10 +92,10 @@ def prepare_airflow(env: dict, log_path: Path, pool_slots: int = 8) -> None:
 def run_dag(conf: dict, *, feeds_path: str | None = None, extra_env: dict | None = None,
             database: str = "newswatch", label: str = "run") -> int:
     """`airflow dags test us_china_news` with the local setup; prints the summary."""
-    from . import warehouse
-    from .pipeline import RunSummary
+    from .. import warehouse
+    from ..pipeline import RunSummary
 
-    feeds_file = feeds_path or os.environ.get("NEWSWATCH_FEEDS") or "config/feeds.yaml"
+    feeds_file = str(feeds_path or feeds_path_from_env())
     try:
         feeds = load_feeds(feeds_file)
     except ConfigError as exc:
@@ -111,7 +113,7 @@ def run_dag(conf: dict, *, feeds_path: str | None = None, extra_env: dict | None
     started = time.time()
     code = _run([_airflow(), "dags", "test", "us_china_news", "--conf", json.dumps(conf)], env, log_path,
                 check=False)
-    from .config import connection_to_dsn
+    from ..config import connection_to_dsn
 
     with warehouse.connection(connection_to_dsn(uri)) as conn:
         latest = warehouse.latest_run(conn, since=started - 1)
@@ -149,7 +151,7 @@ def _print_log_tail(path: Path, lines: int = 40) -> None:
 
 # --- airflow standalone: make up / make down ------------------------------------------------
 
-UI_PORT = int(os.environ.get("NEWSWATCH_UI_PORT", "8080"))
+UI_PORT = DEV.ui_port
 STANDALONE_HOME = STATE_DIR / "airflow-standalone"
 
 
@@ -263,7 +265,7 @@ def up() -> int:
         except (ProcessLookupError, ValueError):
             pid_file.unlink()
     try:
-        load_feeds(os.environ.get("NEWSWATCH_FEEDS") or "config/feeds.yaml")
+        load_feeds()
     except ConfigError as exc:
         print(f"newswatch: {exc}", file=sys.stderr)
         return 2
@@ -354,8 +356,8 @@ def demo() -> int:
 
 
 def print_queries(uri: str, queries) -> None:
-    from . import warehouse
-    from .config import connection_to_dsn
+    from .. import warehouse
+    from ..config import connection_to_dsn
 
     with warehouse.connection(connection_to_dsn(uri)) as conn:
         for title, sql in queries:

@@ -1,0 +1,33 @@
+"""The warehouse (PostgreSQL, schema `news`): the only package that talks to it.
+
+One module per concern, behind the names callers use:
+
+    db          connections, advisory-lock ids, COPY
+    migrations  numbered forward-only migrations and the analyst views
+    feeds       the feeds table: sync, polling state, per-host fetch slots
+    staging     recording a fetch: fetch_log, staged entries, rejects, feed state
+    merge       staged entries -> articles, sightings, revisions, stories (decided in dedupe.py)
+    stories     clustering candidates, story keys, story figures
+    runs        pipeline runs, summaries, rescoring
+    reports     the SELECTs the command line, the coverage page and the daily stage show
+
+All SQL is parameterised; long report queries live in sql/queries/.
+"""
+
+from .db import LOCK_NAMESPACE, MERGE_LOCK, MIGRATION_LOCK, PgConnection, connect, connection, copy_rows
+from .feeds import FeedInfo, host_slot, load_feed, load_feed_states, set_feed_disabled, sync_feeds
+from .merge import MERGE_BATCH, MergeResult, merge_pending
+from .migrations import Migration, discover_migrations, migrate
+from .runs import fetch_outcomes, finish_run, latest_run, rescore, start_run
+from .staging import FetchRecord, RejectRow, StagedRow, record_fetch, record_internal_failure
+from .stories import STORY_WINDOW, refresh_stories
+
+__all__ = [
+    "LOCK_NAMESPACE", "MERGE_LOCK", "MIGRATION_LOCK", "PgConnection", "connect", "connection", "copy_rows",
+    "FeedInfo", "host_slot", "load_feed", "load_feed_states", "set_feed_disabled", "sync_feeds",
+    "MERGE_BATCH", "MergeResult", "merge_pending",
+    "Migration", "discover_migrations", "migrate",
+    "fetch_outcomes", "finish_run", "latest_run", "rescore", "start_run",
+    "FetchRecord", "RejectRow", "StagedRow", "record_fetch", "record_internal_failure",
+    "STORY_WINDOW", "refresh_stories",
+]

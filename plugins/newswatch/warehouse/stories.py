@@ -1,0 +1,107 @@
+"""Story clustering state in the warehouse: candidates by LSH key, story keys, story figures."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, timedelta
+
+from ..dedupe import Fingerprint, StoryCandidate
+from .db import copy_rows
+
+STORY_WINDOW = timedelta(days=7)
+
+
+def copy_bands(cur, articles) -> None:
+    """COPY story keys, given as (keys, article_id, story_id, seen_at) per article: about 50 rows
+    an article and millions on a big first poll, so each article's row tail is formatted once and
+    joined onto its keys rather than going through copy_rows' per-value conversion."""
+    buffer = io.StringIO()
+    for keys, article, story, seen in articles:
+        tail = f"\t{article}\t{story}\t{seen.isoformat()}\n"
+        buffer.write(tail.join(map(str, keys)) + tail)
+    buffer.seek(0)
+    cur.copy_expert("COPY news.story_bands (band_key, article_id, story_id, seen_at) FROM STDIN", buffer)
+
+
+def story_candidates(cur, keys: set[int], since: datetime) -> list[StoryCandidate]:
+    """Known articles sharing a band key with the new ones, within the clustering window, with
+    the keys they matched on (so they need not be recomputed)."""
+    if not keys:
+        return []
+    cur.execute("CREATE TEMP TABLE IF NOT EXISTS merge_keys (band_key bigint) ON COMMIT DELETE ROWS")
+    copy_rows(cur, "merge_keys", ("band_key",), ((k,) for k in keys))
+    cur.execute("ANALYZE merge_keys")
+    cur.execute(
+        """SELECT b.band_key, b.article_id, b.story_id
+           FROM merge_keys k JOIN news.story_bands b ON b.band_key = k.band_key
+           WHERE b.seen_at >= %s""",
+        (since,),
+    )
+    matched: dict[int, tuple[int, list[int]]] = {}
+    for r in cur.fetchall():
+        matched.setdefault(r.article_id, (r.story_id, []))[1].append(r.band_key)
+    if not matched:
+        return []
+    # in article order, so that equally good candidates are tried in the same order every time
+    cur.execute(
+        """SELECT article_id, signature, shingle_count, title_key, has_summary, title_dates
+           FROM news.article_fingerprints WHERE article_id = ANY(%s) ORDER BY article_id""",
+        (list(matched),),
+    )
+    return [
+        StoryCandidate(r.article_id, matched[r.article_id][0],
+                       Fingerprint(bytes(r.signature), r.shingle_count, r.title_key, r.has_summary, r.title_dates),
+                       keys=matched[r.article_id][1])
+        for r in cur.fetchall()
+    ]
+
+
+def texts_of_stories_with_headline_only_candidates(cur, candidates: list[StoryCandidate],
+                                                     since: datetime) -> dict[int, list[Fingerprint]]:
+    """The members with text of every story a headline-only candidate belongs to (within the
+    window), so plan_stories can tell when joining through the headline would bridge two
+    different texts: the text they would be bridged to rarely shares a band key with the new
+    article, so it is usually not among the candidates themselves."""
+    stories = sorted({c.story_id for c in candidates if not c.fingerprint.has_summary})
+    if not stories:
+        return {}
+    cur.execute(
+        """SELECT a.story_id, f.signature, f.shingle_count, f.title_key, f.has_summary, f.title_dates
+           FROM news.articles a JOIN news.article_fingerprints f USING (article_id)
+           WHERE a.story_id = ANY(%s) AND f.has_summary AND a.first_seen_at >= %s
+           ORDER BY a.article_id""",
+        (stories, since),
+    )
+    texts: dict[int, list[Fingerprint]] = {}
+    for r in cur.fetchall():
+        texts.setdefault(r.story_id, []).append(
+            Fingerprint(bytes(r.signature), r.shingle_count, r.title_key, r.has_summary, r.title_dates))
+    return texts
+
+
+def refresh_stories(cur, story_ids: list[int] | None) -> None:
+    """Recompute stories from their articles (all stories when None): counts, relevance,
+    topics, and the headline and first outlet, taken from the earliest-published member so they
+    do not depend on which feed happened to be merged first."""
+    cur.execute(
+        """UPDATE news.stories s SET
+               article_count = x.n, outlet_count = x.outlets, first_seen_at = x.first_seen,
+               last_seen_at = x.last_seen, is_relevant = x.relevant,
+               headline = f.title, first_outlet = f.outlet, first_article_id = f.article_id,
+               first_published_at = f.published_at,
+               topics = ARRAY(SELECT DISTINCT t FROM news.articles a2, unnest(a2.topics) AS t
+                              WHERE a2.story_id = s.story_id AND a2.is_relevant ORDER BY t)
+           FROM (SELECT story_id, count(*) AS n, count(DISTINCT outlet) AS outlets,
+                        min(first_seen_at) AS first_seen, max(first_seen_at) AS last_seen,
+                        bool_or(is_relevant) AS relevant
+                 FROM news.articles
+                 WHERE %(all)s OR story_id = ANY(%(ids)s)
+                 GROUP BY story_id) x
+           JOIN (SELECT DISTINCT ON (story_id) story_id, title, outlet, article_id, published_at
+                 FROM news.articles
+                 WHERE %(all)s OR story_id = ANY(%(ids)s)
+                 ORDER BY story_id, published_at, article_id) f ON f.story_id = x.story_id
+           WHERE s.story_id = x.story_id""",
+        {"all": story_ids is None, "ids": story_ids or []},
+    )
+
