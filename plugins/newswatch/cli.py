@@ -131,7 +131,7 @@ def cmd_rescore(args) -> int:
 
 def cmd_summary(args) -> int:
     from . import warehouse
-    from .pipeline import RunSummary
+    from .summary import RunSummary
 
     settings = _settings(args)
     with warehouse.connection(settings.warehouse_dsn) as conn:

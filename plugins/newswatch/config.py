@@ -251,6 +251,8 @@ class FetchSettings:
     max_body_bytes: int = 10 * 1024 * 1024
     max_redirects: int = 5
     max_per_host: int = 2
+    # how long a poll waits for one of its host's fetch slots before the feed is skipped (busy)
+    host_slot_wait: float = 600.0
     allow_private_networks: bool = False
     # CIDRs allowed even though private (an intranet feed host), when the rest stay refused
     allowed_networks: tuple[str, ...] = ()
@@ -374,6 +376,17 @@ class AirflowSettings:
                                        environ=environ),
             asset_uri=environ.get("NEWSWATCH_ASSET_URI") or DEFAULT_ASSET_URI,
         )
+
+
+@dataclass(frozen=True)
+class UISettings:
+    """The analyst's pages in the Airflow UI."""
+    allowed_roles: tuple[str, ...] = ()   # empty: whoever the auth manager grants the view
+
+    @classmethod
+    def from_env(cls, environ=os.environ) -> "UISettings":
+        raw = environ.get("NEWSWATCH_UI_ROLES") or ""
+        return cls(allowed_roles=tuple(r.strip() for r in raw.split(",") if r.strip()))
 
 
 @dataclass(frozen=True)

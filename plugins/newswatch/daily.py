@@ -9,8 +9,10 @@ SQL in sql/daily/ returns.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from datetime import date
+from urllib.parse import quote
 
 from .config import DailySettings, Thresholds
 from .warehouse import daily as store
@@ -31,7 +33,7 @@ class CheckResult:
     detail: str
 
 
-CHECKS = ("feed_freshness", "relevant_volume", "duplicate_ratio", "ingest_lag")
+CHECKS = ("feed_freshness", "relevant_volume", "duplicate_ratio", "ingest_lag", "merge_failures")
 
 
 def evaluate_checks(metrics: dict, thresholds: Thresholds) -> dict[str, CheckResult]:
@@ -63,6 +65,12 @@ def evaluate_checks(metrics: dict, thresholds: Thresholds) -> dict[str, CheckRes
     else:
         results["duplicate_ratio"] = CheckResult("duplicate_ratio", True, None, f"between {low} and {high}",
                                                  "no entries were merged that day")
+    failed = int(metrics.get("failed_entries") or 0)
+    results["merge_failures"] = CheckResult(
+        "merge_failures", failed == 0, float(failed), "0 staged entries the merge could not load",
+        (f"{failed} staged entries could not be loaded and are in news.rejects (reason merge_failed), "
+         "with the database's error") if failed else "every merged entry loaded",
+    )
     lag = metrics.get("lag_median_hours")
     if lag is None:
         results["ingest_lag"] = CheckResult("ingest_lag", True, None, f"median <= {thresholds.max_lag_hours} h",
@@ -92,6 +100,26 @@ def topic_labels(settings: DailySettings | None = None) -> dict[str, str]:
     return dict(load_rules((settings or DailySettings.from_env()).topics_path).topic_labels)
 
 
+# the characters that mean something inside a Markdown line (what only matters at a line's start,
+# like "#" or "1.", cannot occur there: every headline follows "- " or "[")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]()|<>~&])")
+
+
+def md_text(text: str) -> str:
+    """Text that Markdown shows as it is: every character with a meaning there escaped, so a
+    headline cannot open a link, an image, a heading or raw HTML."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def md_url(url: str | None) -> str | None:
+    """A link target Markdown cannot misread: http(s) only, with spaces, brackets and angle
+    brackets percent-encoded; anything else (javascript:, data:) is no link at all."""
+    if not url or not re.match(r"(?i)^https?://", url):
+        return None
+    return quote(url, safe="/:?#[]@!$&'*+,;=%~-._").replace("(", "%28").replace(")", "%29") \
+        .replace("[", "%5B").replace("]", "%5D")
+
+
 def render_digest(day: date, stories: list[dict], labels: dict[str, str], top: int = 10,
                   per_topic: int = 3) -> tuple[str, str]:
     """Markdown and HTML for the day: top stories by reach, then the leading stories per topic
@@ -105,16 +133,18 @@ def render_digest(day: date, stories: list[dict], labels: dict[str, str], top: i
         return "\n".join(md) + "\n", "\n".join(h)
 
     def line_md(s):
-        topics = ", ".join(labels.get(t, t) for t in s["topics"])
-        link = f"[{s['headline']}]({s['url']})" if s.get("url") else s["headline"]
+        topics = ", ".join(md_text(labels.get(t, t)) for t in s["topics"])
+        url = md_url(s.get("url"))
+        link = f"[{md_text(s['headline'])}](<{url}>)" if url else md_text(s["headline"])
         return (f"- {link} — {s['outlet_count']} outlet{'s' if s['outlet_count'] != 1 else ''}, "
                 f"{s['article_count']} article{'s' if s['article_count'] != 1 else ''}"
-                f" (first: {s['first_outlet'] or 'unknown'}){'; ' + topics if topics else ''}")
+                f" (first: {md_text(s['first_outlet'] or 'unknown')}){'; ' + topics if topics else ''}")
 
     def line_html(s):
         topics = ", ".join(html.escape(labels.get(t, t)) for t in s["topics"])
         head = html.escape(s["headline"])
-        link = f'<a href="{html.escape(s["url"], quote=True)}">{head}</a>' if s.get("url") else head
+        url = md_url(s.get("url"))
+        link = f'<a href="{html.escape(url, quote=True)}">{head}</a>' if url else head
         return (f"<li>{link} — {s['outlet_count']} outlets, {s['article_count']} articles "
                 f"(first: {html.escape(s['first_outlet'] or 'unknown')}){'; ' + topics if topics else ''}</li>")
 
@@ -127,7 +157,7 @@ def render_digest(day: date, stories: list[dict], labels: dict[str, str], top: i
         chosen = [s for s in stories if topic in s["topics"]][:per_topic]
         if not chosen:
             continue
-        md += [f"### {label}", ""] + [line_md(s) for s in chosen] + [""]
+        md += [f"### {md_text(label)}", ""] + [line_md(s) for s in chosen] + [""]
         h += [f"<h3>{html.escape(label)}</h3>", "<ul>"] + [line_html(s) for s in chosen] + ["</ul>"]
     return "\n".join(md).rstrip() + "\n", "\n".join(h)
 

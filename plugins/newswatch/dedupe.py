@@ -295,7 +295,7 @@ def plan_stories(new_articles: list[NewForClustering], candidates: list[StoryCan
     return plan
 
 
-# --- exact dedupe and revisions -------------------------------------------------------------
+# --- exact dedupe, identity and revisions ---------------------------------------------------
 
 @dataclass
 class StagedEntry:
@@ -309,6 +309,7 @@ class StagedEntry:
     summary: str
     content_hash: str
     seen_at: datetime
+    fingerprint: Fingerprint | None = None
 
 
 @dataclass
@@ -320,6 +321,8 @@ class KnownArticle:
     content_hash: str
     revision: int
     changed_at: datetime   # when the current text became current (updated_at or first_seen_at)
+    text_feed: str | None = None            # the feed whose text the article carries
+    fingerprint: Fingerprint | None = None  # known when a GUID match must be checked against it
 
 
 @dataclass
@@ -339,6 +342,7 @@ class ArticleUpdate:
     staged_id: int            # the entry whose text becomes current
     new_revision: int
     previous: Revision
+    text_feed: str = ""       # the feed that gave the new text
 
 
 @dataclass
@@ -362,14 +366,45 @@ class MergePlan:
     sightings: dict[tuple[int, str], SightingUpsert] = field(default_factory=dict)
     outcomes: dict[int, str] = field(default_factory=dict)        # staged_id -> outcome
     article_of: dict[int, int] = field(default_factory=dict)      # staged_id -> article ref
+    # names the warehouse did not yet know for an article: canonical URL -> ref, and
+    # (feed, GUID) -> ref (a GUID that named another article before now names this one)
+    url_aliases: dict[str, int] = field(default_factory=dict)
+    guid_aliases: dict[tuple[str, str], int] = field(default_factory=dict)
+    # feeds caught giving an old GUID to a different text
+    guid_reusers: set[str] = field(default_factory=set)
 
 
 def _fuller(entry: StagedEntry, than: KnownArticle, than_feed: str) -> bool:
-    """Is `entry`'s text preferred to the one an article carries? Longer summary first, then the
-    feed whose name sorts first, so the choice does not depend on arrival order."""
+    """Is `entry`'s text preferred to the one a new article carries? Longer summary first, then
+    the feed whose name sorts first, so the choice does not depend on arrival order."""
     if len(entry.summary) != len(than.summary):
         return len(entry.summary) > len(than.summary)
     return entry.feed_name < than_feed
+
+
+def clearly_fuller(entry: StagedEntry, than: KnownArticle) -> bool:
+    """Does `entry` carry clearly more text than a stored article? A stored article's text is
+    replaced by another feed's only for a real gain (a fifth more, at least 40 characters), so
+    excerpts of slightly different length never take turns."""
+    gain = len(entry.summary) - len(than.summary)
+    return gain >= max(40, len(than.summary) // 5)
+
+
+def _words(text: str) -> set[str]:
+    return set(text_tokens(text))
+
+
+def texts_agree(entry: StagedEntry, article: KnownArticle) -> bool:
+    """Is `entry` plausibly the same article as `article` (an edit of it), rather than another
+    story under a recycled GUID? The same summary, the same text by fingerprint, or headlines
+    that share at least half their words."""
+    if entry.summary and entry.summary == article.summary:
+        return True
+    if entry.fingerprint is not None and article.fingerprint is not None \
+            and same_story(entry.fingerprint, article.fingerprint)[0]:
+        return True
+    a, b = _words(entry.title), _words(article.title)
+    return bool(a and b) and len(a & b) / len(a | b) >= 0.5
 
 
 def unreliable_guids(entries: list[StagedEntry]) -> set[tuple[int, str]]:
@@ -382,6 +417,112 @@ def unreliable_guids(entries: list[StagedEntry]) -> set[tuple[int, str]]:
     return {key for key, urls in links.items() if len(urls) > 1}
 
 
+_NEVER = "__never__"   # a feed that has not carried the article before
+
+
+class _Planner:
+    """plan_merge's state while it walks the batch in staging order."""
+
+    def __init__(self, entries, known_by_url, known_by_guid, known_sightings, known_by_id):
+        self.plan = MergePlan()
+        self.by_id = dict(known_by_id or {})
+        for article in known_by_url.values():
+            self.by_id.setdefault(article.article_id, article)
+        self.urls: dict[str, int] = {url: a.article_id for url, a in known_by_url.items()}
+        self.guids: dict[tuple[str, str], int] = dict(known_by_guid)
+        self.untrusted = unreliable_guids(entries)
+        self.sighting_hash = dict(known_sightings)
+        self.current: dict[int, KnownArticle] = {}   # the text each article carries now, in this batch
+        self.next_ref = -1
+
+    def article(self, ref: int) -> KnownArticle | None:
+        return self.current.get(ref) or self.by_id.get(ref)
+
+    def identify(self, entry: StagedEntry) -> int | None:
+        """The article this entry names: by canonical URL, else by a GUID this feed gave before,
+        when the text agrees (else the GUID was recycled for another story)."""
+        ref = self.urls.get(entry.canonical_url)
+        key = (entry.feed_name, entry.guid or "")
+        if ref is not None or not entry.guid or (entry.fetch_id, entry.guid) in self.untrusted:
+            return ref
+        by_guid = self.guids.get(key)
+        if by_guid is None:
+            return None
+        known = self.article(by_guid)
+        if known is not None and not texts_agree(entry, known):
+            self.plan.guid_reusers.add(entry.feed_name)
+            return None
+        self.urls[entry.canonical_url] = by_guid    # the same item, its link changed
+        self.plan.url_aliases[entry.canonical_url] = by_guid
+        return by_guid
+
+    def new_article(self, entry: StagedEntry) -> int:
+        ref, self.next_ref = self.next_ref, self.next_ref - 1
+        self.plan.new_articles[ref] = self.plan.text_of[ref] = entry.staged_id
+        self.current[ref] = KnownArticle(ref, entry.canonical_url, entry.title, entry.summary,
+                                         entry.content_hash, 1, entry.seen_at, entry.feed_name)
+        self.urls[entry.canonical_url] = ref
+        self.plan.url_aliases[entry.canonical_url] = ref
+        return ref
+
+    def take_text(self, ref: int, article: KnownArticle, entry: StagedEntry) -> None:
+        """`entry`'s text becomes the article's: with a revision row keeping a stored article's
+        old text; a new article's earlier text was never loaded and needs none."""
+        if ref > 0:
+            self.plan.updates.append(ArticleUpdate(
+                article_id=ref, staged_id=entry.staged_id, new_revision=article.revision + 1,
+                previous=Revision(article.revision, article.title, article.summary, article.content_hash,
+                                  article.changed_at, entry.seen_at),
+                text_feed=entry.feed_name))
+        else:
+            self.plan.text_of[ref] = entry.staged_id
+        self.current[ref] = KnownArticle(ref, article.canonical_url, entry.title, entry.summary,
+                                         entry.content_hash, article.revision + (ref > 0), entry.seen_at,
+                                         entry.feed_name, entry.fingerprint)
+
+    def seen_again(self, ref: int, entry: StagedEntry) -> str:
+        """What a known article's new sighting does to it: a revision from the feed whose text it
+        carries, another feed's clearly fuller text, or nothing but the sighting."""
+        article = self.article(ref)
+        if article is None:
+            return "sighting"
+        self.current.setdefault(ref, article)
+        if article.content_hash == entry.content_hash:
+            return "sighting"
+        previous = self.sighting_hash.get((ref, entry.feed_name), _NEVER)
+        edited_here = previous not in (_NEVER, None) and previous != entry.content_hash
+        # text_feed is unknown only for articles stored before it was recorded: then any feed
+        # that carried the article may revise it, as before
+        if edited_here and article.text_feed in (None, entry.feed_name):
+            self.take_text(ref, article, entry)
+            return "updated"
+        if ref < 0:
+            if previous == _NEVER and _fuller(entry, article, article.text_feed or ""):
+                self.take_text(ref, article, entry)
+            return "sighting"
+        if previous != entry.content_hash and clearly_fuller(entry, article):
+            self.take_text(ref, article, entry)
+            return "updated"
+        return "sighting"
+
+    def add(self, entry: StagedEntry) -> None:
+        ref = self.identify(entry)
+        if ref is None:
+            ref, outcome = self.new_article(entry), "new"
+        else:
+            outcome = self.seen_again(ref, entry)
+        if entry.guid and (entry.fetch_id, entry.guid) not in self.untrusted:
+            key = (entry.feed_name, entry.guid)
+            if self.guids.get(key) != ref:
+                self.plan.guid_aliases[key] = ref
+            self.guids[key] = ref
+        self.sighting_hash[(ref, entry.feed_name)] = entry.content_hash
+        self.plan.sightings[(ref, entry.feed_name)] = SightingUpsert(
+            ref, entry.staged_id, entry.feed_name, entry.url, entry.guid, entry.content_hash, entry.seen_at)
+        self.plan.outcomes[entry.staged_id] = outcome
+        self.plan.article_of[entry.staged_id] = ref
+
+
 def plan_merge(
     entries: list[StagedEntry],
     known_by_url: dict[str, KnownArticle],
@@ -391,86 +532,31 @@ def plan_merge(
 ) -> MergePlan:
     """Decide what each staged entry does to the warehouse.
 
-    Identity: the canonical URL names an article. A GUID this feed used before names the same
-    article even if its link changed, unless the new link already belongs to another article or
-    the fetch gave that GUID to several links (then the GUID is not an identity). An article
-    keeps the URL it was first seen at.
-    Revisions: an article changes only when a feed that carried it before now gives a different
-    text (compared with what *that feed* gave last time), so two feeds with slightly different
-    excerpts of one article never flip-flop it.
+    Identity: a canonical URL that ever named an article names it (the caller reads them from
+    news.article_aliases). A GUID this feed gave before names the same article even if its link
+    changed, when the text agrees; when it does not, the feed recycled the GUID for another
+    story, the entry is a new article and the feed is reported (`guid_reusers`). A GUID the
+    fetch gave to several links is no identity at all. An article keeps the URL it was first
+    seen at; every other URL it was seen at becomes an alias of it.
+    Revisions: an article's text changes when the feed whose text it carries gives a different
+    text than it gave before (the publisher's edit), or when another feed brings a clearly
+    fuller text; another feed's shorter or different excerpt never replaces it.
     Text of new articles: when several feeds bring a new article in the same batch, the fullest
     text (longest summary, then the first feed by name) becomes the article's, whatever order
     the polls finished in, so the article and its story do not depend on timing.
     """
-    plan = MergePlan()
-    by_id = dict(known_by_id or {})
-    for article in known_by_url.values():
-        by_id.setdefault(article.article_id, article)
-    urls: dict[str, int] = {url: a.article_id for url, a in known_by_url.items()}
-    guids = dict(known_by_guid)
-    untrusted = unreliable_guids(entries)
-    sighting_hash = dict(known_sightings)
-    current: dict[int, KnownArticle] = {}   # the text each article carries now, in this batch
-    text_from: dict[int, str] = {}          # batch-new article -> the feed that gave that text
-    next_ref = -1
-
+    planner = _Planner(entries, known_by_url, known_by_guid, known_sightings, known_by_id)
     for entry in sorted(entries, key=lambda e: e.staged_id):
-        ref = urls.get(entry.canonical_url)
-        if entry.guid and (entry.fetch_id, entry.guid) not in untrusted:
-            by_guid = guids.get((entry.feed_name, entry.guid))
-            if by_guid is not None and ref is None:
-                ref = by_guid              # the same item, its link changed
-                urls[entry.canonical_url] = ref
-        if ref is None:
-            ref = next_ref
-            next_ref -= 1
-            plan.new_articles[ref] = plan.text_of[ref] = entry.staged_id
-            current[ref] = KnownArticle(ref, entry.canonical_url, entry.title, entry.summary,
-                                        entry.content_hash, 1, entry.seen_at)
-            text_from[ref] = entry.feed_name
-            urls[entry.canonical_url] = ref
-            outcome = "new"
-        else:
-            article = current.get(ref) or by_id.get(ref)
-            previous_from_feed = sighting_hash.get((ref, entry.feed_name), "__none__")
-            outcome = "sighting"
-            if (
-                article is not None
-                and previous_from_feed not in ("__none__", None)
-                and previous_from_feed != entry.content_hash
-                and article.content_hash != entry.content_hash
-            ):
-                outcome = "updated"
-                if ref > 0:
-                    plan.updates.append(
-                        ArticleUpdate(
-                            article_id=ref,
-                            staged_id=entry.staged_id,
-                            new_revision=article.revision + 1,
-                            previous=Revision(article.revision, article.title, article.summary,
-                                              article.content_hash, article.changed_at, entry.seen_at),
-                        )
-                    )
-                else:
-                    # revised within one batch: the later text wins, no revision row for a
-                    # version that was never loaded
-                    plan.text_of[ref] = entry.staged_id
-                    text_from[ref] = entry.feed_name
-                current[ref] = KnownArticle(ref, article.canonical_url, entry.title, entry.summary,
-                                            entry.content_hash, article.revision + 1, entry.seen_at)
-            elif ref < 0 and previous_from_feed == "__none__" and _fuller(entry, article, text_from[ref]):
-                plan.text_of[ref] = entry.staged_id
-                current[ref] = KnownArticle(ref, article.canonical_url, entry.title, entry.summary,
-                                            entry.content_hash, article.revision, article.changed_at)
-                text_from[ref] = entry.feed_name
-            elif article is not None and ref not in current:
-                current[ref] = article
-        if entry.guid and (entry.fetch_id, entry.guid) not in untrusted:
-            guids[(entry.feed_name, entry.guid)] = ref
-        sighting_hash[(ref, entry.feed_name)] = entry.content_hash
-        plan.sightings[(ref, entry.feed_name)] = SightingUpsert(
-            ref, entry.staged_id, entry.feed_name, entry.url, entry.guid, entry.content_hash, entry.seen_at
-        )
-        plan.outcomes[entry.staged_id] = outcome
-        plan.article_of[entry.staged_id] = ref
-    return plan
+        planner.add(entry)
+    return planner.plan
+
+
+# --- the order in which a batch's new articles are clustered ---------------------------------
+
+def clustering_order(refs: list[int], fingerprints: dict[int, Fingerprint],
+                     published: dict[int, datetime], urls: dict[int, str]) -> list[int]:
+    """Clustering is greedy (an article joins the best story formed before it), so a batch goes
+    in a fixed order, not in the order the polls happened to finish: articles with text before
+    headline-only ones (which then join the article they point at rather than found a story),
+    then by publication, so an original founds its story and its reprints join it, then by URL."""
+    return sorted(refs, key=lambda ref: (not fingerprints[ref].has_summary, published[ref], urls[ref]))

@@ -11,6 +11,7 @@ newswatch refused" in one clause and the kinds a person must act on by their fam
     ├── LocalPostgresError       the embedded PostgreSQL of `make run` / the tests
     ├── FeedError                one feed's own problem; recorded as its outcome, never raised past the poll
     │   ├── FetchFailure         HTTP, network, size, time, SSRF guard (error_class says which)
+    │   ├── HostBusy             the host's fetch slots stayed busy: the feed is skipped this run
     │   ├── NotAFeed             the document is something else (an HTML page, a JSON document)
     │   └── FeedParseError       looks like a feed, nothing could be recovered
     └── EntryError               one entry's own problem; the entry becomes a reject
@@ -78,6 +79,10 @@ class FetchFailure(FeedError):
         self.error_class = error_class
         self.http_status = http_status
         self.retry_after = retry_after
+
+
+class HostBusy(FeedError):
+    """Every fetch slot of the feed's host stayed taken for the whole wait: try next run."""
 
 
 class NotAFeed(FeedError):

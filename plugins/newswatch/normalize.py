@@ -174,44 +174,62 @@ def canonicalize_url(url: str) -> str:
 
 _WS_RE = re.compile(r"\s+")
 _TAG_RE = re.compile(r"<[^>]+>")
-_LEFTOVER_TAG_RE = re.compile(r"</?(?:script|style|iframe|object|embed|img|svg|a|p|div|span|b|i)\b[^>]*>", re.IGNORECASE)
 _BLOCK_TAGS = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
                "blockquote", "tr", "table", "section", "article", "figure", "figcaption"}
 _DROP_TAGS = ("script", "style", "noscript", "iframe", "object", "embed", "svg", "form",
               "button", "figure", "figcaption", "img", "video", "audio", "picture", "source")
 
 
-def unescape_fully(text: str) -> str:
-    """Resolve entities, also double-escaped ones (`&amp;#8217;` -> ’)."""
-    for _ in range(3):
-        resolved = html.unescape(text)
-        if resolved == text:
-            break
-        text = resolved
-    return text
+_ENTITY_RE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+# What proves that text is escaped HTML rather than prose that mentions a "<": an element whose
+# content is never text, a void element, or an element with its closing tag. "Use <b> for bold"
+# or "a<b and c>d" prove nothing and stay as they are.
+_MARKUP_RE = re.compile(
+    r"<(?:script|style|iframe|object|embed|svg|noscript|form)\b"
+    r"|<(?:img|br|hr|source|input|video|audio)\b[^<>]*>"
+    r"|<([a-zA-Z][a-zA-Z0-9]{0,9})\b[^<>]*>.*?</\1\s*>",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 def html_to_text(markup: str | None) -> str:
     """HTML fragment -> plain text; scripts, styles, media and their text never survive.
 
-    Entities are resolved before the markup is parsed, so double-escaped markup
-    (`&amp;lt;script&amp;gt;`) is recognised and removed rather than decoded into text."""
+    Entities are decoded once, by parsing the markup. A layer more is decoded only where the
+    result proves the feed escaped twice: entities left in the text (`&amp;#8217;` -> ’) and,
+    after those, markup (`&amp;lt;script&amp;gt;` is removed, not decoded into text). Text that
+    merely looks like a tag is kept, never deleted."""
     if not markup:
         return ""
-    markup = unescape_fully(storable(markup)).strip()
+    text = _fragment_text(storable(markup))
+    for _ in range(2):
+        if _MARKUP_RE.search(text):
+            text = _fragment_text(text)
+        elif _ENTITY_RE.search(text):
+            text = html.unescape(text)
+            if not _MARKUP_RE.search(text):
+                break
+        else:
+            break
+    return _collapse(text)
+
+
+def _fragment_text(markup: str) -> str:
+    """One level of HTML: the fragment's text, without the elements whose content is not text."""
+    if "<" not in markup and "&" not in markup:
+        return markup
     if "<" not in markup:
-        return _collapse(markup)
+        return html.unescape(markup)
     try:
         root = lxml_html.fragment_fromstring(markup, create_parent="div")
     except (ParserError, ValueError):
-        return _collapse(_TAG_RE.sub(" ", markup))
+        return html.unescape(_TAG_RE.sub(" ", markup))
     for bad in root.iter(*_DROP_TAGS):
         bad.drop_tree() if bad.getparent() is not None else None
     for el in root.iter():
         if isinstance(el.tag, str) and el.tag.lower() in _BLOCK_TAGS:
             el.tail = "\n" + (el.tail or "")
-    # anything still shaped like a tag came from a literal "<" in text: keep it only if it is not
-    return _collapse(_LEFTOVER_TAG_RE.sub(" ", root.text_content()))
+    return root.text_content()
 
 
 # Control characters (NUL above all: PostgreSQL refuses it in text) and lone surrogates (not
@@ -420,8 +438,35 @@ class Article:
 
 @dataclass
 class Rejected:
-    reason: str  # missing_link | bad_link | missing_title
+    reason: str  # missing_link | bad_link | missing_title | <field>_too_long
     detail: str
+
+
+# Limits at the door, in UTF-8 bytes of what the feed gave. An entry over one of them is
+# rejected with its reason instead of staged: a URL or GUID is an index key (PostgreSQL refuses
+# btree keys over about 2.7 KB, which would fail every later merge of the batch), and no real
+# headline or excerpt comes near these sizes (a full-content item's body is a few hundred KB).
+MAX_URL_BYTES = 2048
+MAX_GUID_BYTES = 1024
+MAX_TITLE_BYTES = 16 * 1024
+MAX_SUMMARY_BYTES = 2 * 1024 * 1024
+
+
+def _utf8_len(text: str | None) -> int:
+    return len(text.encode("utf-8", "replace")) if text else 0
+
+
+def over_limit(entry: RawEntry) -> Rejected | None:
+    """The first field of `entry` over its byte limit, as a rejection, or None."""
+    for reason, value, limit in (("url_too_long", entry.link, MAX_URL_BYTES),
+                                 ("guid_too_long", entry.guid, MAX_GUID_BYTES),
+                                 ("title_too_long", entry.title, MAX_TITLE_BYTES),
+                                 ("summary_too_long", entry.summary, MAX_SUMMARY_BYTES),
+                                 ("summary_too_long", entry.content, MAX_SUMMARY_BYTES)):
+        size = _utf8_len(value)
+        if size > limit:
+            return Rejected(reason, f"{size:,} bytes, over the {limit:,}-byte limit")
+    return None
 
 
 def raw_for_storage(raw: dict) -> dict:
@@ -444,6 +489,9 @@ def content_hash(title: str, summary: str) -> str:
 def normalize_entry(entry: RawEntry, *, fetched_at: datetime, feed_outlet: str | None = None,
                     feed_language: str | None = None, feed_title: str | None = None,
                     document_language: str | None = None) -> Article | Rejected:
+    too_long = over_limit(entry)
+    if too_long:
+        return too_long
     link = storable(entry.link or "").strip()
     if not link:
         return Rejected("missing_link", "entry has no link")
@@ -451,6 +499,9 @@ def normalize_entry(entry: RawEntry, *, fetched_at: datetime, feed_outlet: str |
         canonical = canonicalize_url(link)
     except UnusableURL as exc:
         return Rejected("bad_link", str(exc))
+    if _utf8_len(canonical) > MAX_URL_BYTES:
+        return Rejected("url_too_long", f"canonical URL of {_utf8_len(canonical):,} bytes, over the "
+                                        f"{MAX_URL_BYTES:,}-byte limit")
     is_pointer = urlsplit(link).hostname == "news.google.com"
     outlet = _collapse(entry.source_title or "") or feed_outlet or _collapse(feed_title or "") \
         or (urlsplit(canonical).hostname or None)
@@ -474,7 +525,7 @@ def normalize_entry(entry: RawEntry, *, fetched_at: datetime, feed_outlet: str |
     return Article(
         canonical_url=canonical,
         url=link,
-        guid=storable(entry.guid or "").strip()[:2000] or None,
+        guid=storable(entry.guid or "").strip() or None,
         title=title[:1000],
         title_raw=title_text[:2000],  # as published, outlet suffix and all
         summary=summary,

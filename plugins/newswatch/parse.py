@@ -56,6 +56,18 @@ class ParsedFeed:
 
 
 _DOCTYPE_RE = re.compile(rb"<!DOCTYPE\b", re.IGNORECASE)
+_PROLOG_SKIP_RE = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.DOTALL)
+
+
+def _doctype_in_prolog(body: bytes) -> re.Match | None:
+    """The DOCTYPE declaration, wherever the prolog puts it: after any amount of whitespace,
+    processing instructions and comments (a fixed-size window could be padded past)."""
+    i = 3 if body.startswith(b"\xef\xbb\xbf") else 0
+    while True:
+        skip = _PROLOG_SKIP_RE.match(body, i)
+        if skip is None or skip.end() == i:
+            return _DOCTYPE_RE.match(body, i)
+        i = skip.end()
 
 
 def strip_internal_dtd(body: bytes) -> tuple[bytes, bool]:
@@ -66,8 +78,7 @@ def strip_internal_dtd(body: bytes) -> tuple[bytes, bool]:
     entities, so we drop the subset before parsing: the document then parses in bounded time
     and any references to the dropped entities are left unexpanded.
     """
-    head = body[:65536]
-    match = _DOCTYPE_RE.search(head)
+    match = _doctype_in_prolog(body)
     if not match:
         return body, False
     i = match.end()
@@ -235,6 +246,13 @@ def _iso(value) -> datetime | None:
     return dt.astimezone(timezone.utc)
 
 
+def _json_str(obj: dict, key: str) -> str | None:
+    """A JSON Feed field that must be a string: anything else (a number, a list, an object) is
+    taken as absent, so one ill-typed field costs that field, not the entry or the feed."""
+    value = obj.get(key)
+    return value if isinstance(value, str) else None
+
+
 def parse_json_feed(body: bytes) -> ParsedFeed:
     try:
         doc = json.loads(body.decode("utf-8-sig"))
@@ -245,32 +263,36 @@ def parse_json_feed(body: bytes) -> ParsedFeed:
     items = doc.get("items")
     if not isinstance(items, list):
         raise FeedParseError("JSON Feed has no `items` list")
-    language = doc.get("language")
+    language = _json_str(doc, "language")
     entries = []
     for item in items:
         if not isinstance(item, dict):
             continue
-        authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
-        author = next((a.get("name") for a in authors if isinstance(a, dict) and a.get("name")), None)
+        authors = item.get("authors") if isinstance(item.get("authors"), list) else (
+            [item["author"]] if isinstance(item.get("author"), dict) else [])
+        author = next((a["name"] for a in authors if isinstance(a, dict) and isinstance(a.get("name"), str)), None)
+        item_id = item.get("id")
+        tags = item.get("tags") if isinstance(item.get("tags"), list) else []
         entries.append(
             RawEntry(
-                guid=str(item["id"]) if item.get("id") is not None else None,
-                link=item.get("url") or item.get("external_url"),
-                title=item.get("title"),
-                summary=item.get("summary"),
-                content=item.get("content_html") or item.get("content_text"),
+                # the spec says id is a string; numbers are common and unambiguous
+                guid=str(item_id) if isinstance(item_id, (str, int)) and not isinstance(item_id, bool) else None,
+                link=_json_str(item, "url") or _json_str(item, "external_url"),
+                title=_json_str(item, "title"),
+                summary=_json_str(item, "summary"),
+                content=_json_str(item, "content_html") or _json_str(item, "content_text"),
                 published=_iso(item.get("date_published")),
                 updated=_iso(item.get("date_modified")),
                 author=author,
-                language=item.get("language") or language,
-                tags=[t for t in item.get("tags") or [] if isinstance(t, str)],
+                language=_json_str(item, "language") or language,
+                tags=[t for t in tags if isinstance(t, str)],
                 raw={k: item.get(k) for k in ("id", "url", "title", "summary", "date_published") if k in item},
             )
         )
     return ParsedFeed(
         format="json" + str(doc.get("version", "")).rsplit("/", 1)[-1],
-        title=doc.get("title"),
-        link=doc.get("home_page_url"),
+        title=_json_str(doc, "title"),
+        link=_json_str(doc, "home_page_url"),
         language=language,
         entries=entries,
     )

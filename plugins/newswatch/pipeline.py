@@ -22,14 +22,16 @@ import requests
 
 from . import warehouse
 from .config import Settings, load_feeds
-from .errors import ConfigError, FeedParseError, NotAFeed, WarehouseNotConfigured
+from .errors import ConfigError, FeedParseError, HostBusy, NotAFeed, WarehouseNotConfigured
 from .dedupe import fingerprint
 from .feedstate import Outcome, body_unchanged, decide, is_due
 from .fetch import FetchResult, fetch, make_session
 from .normalize import Rejected, normalize_entry, raw_for_storage
 from .parse import parse_feed
 from .relevance import Rules, load_rules
-from .stopwatch import Stopwatch, add_up
+from . import summary
+from .stopwatch import Stopwatch
+from .summary import RunSummary
 
 log = logging.getLogger("newswatch")
 
@@ -108,6 +110,8 @@ class FeedReport:
     def line(self) -> str:
         if self.status == "error":
             return f"{self.feed}: FAILED {self.error_class} — {self.error}"
+        if self.status == "skipped":
+            return f"{self.feed}: skipped ({self.error_class}) — {self.error}"
         if self.status == "not_modified":
             return f"{self.feed}: not modified (HTTP {self.http_status}) in {self.seconds:.1f}s"
         return (f"{self.feed}: ok (HTTP {self.http_status}) {self.entries_seen} entries, "
@@ -142,22 +146,30 @@ def _poll_feed(settings: Settings, run_id: str, feed_name: str, *, dsn, session,
     t0 = time.monotonic()
     with (contextlib.nullcontext(conn) if conn is not None
           else warehouse.connection(dsn or warehouse_dsn(settings))) as conn:
-        info = warehouse.load_feed(conn, feed_name)
-        state = info.state
-        started_at = datetime.now(timezone.utc)
         conn.autocommit = True
-        with watch("fetch"), warehouse.host_slot(conn, (urlsplit(state.url).hostname or "").lower(),
-                                                 settings.fetch.max_per_host):
-            result = fetch(state.url, settings=settings.fetch, etag=state.etag,
-                           last_modified=state.last_modified, session=session)
-        conn.autocommit = False
-        report, record, decision, staged, rejects = _process(
-            settings, run_id, info, result, rules, started_at, watch
-        )
-        record.finished_at = datetime.now(timezone.utc)
-        with watch("record"):
-            record.timings = watch.as_dict()
-            warehouse.record_fetch(conn, record, decision, staged, rejects, config_url=info.config_url)
+        with warehouse.claim(conn, feed_name) as held:
+            if not held:
+                return _skip(conn, run_id, feed_name, "", "claimed",
+                             "another poll (another run or worker) is fetching this feed now", t0)
+            info = warehouse.load_feed(conn, feed_name)   # after the claim: the latest validators
+            state = info.state
+            started_at = datetime.now(timezone.utc)
+            try:
+                with watch("fetch"), warehouse.host_slot(conn, (urlsplit(state.url).hostname or "").lower(),
+                                                         settings.fetch.max_per_host,
+                                                         settings.fetch.host_slot_wait):
+                    result = fetch(state.url, settings=settings.fetch, etag=state.etag,
+                                   last_modified=state.last_modified, session=session)
+            except HostBusy as exc:
+                return _skip(conn, run_id, feed_name, state.url, "busy", str(exc), t0)
+            conn.autocommit = False
+            report, record, decision, staged, rejects = _process(
+                settings, run_id, info, result, rules, started_at, watch
+            )
+            record.finished_at = datetime.now(timezone.utc)
+            with watch("record"):
+                record.timings = watch.as_dict()
+                warehouse.record_fetch(conn, record, decision, staged, rejects, config_url=info.config_url)
         report.seconds = time.monotonic() - t0
         report.timings = watch.as_dict()
     level = logging.WARNING if report.status == "error" else logging.INFO
@@ -166,6 +178,14 @@ def _poll_feed(settings: Settings, run_id: str, feed_name: str, *, dsn, session,
         log.warning("feed %s: permanently redirected on several polls; now polling %s", feed_name, report.moved_to)
     if report.disabled:
         log.error("feed %s: disabled — %s", feed_name, decision.state.disabled_reason)
+    return report
+
+
+def _skip(conn, run_id: str, feed_name: str, url: str, reason: str, detail: str, t0: float) -> FeedReport:
+    warehouse.record_skip(conn, run_id, feed_name, url, reason, detail)
+    report = FeedReport(feed=feed_name, status="skipped", error_class=reason, error=detail,
+                        seconds=time.monotonic() - t0)
+    log.log(logging.WARNING if reason == "busy" else logging.INFO, "feed %s", report.line())
     return report
 
 
@@ -189,23 +209,8 @@ def _process(settings, run_id, info, result: FetchResult, rules: Rules, started_
 
     staged: list[warehouse.StagedRow] = []
     rejects: list[warehouse.RejectRow] = []
-    relevant = 0
     if parsed is not None and status == "ok":
-        for position, entry in enumerate(parsed.entries):
-            with watch("normalise"):
-                article = normalize_entry(
-                    entry, fetched_at=started_at, feed_outlet=info.outlet, feed_language=info.language,
-                    feed_title=parsed.title, document_language=parsed.language,
-                )
-            if isinstance(article, Rejected):
-                rejects.append(warehouse.RejectRow(article.reason, article.detail, raw_for_storage(entry.raw)))
-                continue
-            with watch("relevance"):
-                score = rules.score(article.title, article.summary)
-            relevant += score.is_relevant
-            with watch("fingerprint"):
-                fp = fingerprint(article.title, article.summary)
-            staged.append(warehouse.StagedRow.of(position, article, score, fp))
+        staged, rejects = _stage_entries(info, parsed, rules, started_at, watch)
     record = warehouse.FetchRecord(
         feed_name=info.name, run_id=run_id, started_at=started_at, finished_at=started_at,
         status=decision.log_status if status != "error" else "error", url=result.url,
@@ -220,9 +225,44 @@ def _process(settings, run_id, info, result: FetchResult, rules: Rules, started_
     report = FeedReport(
         feed=info.name, status=record.status, http_status=result.http_status, error_class=error_class,
         error=error, entries_seen=record.entries_seen, staged=len(staged), rejected=len(rejects),
-        relevant=relevant, moved_to=decision.url_moved_to, disabled=decision.disabled,
+        relevant=sum(r.is_relevant for r in staged), moved_to=decision.url_moved_to, disabled=decision.disabled,
     )
     return report, record, decision, staged, rejects
+
+
+def _stage_entries(info, parsed, rules: Rules, started_at: datetime, watch: Stopwatch):
+    """Each entry normalised, scored and fingerprinted inside its own guard: an entry that
+    cannot be (over a limit, no link, or anything it makes fail) becomes a reject with the
+    reason, and its siblings load."""
+    staged: list[warehouse.StagedRow] = []
+    rejects: list[warehouse.RejectRow] = []
+    for position, entry in enumerate(parsed.entries):
+        try:
+            with watch("normalise"):
+                article = normalize_entry(
+                    entry, fetched_at=started_at, feed_outlet=info.outlet, feed_language=info.language,
+                    feed_title=parsed.title, document_language=parsed.language,
+                )
+            if isinstance(article, Rejected):
+                rejects.append(warehouse.RejectRow(article.reason, article.detail, _raw(entry)))
+                continue
+            with watch("relevance"):
+                score = rules.score(article.title, article.summary)
+            with watch("fingerprint"):
+                fp = fingerprint(article.title, article.summary)
+            staged.append(warehouse.StagedRow.of(position, article, score, fp))
+        except Exception as exc:  # noqa: BLE001 - one entry's failure must not cost its siblings
+            log.warning("feed %s: entry %d could not be processed (%s: %s); kept in news.rejects",
+                        info.name, position, type(exc).__name__, exc)
+            rejects.append(warehouse.RejectRow("entry_error", f"{type(exc).__name__}: {exc}"[:2000], _raw(entry)))
+    return staged, rejects
+
+
+def _raw(entry) -> dict:
+    try:
+        return raw_for_storage(entry.raw)
+    except Exception as exc:  # noqa: BLE001 - the reject is kept even when its raw entry cannot be
+        return {"unstorable": f"{type(exc).__name__}: {exc}"[:500]}
 
 
 def _outcome(result: FetchResult, parsed, *, status: str | None = None, error_class: str | None = None) -> Outcome:
@@ -261,104 +301,10 @@ def _log_merge(result: warehouse.MergeResult) -> None:
     )
 
 
-@dataclass
-class RunSummary:
-    run_id: str
-    feeds_polled: int = 0
-    feeds_ok: int = 0
-    feeds_not_modified: int = 0
-    feeds_failed: int = 0
-    feeds_not_due: int = 0
-    feeds_disabled: int = 0
-    entries_seen: int = 0
-    entries_staged: int = 0
-    entries_rejected: int = 0
-    merge: dict = field(default_factory=dict)
-    failures: list[dict] = field(default_factory=list)
-    # seconds per stage, summed over the run's polls, and the merge's own
-    poll_timings: dict = field(default_factory=dict)
-
-    @property
-    def nothing_loaded(self) -> bool:
-        """Feeds were polled and not one of them could be loaded, for whatever reason."""
-        return self.feeds_polled > 0 and self.feeds_failed == self.feeds_polled
-
-    @property
-    def no_feed_reachable(self) -> bool:
-        """Every polled feed failed on its own side (network, HTTP, content), none in newswatch."""
-        return self.nothing_loaded and all(f.get("error_class") != "internal" for f in self.failures)
-
-    def to_dict(self) -> dict:
-        data = asdict(self)
-        data["no_feed_reachable"] = self.no_feed_reachable
-        data["nothing_loaded"] = self.nothing_loaded
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "RunSummary":
-        data = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**data)
-
-    def text(self) -> str:
-        m = self.merge or {}
-        lines = [
-            f"newswatch run {self.run_id}",
-            f"  feeds:    {self.feeds_polled} polled: {self.feeds_ok} ok, {self.feeds_not_modified} not modified, "
-            f"{self.feeds_failed} failed"
-            + (f"  ({self.feeds_not_due} not due yet" if self.feeds_not_due else "")
-            + (f"{', ' if self.feeds_not_due else '  ('}{self.feeds_disabled} disabled" if self.feeds_disabled else "")
-            + (")" if self.feeds_not_due or self.feeds_disabled else ""),
-            f"  entries:  {self.entries_seen} seen, {self.entries_staged} staged, {self.entries_rejected} rejected",
-            f"  articles: {m.get('new', 0)} new, {m.get('updated', 0)} updated, {m.get('sightings', 0)} seen again; "
-            f"{m.get('relevant', 0)} relevant",
-            f"  stories:  {m.get('stories_new', 0)} new, {m.get('stories_joined', 0)} articles joined another article's story",
-        ]
-        if self.poll_timings or m.get("timings"):
-            poll = ", ".join(f"{k} {v:.1f}s" for k, v in sorted(self.poll_timings.items(), key=lambda kv: -kv[1]))
-            merge_total = sum((m.get("timings") or {}).values())
-            lines.append(f"  time:     polls (summed over feeds) {poll or '-'}; merge {merge_total:.1f}s")
-        if self.failures:
-            lines.append("  failed feeds:")
-            for f in self.failures:
-                lines.append(f"    - {f['feed_name']}: {f.get('error_class') or 'error'} — {f.get('error') or ''}")
-        if m.get("failed"):
-            lines.append("  THE MERGE FAILED: staged entries wait for the next merge (see the merge task's log).")
-        if self.no_feed_reachable:
-            lines.append(f"  NO FEED WAS REACHABLE: all {self.feeds_polled} fetches failed (reasons above).")
-        elif self.nothing_loaded:
-            lines.append(f"  NOTHING LOADED: all {self.feeds_polled} feeds failed, some inside newswatch (see the log).")
-        elif self.feeds_polled == 0:
-            lines.append("  no feed was due; nothing fetched (force a poll with --force / the DAG's force param)")
-        return "\n".join(lines)
-
-
 def finish(settings: Settings, run_id: str, merge_result: dict | None, plan: Plan | dict | None = None,
            *, dsn: str | None = None) -> RunSummary:
-    with warehouse.connection(dsn or warehouse_dsn(settings)) as conn:
-        outcomes = warehouse.fetch_outcomes(conn, run_id)
-        summary = RunSummary(run_id=run_id)
-        summary.feeds_polled = len(outcomes)
-        for row in outcomes:
-            add_up(summary.poll_timings, row.get("timings"))
-            summary.entries_seen += row["entries_seen"] or 0
-            summary.entries_staged += row["entries_staged"] or 0
-            summary.entries_rejected += row["entries_rejected"] or 0
-            if row["status"] == "ok":
-                summary.feeds_ok += 1
-            elif row["status"] == "not_modified":
-                summary.feeds_not_modified += 1
-            else:
-                summary.feeds_failed += 1
-                summary.failures.append(
-                    {k: row[k] for k in ("feed_name", "error_class", "error", "http_status")}
-                )
-        if plan is not None:
-            plan = plan if isinstance(plan, dict) else asdict(plan)
-            summary.feeds_not_due = len(plan.get("not_due", []))
-            summary.feeds_disabled = len(plan.get("disabled", []))
-        summary.merge = dict(merge_result or {})
-        warehouse.finish_run(conn, run_id, summary.to_dict())
-    return summary
+    return summary.finish(dsn or warehouse_dsn(settings), run_id, merge_result,
+                          asdict(plan) if isinstance(plan, Plan) else plan)
 
 
 # --- many feeds ---------------------------------------------------------------------------
@@ -399,7 +345,7 @@ def poll_feeds(settings: Settings, run_id: str, names: list[str], *, dsn: str | 
         except Exception as exc:
             log.exception("feed %s: could not be recorded: %s", name, exc)
             error = f"{type(exc).__name__}: {exc}".strip()
-            warehouse.record_internal_failure(dsn, run_id, name, "", error)
+            warehouse.record_internal_failure(dsn, run_id, name, error)
             return FeedReport(feed=name, status="error", error_class="internal", error=error)
 
     try:

@@ -132,8 +132,10 @@ def test_daily_dag_recomputes_a_past_day_and_fails_loudly_on_bad_data(airflow_db
     assert good.data_interval_end.isoformat().startswith("2026-11-21T00:00:00")
     assert all(state == "success" for state in got.values()), got
     assert rows(conn, "SELECT stories FROM news.digests") == [(5,)]
+    from newswatch.daily import CHECKS
+
     assert rows(conn, "SELECT day, count(*) FROM news.quality_checks WHERE passed GROUP BY day") == [
-        (datetime(2026, 11, 20).date(), 4)]
+        (datetime(2026, 11, 20).date(), len(CHECKS))]
 
     empty = dag.test(logical_date=datetime(2026, 11, 23, tzinfo=timezone.utc))
     got = states(empty)

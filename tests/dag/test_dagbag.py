@@ -93,3 +93,10 @@ def test_a_bad_group_limit_fails_with_its_name(monkeypatch):
     monkeypatch.setenv("NEWSWATCH_MAX_FETCH_TASKS", "0")
     with pytest.raises(ConfigError, match="NEWSWATCH_MAX_FETCH_TASKS"):
         AirflowSettings.from_env()
+
+
+def test_the_daily_dag_has_a_task_for_every_quality_check(dagbag):
+    from newswatch.daily import CHECKS
+
+    tasks = {t.task_id for t in dagbag.dags["us_china_news_daily"].tasks}
+    assert {f"check_{name}" for name in CHECKS} <= tasks

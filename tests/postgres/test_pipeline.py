@@ -285,7 +285,7 @@ def test_a_merge_failing_while_polling_loses_neither_entries_nor_counts(feed_ser
     monkeypatch.setattr(pipeline, "MIN_FEEDS_PER_PROCESS", 2)
     monkeypatch.setattr(pipeline, "MERGE_WHILE_POLLING_EVERY_S", 0.01)
     monkeypatch.setattr(wh, "MERGE_BATCH", 3)
-    real_batch, in_thread = wh._merge_batch, []
+    real_batch, in_thread = wh._merge_rows, []
 
     def second_batch_while_polling_fails(cur, *args, **kwargs):
         if threading.current_thread().name == "merge-while-polling":
@@ -294,7 +294,7 @@ def test_a_merge_failing_while_polling_loses_neither_entries_nor_counts(feed_ser
                 raise psycopg2.OperationalError("connection lost")
         return real_batch(cur, *args, **kwargs)
 
-    monkeypatch.setattr(wh, "_merge_batch", second_batch_while_polling_fails)
+    monkeypatch.setattr(wh, "_merge_rows", second_batch_while_polling_fails)
     urls = {f"f{i}": feed_server.add_document(f"/f{i}.xml", rss([item(i * 10 + j) for j in range(3)]))
             for i in range(4)}
     # one feed trickles for about two seconds, so the others are staged and merged meanwhile

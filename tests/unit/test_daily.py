@@ -14,13 +14,14 @@ def test_a_normal_day_passes_every_check():
 
 def test_each_check_fails_with_a_reason():
     bad = dict(GOOD, stale_feeds=["bbc_world", "nyt_world"], relevant_articles=0, duplicate_entries=1000,
-               lag_median_hours=30.0)
+               lag_median_hours=30.0, failed_entries=2)
     results = evaluate_checks(bad, Thresholds())
     assert not any(r.passed for r in results.values())
     assert "bbc_world, nyt_world" in results["feed_freshness"].detail
     assert "0 relevant" in results["relevant_volume"].detail
     assert "canonicalisation" in results["duplicate_ratio"].detail
     assert "median 30.0 h" in results["ingest_lag"].detail
+    assert "2 staged entries could not be loaded" in results["merge_failures"].detail
 
 
 def test_nothing_to_judge_passes_and_says_so():
@@ -49,8 +50,23 @@ def test_digest_lists_top_stories_and_topics_and_escapes_html():
     ]
     md, html = render_digest(date(2026, 11, 27), stories, topic_labels())
     assert md.startswith("# US–China coverage, Friday 27 November 2026 (UTC)")
-    assert "- [Blinken <meets> Xi](https://apnews.com/x?a=1&b=2) — 5 outlets, 7 articles (first: AP News)" in md
-    assert "### Taiwan" in md and "### Technology & export controls" in md
+    assert "- [Blinken \\<meets\\> Xi](<https://apnews.com/x?a=1&b=2>) — 5 outlets, 7 articles (first: AP News)" in md
+    assert "### Taiwan" in md and "### Technology \\& export controls" in md
     assert "Blinken &lt;meets&gt; Xi" in html and "<script" not in html and "&amp;b=2" in html
     empty_md, _ = render_digest(date(2026, 11, 27), [], topic_labels())
     assert "No relevant story" in empty_md
+
+
+def test_digest_markdown_cannot_be_steered_by_a_headline_or_url():
+    stories = [{"headline": "Evil](javascript:alert(1)) ![x](https://t.example/p.png) <img src=x> *b*",
+                "url": "javascript:alert(1)", "first_outlet": "A_B", "outlet_count": 1, "article_count": 1,
+                "topics": []},
+               {"headline": "Fine", "url": "https://ex.com/a (b)", "first_outlet": None, "outlet_count": 1,
+                "article_count": 1, "topics": []}]
+    md, html = render_digest(date(2026, 11, 27), stories, {})
+    line = md.splitlines()[4]
+    # the headline is text: no link, image or HTML opens, and the javascript: URL is no link at all
+    assert line.startswith("- Evil\\]\\(javascript:alert\\(1\\)\\) !\\[x\\]") and "](" not in line.replace("\\](", "")
+    assert "\\<img src=x\\>" in line and "\\*b\\*" in line and "A\\_B" in line
+    assert "- [Fine](<https://ex.com/a%20%28b%29>)" in md
+    assert "javascript:" not in html.split("Evil")[0] and 'href="javascript' not in html

@@ -15,19 +15,19 @@ All SQL is parameterised; long report queries live in sql/queries/.
 """
 
 from .db import LOCK_NAMESPACE, MERGE_LOCK, MIGRATION_LOCK, PgConnection, connect, connection, copy_rows
-from .feeds import FeedInfo, host_slot, load_feed, load_feed_states, set_feed_disabled, sync_feeds
+from .feeds import FeedInfo, claim, host_slot, load_feed, load_feed_states, set_feed_disabled, sync_feeds
 from .merge import MERGE_BATCH, MergeResult, merge_pending
 from .migrations import Migration, discover_migrations, migrate
 from .runs import fetch_outcomes, finish_run, latest_run, rescore, start_run
-from .staging import FetchRecord, RejectRow, StagedRow, record_fetch, record_internal_failure
+from .staging import FetchRecord, RejectRow, StagedRow, record_fetch, record_internal_failure, record_skip
 from .stories import STORY_WINDOW, refresh_stories
 
 __all__ = [
     "LOCK_NAMESPACE", "MERGE_LOCK", "MIGRATION_LOCK", "PgConnection", "connect", "connection", "copy_rows",
-    "FeedInfo", "host_slot", "load_feed", "load_feed_states", "set_feed_disabled", "sync_feeds",
+    "FeedInfo", "claim", "host_slot", "load_feed", "load_feed_states", "set_feed_disabled", "sync_feeds",
     "MERGE_BATCH", "MergeResult", "merge_pending",
     "Migration", "discover_migrations", "migrate",
     "fetch_outcomes", "finish_run", "latest_run", "rescore", "start_run",
-    "FetchRecord", "RejectRow", "StagedRow", "record_fetch", "record_internal_failure",
+    "FetchRecord", "RejectRow", "StagedRow", "record_fetch", "record_internal_failure", "record_skip",
     "STORY_WINDOW", "refresh_stories",
 ]

@@ -15,6 +15,7 @@ LOCK_NAMESPACE = 0x6E77  # "nw"
 MIGRATION_LOCK = 1
 MERGE_LOCK = 2
 HOST_SLOT_NAMESPACE = 0x6E78
+FEED_CLAIM_NAMESPACE = 0x6E79
 
 
 def connect(dsn: str, *, autocommit: bool = False) -> PgConnection:

@@ -7,9 +7,12 @@ import hashlib
 import threading
 from dataclasses import dataclass
 
+import psycopg2.errors
+
 from ..config import FeedConfig
+from ..errors import HostBusy
 from ..feedstate import FeedState
-from .db import HOST_SLOT_NAMESPACE, PgConnection
+from .db import FEED_CLAIM_NAMESPACE, HOST_SLOT_NAMESPACE, PgConnection
 
 def sync_feeds(conn: PgConnection, feeds: list[FeedConfig]) -> None:
     """Make news.feeds match the feeds file. A feed removed from the file is kept (its history
@@ -112,7 +115,8 @@ def host_slot(conn: PgConnection, host: str, slots: int, wait_seconds: float = 6
     """Hold one of `slots` advisory locks for `host` while fetching from it, so at most `slots`
     requests go to one host at once across every worker process and machine that shares the
     warehouse. Free slots are tried first; when all are busy the poll waits in PostgreSQL on one
-    of them (no polling loop). `conn` must be in autocommit mode: the lock is session-level."""
+    of them (no polling loop), and raises HostBusy when that takes longer than `wait_seconds`.
+    `conn` must be in autocommit mode: the lock is session-level."""
     base = _host_key(host)
     keys = [(base + slot) & 0x7FFFFFFF for slot in range(slots)]
     held = None
@@ -127,6 +131,9 @@ def host_slot(conn: PgConnection, host: str, slots: int, wait_seconds: float = 6
             cur.execute("SET lock_timeout = %s", (f"{int(wait_seconds * 1000)}ms",))
             try:
                 cur.execute("SELECT pg_advisory_lock(%s, %s)", (HOST_SLOT_NAMESPACE, key))
+            except psycopg2.errors.LockNotAvailable:
+                raise HostBusy(f"all {slots} fetch slot(s) for {host} stayed busy for "
+                               f"{wait_seconds:.0f}s; the feed is polled next run") from None
             finally:
                 cur.execute("RESET lock_timeout")
             held = key
@@ -136,3 +143,26 @@ def host_slot(conn: PgConnection, host: str, slots: int, wait_seconds: float = 6
         with conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_unlock(%s, %s)", (HOST_SLOT_NAMESPACE, held))
 
+
+
+@contextlib.contextmanager
+def claim(conn: PgConnection, name: str):
+    """Claim feed `name` for the length of a poll: yields True when this connection holds it,
+    False when another poll (another run, another worker) does. The claim is a session-level
+    advisory lock on the feed's id, so it ends with the poll or with its connection, however
+    either ends, and never outlives a crashed worker."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT feed_id, pg_try_advisory_lock(%s, feed_id::int) FROM news.feeds WHERE name = %s",
+                    (FEED_CLAIM_NAMESPACE, name))
+        row = cur.fetchone()
+    conn.rollback()
+    held = bool(row and row[1])
+    try:
+        yield held
+    finally:
+        if held:
+            # a connection that broke meanwhile released the claim with its session
+            with contextlib.suppress(psycopg2.Error), conn.cursor() as cur:
+                cur.execute("SELECT pg_advisory_unlock(%s, %s)", (FEED_CLAIM_NAMESPACE, int(row[0])))
+            with contextlib.suppress(psycopg2.Error):
+                conn.rollback()

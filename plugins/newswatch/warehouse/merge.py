@@ -1,24 +1,48 @@
-"""The merge: staged entries -> articles, sightings, revisions and stories, batch by batch.
+"""The merge: staged entries -> articles, aliases, sightings, revisions and stories, batch by batch.
 
-Decisions come from the pure modules (dedupe.plan_merge, dedupe.plan_stories); this module reads
-what they need, asks them, and applies the answer in one transaction per batch."""
+Each batch is read, decided in pure code (dedupe.plan_merge, dedupe.plan_stories) and applied
+in one transaction under an advisory lock. A batch that fails on its data is split until the
+rows at fault are found; those are quarantined (marked failed, written to news.rejects with the
+database's error) and the rest commits, so one odd entry never blocks any later merge."""
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
+import psycopg2
 import psycopg2.extras
 
-from ..dedupe import Fingerprint, KnownArticle, NewForClustering, StagedEntry, keys_of, plan_merge, plan_stories
+from ..dedupe import (
+    Fingerprint,
+    KnownArticle,
+    MergePlan,
+    NewForClustering,
+    StagedEntry,
+    StoryPlan,
+    clustering_order,
+    keys_of,
+    plan_merge,
+    plan_stories,
+)
 from ..stopwatch import Stopwatch, add_up
-from .staging import PENDING_COLUMNS
 from .db import LOCK_NAMESPACE, MERGE_LOCK, PgConnection, copy_rows, next_ids
-from .stories import STORY_WINDOW, copy_bands, refresh_stories, story_candidates, texts_of_stories_with_headline_only_candidates
+from .staging import PENDING_COLUMNS
+from .stories import (
+    STORY_WINDOW,
+    copy_bands,
+    refresh_stories,
+    story_candidates,
+    texts_of_stories_with_headline_only_candidates,
+)
+
+log = logging.getLogger("newswatch.warehouse")
 
 MERGE_BATCH = 5000
+
 
 @dataclass
 class MergeResult:
@@ -29,10 +53,11 @@ class MergeResult:
     relevant: int = 0
     stories_new: int = 0
     stories_joined: int = 0
+    quarantined: int = 0       # staged entries that could not be loaded: in news.rejects with the error
     batches: int = 0
     timings: dict = field(default_factory=dict)   # seconds per merge stage
 
-    def add(self, other: "MergeResult") -> None:
+    def add(self, other: MergeResult) -> None:
         for key, value in asdict(other).items():
             if key == "timings":
                 add_up(self.timings, value)
@@ -40,13 +65,22 @@ class MergeResult:
                 setattr(self, key, getattr(self, key) + value)
 
 
-_PENDING_SQL = f"""
-    SELECT {", ".join(PENDING_COLUMNS)}
-    FROM news.staged_entries
-    WHERE merged_at IS NULL
-    ORDER BY staged_id
-    LIMIT %s
-"""
+_SELECT_STAGED = f"SELECT {', '.join(PENDING_COLUMNS)} FROM news.staged_entries"
+_PENDING_SQL = f"{_SELECT_STAGED} WHERE merged_at IS NULL ORDER BY staged_id LIMIT %s"
+_PENDING_BY_ID_SQL = f"{_SELECT_STAGED} WHERE merged_at IS NULL AND staged_id = ANY(%s) ORDER BY staged_id"
+
+# Errors that a row's data can cause (and that will recur with the same rows): SQLSTATE classes
+# 22 data exception, 23 integrity constraint, 54 program limit exceeded (an index key or a
+# tsvector too large); and the Python errors bad values raise. Connection loss, lock timeouts
+# and the like are not the data's fault: they propagate and the rows stay pending.
+_DATA_SQLSTATE_CLASSES = ("22", "23", "54")
+_DATA_PYTHON_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError)
+
+
+def blames_the_data(exc: BaseException) -> bool:
+    if isinstance(exc, psycopg2.Error):
+        return (exc.pgcode or "")[:2] in _DATA_SQLSTATE_CLASSES
+    return isinstance(exc, _DATA_PYTHON_ERRORS)
 
 
 def merge_pending(conn: PgConnection, batch_size: int | None = None, window: timedelta = STORY_WINDOW,
@@ -56,190 +90,300 @@ def merge_pending(conn: PgConnection, batch_size: int | None = None, window: tim
 
     A batch commits its articles together with marking its staged entries merged, so a crash or
     a dropped connection loses nothing: what was committed is done, the rest stays pending for
-    the next merge. Committing per batch (rather than the whole backlog at once) means a backlog
-    after an outage is worked off step by step instead of being rolled back and retried whole.
-    Two merges at once take turns batch by batch and never handle the same entry twice.
+    the next merge. Two merges at once take turns batch by batch and never handle the same entry
+    twice. A batch that fails on its data is merged again in halves, down to single rows; a row
+    that fails alone is quarantined, so it is never retried forever nor holds back newer rows.
     Each committed batch is added to `into` (when given) as soon as it commits, so a caller that
     catches a failure still counts the batches that were loaded before it.
     """
     total = into if into is not None else MergeResult()
     batch_size = batch_size or MERGE_BATCH
     while True:
-        with conn, conn.cursor(cursor_factory=psycopg2.extras.NamedTupleCursor) as cur:
-            cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, MERGE_LOCK))
-            cur.execute("SELECT now() AS now")
-            batch_now = now or cur.fetchone().now
-            started = time.perf_counter()
-            cur.execute(_PENDING_SQL, (batch_size,))
-            rows = cur.fetchall()
-            if not rows:
-                break
-            read_s = time.perf_counter() - started
-            batch = _merge_batch(cur, rows, batch_now, window)
-            batch.timings["read_staged"] = round(read_s, 4)
+        ids: list[int] = []
+        try:
+            with conn, conn.cursor(cursor_factory=psycopg2.extras.NamedTupleCursor) as cur:
+                batch_now = _lock(cur, now)
+                started = time.perf_counter()
+                cur.execute(_PENDING_SQL, (batch_size,))
+                rows = cur.fetchall()
+                if not rows:
+                    break
+                ids = [r.staged_id for r in rows]
+                read_s = time.perf_counter() - started
+                batch = _merge_rows(cur, rows, batch_now, window)
+                batch.timings["read_staged"] = round(read_s, 4)
+        except Exception as exc:
+            if not ids or not blames_the_data(exc):
+                raise
+            log.warning("merge: a batch of %d entries failed on its data (%s); isolating the rows at fault",
+                        len(ids), _short(exc))
+            batch = _merge_isolating(conn, ids, now, window)
         total.add(batch)
         total.batches += 1
     return total
 
 
-def _known_articles(cur, entries: list[StagedEntry]):
-    """What the warehouse already knows about these entries: articles by canonical URL and by
-    (feed, GUID), and what each feed last said about them."""
-    article_columns = ("article_id, canonical_url, title, summary, content_hash, revision, "
-                       "coalesce(updated_at, first_seen_at) AS changed_at")
-    cur.execute(f"SELECT {article_columns} FROM news.articles WHERE canonical_url = ANY(%s)",
-                (sorted({e.canonical_url for e in entries}),))
-    known_by_url = {r.canonical_url: KnownArticle(*r) for r in cur.fetchall()}
-    pairs = sorted({(e.feed_name, e.guid) for e in entries if e.guid})
-    known_by_guid: dict[tuple[str, str], int] = {}
-    if pairs:
+def _lock(cur, now: datetime | None) -> datetime:
+    cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, MERGE_LOCK))
+    cur.execute("SELECT now() AS now")
+    return now or cur.fetchone().now
+
+
+def _merge_isolating(conn: PgConnection, ids: list[int], now: datetime | None, window: timedelta) -> MergeResult:
+    """Merge `ids` in ever smaller parts, in staging order, until every part either commits or is
+    a single row that fails alone (quarantined)."""
+    result = MergeResult()
+    parts = [ids]
+    while parts:
+        part = parts.pop()
+        try:
+            with conn, conn.cursor(cursor_factory=psycopg2.extras.NamedTupleCursor) as cur:
+                batch_now = _lock(cur, now)
+                cur.execute(_PENDING_BY_ID_SQL, (part,))
+                rows = cur.fetchall()   # another merge may have taken some meanwhile
+                if rows:
+                    result.add(_merge_rows(cur, rows, batch_now, window))
+        except Exception as exc:
+            if not blames_the_data(exc):
+                raise
+            if len(part) == 1:
+                quarantine(conn, part[0], exc)
+                result.quarantined += 1
+            else:
+                half = len(part) // 2
+                parts += [part[half:], part[:half]]   # the first half is merged first
+    return result
+
+
+def quarantine(conn: PgConnection, staged_id: int, exc: BaseException) -> None:
+    """Take one staged entry out of the merge for good: mark it failed and keep it, with the
+    error, in news.rejects."""
+    error = _short(exc, 2000)
+    log.error("merge: staged entry %d cannot be loaded, moved to news.rejects: %s", staged_id, error)
+    with conn, conn.cursor() as cur:
         cur.execute(
-            """SELECT s.feed_name, s.guid, max(s.article_id) AS article_id
-               FROM news.article_sightings s
-               JOIN unnest(%s::text[], %s::text[]) AS k(feed_name, guid)
-                 ON s.feed_name = k.feed_name AND s.guid = k.guid
-               GROUP BY s.feed_name, s.guid""",
-            ([p[0] for p in pairs], [p[1] for p in pairs]),
+            """WITH failed AS (
+                   UPDATE news.staged_entries SET merged_at = now(), outcome = 'failed', merge_error = %(error)s
+                   WHERE staged_id = %(id)s AND merged_at IS NULL
+                   RETURNING *)
+               INSERT INTO news.rejects (feed_name, run_id, fetch_id, reason, detail, raw_entry, staged_id)
+               SELECT feed_name, run_id, fetch_id, 'merge_failed', %(error)s,
+                      to_jsonb(failed) - 'signature' - 'merge_error', staged_id
+               FROM failed""",
+            {"error": error, "id": staged_id},
         )
-        known_by_guid = {(r.feed_name, r.guid): r.article_id for r in cur.fetchall()}
-    known_by_id = {a.article_id: a for a in known_by_url.values()}
-    missing = sorted(set(known_by_guid.values()) - set(known_by_id))
-    if missing:
-        cur.execute(f"SELECT {article_columns} FROM news.articles WHERE article_id = ANY(%s)", (missing,))
-        known_by_id.update({r.article_id: KnownArticle(*r) for r in cur.fetchall()})
-    known_sightings: dict[tuple[int, str], str | None] = {}
-    if known_by_id:
-        cur.execute(
-            "SELECT article_id, feed_name, content_hash FROM news.article_sightings WHERE article_id = ANY(%s)",
-            (sorted(known_by_id),),
-        )
-        known_sightings = {(r.article_id, r.feed_name): r.content_hash for r in cur.fetchall()}
-    return known_by_url, known_by_guid, known_sightings, known_by_id
 
 
-_ARTICLE_COLUMNS = (
-    "article_id", "canonical_url", "url", "title", "title_raw", "summary", "published_at",
-    "published_at_source", "first_seen_at", "last_seen_at", "outlet", "language", "first_feed",
-    "relevance_score", "is_relevant", "topics", "relevance_terms", "relevance_version", "story_id",
-    "content_hash", "normalizer_version",
-)
+def _short(exc: BaseException, limit: int = 300) -> str:
+    text = f"{type(exc).__name__}: {str(exc).strip()}"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _merge_batch(cur, rows, now: datetime, window: timedelta) -> MergeResult:
+# --- one batch: read, decide, apply ------------------------------------------------------------
+
+def _fingerprint(row) -> Fingerprint:
+    return Fingerprint(bytes(row.signature), row.shingle_count, row.title_key, bool(row.summary), row.title_dates)
+
+
+def _entry(row) -> StagedEntry:
+    return StagedEntry(staged_id=row.staged_id, fetch_id=row.fetch_id, feed_name=row.feed_name,
+                       canonical_url=row.canonical_url, url=row.url, guid=row.guid, title=row.title,
+                       summary=row.summary, content_hash=row.content_hash, seen_at=row.staged_at,
+                       fingerprint=_fingerprint(row))
+
+
+def _merge_rows(cur, rows, now: datetime, window: timedelta) -> MergeResult:
     watch = Stopwatch()
     staged = {r.staged_id: r for r in rows}
-    entries = [
-        StagedEntry(staged_id=r.staged_id, fetch_id=r.fetch_id, feed_name=r.feed_name,
-                    canonical_url=r.canonical_url, url=r.url, guid=r.guid, title=r.title, summary=r.summary,
-                    content_hash=r.content_hash, seen_at=r.staged_at)
-        for r in rows
-    ]
+    entries = [_entry(r) for r in rows]
     with watch("read_known"):
-        known_by_url, known_by_guid, known_sightings, known_by_id = _known_articles(cur, entries)
+        known = read_known(cur, entries)
     with watch("plan_merge"):
-        plan = plan_merge(entries, known_by_url, known_by_guid, known_sightings, known_by_id)
-    result = MergeResult(entries=len(entries))
-
-    refs = sorted(plan.new_articles, reverse=True)  # -1, -2, ... in arrival order
-    article_id = dict(zip(refs, next_ids(cur, "news.articles', 'article_id", len(refs))))
-
-    def resolve(ref: int) -> int:
-        return article_id[ref] if ref < 0 else ref
-
-    # stories: cluster the new articles against the window's candidates and each other
-    new_rows = {ref: staged[plan.new_articles[ref]] for ref in refs}    # identity: URL, first sighting
-    text_rows = {ref: staged[plan.text_of[ref]] for ref in refs}        # the text it carries
-    fingerprints = {
-        ref: Fingerprint(bytes(t.signature), t.shingle_count, t.title_key, bool(t.summary), t.title_dates)
-        for ref, t in text_rows.items()
-    }
-    new_keys = dict(zip(refs, keys_of([fingerprints[ref] for ref in refs])))
+        plan = plan_merge(entries, *known)
+    new = _NewArticles(cur, plan, staged)
     with watch("candidates"):
-        candidates = story_candidates(cur, {k for ks in new_keys.values() for k in ks}, now - window)
+        candidates = story_candidates(cur, new.all_keys(), now - window)
         story_texts = texts_of_stories_with_headline_only_candidates(cur, candidates, now - window)
     with watch("plan_stories"):
-        # Clustering is greedy (an article joins the best story formed before it), so the batch
-        # goes in a fixed order, not in the order the polls happened to finish: articles with
-        # text before headline-only ones (which then join the article they point at rather than
-        # found a story), then by publication, so an original founds its story and its reprints
-        # join it, then by URL.
-        clustering_order = sorted(refs, key=lambda ref: (not fingerprints[ref].has_summary,
-                                                         new_rows[ref].published_at, new_rows[ref].canonical_url))
-        story_plan = plan_stories([NewForClustering(ref, fingerprints[ref], new_keys[ref]) for ref in clustering_order],
-                                  candidates, story_texts)
-    story_id = dict(zip(story_plan.new_stories,
-                        next_ids(cur, "news.stories', 'story_id", len(story_plan.new_stories))))
-
-    def story_for(ref: int) -> int:
-        s = story_plan.story_of[ref]
-        return story_id[s] if s < 0 else s
-
+        order = clustering_order(new.refs, new.fingerprints, {r: new.rows[r].published_at for r in new.refs},
+                                 {r: new.rows[r].canonical_url for r in new.refs})
+        stories = plan_stories([NewForClustering(r, new.fingerprints[r], new.keys[r]) for r in order],
+                               candidates, story_texts)
+    new.place_in(cur, stories)
     with watch("write_stories"):
-        # A new story is its founding article until others join: write its figures directly,
-        # so only stories that gained members below need recomputing from their articles.
-        copy_rows(cur, "news.stories",
-                  ("story_id", "headline", "first_article_id", "first_seen_at", "first_published_at",
-                   "first_outlet", "last_seen_at", "article_count", "outlet_count", "is_relevant", "topics"),
-                  ((story_id[ref], t.title, article_id[ref], r.staged_at, r.published_at, r.outlet, r.staged_at,
-                    1, 1 if r.outlet else 0, t.is_relevant, sorted(t.topics) if t.is_relevant else [])
-                   for ref in story_plan.new_stories for r, t in ((new_rows[ref], text_rows[ref]),)))
-    result.stories_new = len(story_plan.new_stories)
-    result.stories_joined = len(refs) - len(story_plan.new_stories)
-
-    first_feed = {}
-    for e in entries:
-        first_feed.setdefault(plan.article_of[e.staged_id], e.feed_name)
+        new.write_stories(cur)
     with watch("write_articles"):
-        copy_rows(cur, "news.articles", _ARTICLE_COLUMNS, (
-            (article_id[ref], r.canonical_url, r.url, t.title, t.title_raw, t.summary, r.published_at,
-             r.published_at_source, r.staged_at, r.staged_at, r.outlet, r.language, first_feed[ref],
-             t.relevance_score, t.is_relevant, list(t.topics), t.relevance_terms, t.relevance_version,
-             story_for(ref), t.content_hash, t.normalizer_version)
-            for ref, r in new_rows.items() for t in (text_rows[ref],)
-        ))
-    with watch("write_fingerprints"):
-        copy_rows(cur, "news.article_fingerprints",
-                  ("article_id", "signature", "shingle_count", "title_key", "has_summary", "title_dates"),
-                  ((article_id[ref], fp.signature, fp.shingle_count, fp.title_key, fp.has_summary,
-                    fp.title_dates) for ref, fp in fingerprints.items()))
+        new.write_articles(cur, entries)
     with watch("write_bands"):
-        copy_bands(cur, ((new_keys[ref], article_id[ref], story_for(ref), new_rows[ref].staged_at)
-                          for ref in refs if new_keys[ref]))
-    result.new = len(refs)
-
+        new.write_bands(cur)
     with watch("revisions"):
-        _apply_updates(cur, plan, staged)
-    result.updated = len(plan.updates)
-
-    sightings = list(plan.sightings.values())
+        revised_stories = _apply_updates(cur, plan, staged)
     with watch("write_sightings"):
-        _upsert_sightings(cur, sightings, staged, resolve, max(e.seen_at for e in entries))
-    result.sightings = sum(1 for o in plan.outcomes.values() if o == "sighting")
-    result.relevant = (sum(1 for t in text_rows.values() if t.is_relevant)
-                       + sum(1 for u in plan.updates if staged[u.staged_id].is_relevant))
-
-    # stories that gained an article, and those whose article was revised (relevance, topics
-    # and maybe the headline moved with the text)
-    grown = {story_for(ref) for ref in refs if story_plan.story_of[ref] != ref}
-    if plan.updates:
-        cur.execute("SELECT DISTINCT story_id FROM news.articles WHERE article_id = ANY(%s) AND story_id IS NOT NULL",
-                    ([u.article_id for u in plan.updates],))
-        grown.update(r.story_id for r in cur.fetchall())
-    grown = sorted(grown)
+        _write_identity(cur, plan, staged, new, max(e.seen_at for e in entries))
+    grown = sorted(new.grown_stories() | revised_stories)
     if grown:
         with watch("refresh_stories"):
             refresh_stories(cur, grown)
     with watch("mark_staged"):
         _mark_staged(cur, entries, plan, now)
+    result = _result(plan, staged, new)
     result.timings = watch.as_dict()
     return result
 
 
-def _apply_updates(cur, plan, staged) -> None:
-    """Revisions: keep the old text in article_revisions, put the new one in place."""
+def _result(plan: MergePlan, staged: dict, new: _NewArticles) -> MergeResult:
+    return MergeResult(
+        entries=len(plan.outcomes), new=len(new.refs), updated=len(plan.updates),
+        sightings=sum(1 for o in plan.outcomes.values() if o == "sighting"),
+        relevant=(sum(1 for t in new.texts.values() if t.is_relevant)
+                  + sum(1 for u in plan.updates if staged[u.staged_id].is_relevant)),
+        stories_new=len(new.stories.new_stories), stories_joined=len(new.refs) - len(new.stories.new_stories),
+    )
+
+
+_KNOWN_COLUMNS = """a.article_id, a.canonical_url, a.title, a.summary, a.content_hash, a.revision,
+    coalesce(a.updated_at, a.first_seen_at) AS changed_at, a.text_feed,
+    f.signature, f.shingle_count, f.title_key, f.has_summary, f.title_dates"""
+
+
+def read_known(cur, entries: list[StagedEntry]):
+    """What the warehouse knows about these entries, in plan_merge's terms: articles by every URL
+    and (feed, GUID) that ever named them (news.article_aliases; the most recent article a GUID
+    named), and what each feed last said about them."""
+    cur.execute("SELECT value, article_id FROM news.article_aliases WHERE kind = 'url' AND value = ANY(%s)",
+                (sorted({e.canonical_url for e in entries}),))
+    by_url = {r.value: r.article_id for r in cur.fetchall()}
+    pairs = sorted({(e.feed_name, e.guid) for e in entries if e.guid})
+    by_guid: dict[tuple[str, str], int] = {}
+    if pairs:
+        cur.execute(
+            """SELECT DISTINCT ON (a.feed_name, a.value) a.feed_name, a.value, a.article_id
+               FROM news.article_aliases a
+               JOIN unnest(%s::text[], %s::text[]) AS k(feed_name, value)
+                 ON a.kind = 'guid' AND a.feed_name = k.feed_name AND a.value = k.value
+               ORDER BY a.feed_name, a.value, a.last_seen_at DESC, a.article_id DESC""",
+            ([p[0] for p in pairs], [p[1] for p in pairs]),
+        )
+        by_guid = {(r.feed_name, r.value): r.article_id for r in cur.fetchall()}
+    articles = _known_articles(cur, set(by_url.values()) | set(by_guid.values()))
+    sightings: dict[tuple[int, str], str | None] = {}
+    if articles:
+        cur.execute("SELECT article_id, feed_name, content_hash FROM news.article_sightings "
+                    "WHERE article_id = ANY(%s)", (sorted(articles),))
+        sightings = {(r.article_id, r.feed_name): r.content_hash for r in cur.fetchall()}
+    known_by_url = {url: articles[i] for url, i in by_url.items() if i in articles}
+    return known_by_url, by_guid, sightings, articles
+
+
+def _known_articles(cur, ids: set[int]) -> dict[int, KnownArticle]:
+    if not ids:
+        return {}
+    cur.execute(f"""SELECT {_KNOWN_COLUMNS} FROM news.articles a
+                    LEFT JOIN news.article_fingerprints f USING (article_id)
+                    WHERE a.article_id = ANY(%s)""", (sorted(ids),))
+    return {
+        r.article_id: KnownArticle(
+            r.article_id, r.canonical_url, r.title, r.summary, r.content_hash, r.revision, r.changed_at,
+            r.text_feed,
+            Fingerprint(bytes(r.signature), r.shingle_count, r.title_key, r.has_summary, r.title_dates)
+            if r.signature is not None else None)
+        for r in cur.fetchall()
+    }
+
+
+_ARTICLE_COLUMNS = (
+    "article_id", "canonical_url", "url", "title", "title_raw", "summary", "published_at",
+    "published_at_source", "first_seen_at", "last_seen_at", "outlet", "language", "first_feed",
+    "text_feed", "relevance_score", "is_relevant", "topics", "relevance_terms", "relevance_version",
+    "story_id", "content_hash", "normalizer_version",
+)
+_STORY_COLUMNS = ("story_id", "headline", "first_article_id", "first_seen_at", "first_published_at",
+                  "first_outlet", "last_seen_at", "article_count", "outlet_count", "is_relevant", "topics")
+
+
+class _NewArticles:
+    """The batch's new articles: their ids, the staged rows that give their identity and their
+    text, their fingerprints and story keys, and (once clustered) their stories."""
+
+    def __init__(self, cur, plan: MergePlan, staged: dict):
+        self.plan = plan
+        self.refs = sorted(plan.new_articles, reverse=True)   # -1, -2, ... in arrival order
+        self.ids = dict(zip(self.refs, next_ids(cur, "news.articles', 'article_id", len(self.refs))))
+        self.rows = {ref: staged[plan.new_articles[ref]] for ref in self.refs}   # URL, first sighting
+        self.texts = {ref: staged[plan.text_of[ref]] for ref in self.refs}      # the text it carries
+        self.fingerprints = {ref: _fingerprint(t) for ref, t in self.texts.items()}
+        self.keys = dict(zip(self.refs, keys_of([self.fingerprints[ref] for ref in self.refs])))
+        self.stories = StoryPlan()
+        self.story_ids: dict[int, int] = {}
+
+    def all_keys(self) -> set[int]:
+        return {k for ks in self.keys.values() for k in ks}
+
+    def resolve(self, ref: int) -> int:
+        return self.ids[ref] if ref < 0 else ref
+
+    def place_in(self, cur, stories: StoryPlan) -> None:
+        self.stories = stories
+        self.story_ids = dict(zip(stories.new_stories,
+                                  next_ids(cur, "news.stories', 'story_id", len(stories.new_stories))))
+
+    def story_of(self, ref: int) -> int:
+        s = self.stories.story_of[ref]
+        return self.story_ids[s] if s < 0 else s
+
+    def grown_stories(self) -> set[int]:
+        """Stories that gained an article (a new story is its founder until others join)."""
+        return {self.story_of(ref) for ref in self.refs if self.stories.story_of[ref] != ref}
+
+    def write_stories(self, cur) -> None:
+        # A new story is its founding article until others join: its figures are written
+        # directly, so only stories that gained members need recomputing from their articles.
+        copy_rows(cur, "news.stories", _STORY_COLUMNS, (
+            (self.story_ids[ref], t.title, self.ids[ref], r.staged_at, r.published_at, r.outlet, r.staged_at,
+             1, 1 if r.outlet else 0, t.is_relevant, sorted(t.topics) if t.is_relevant else [])
+            for ref in self.stories.new_stories for r, t in ((self.rows[ref], self.texts[ref]),)))
+
+    def write_articles(self, cur, entries: list[StagedEntry]) -> None:
+        first_feed: dict[int, str] = {}
+        for e in entries:
+            first_feed.setdefault(self.plan.article_of[e.staged_id], e.feed_name)
+        copy_rows(cur, "news.articles", _ARTICLE_COLUMNS, (
+            (self.ids[ref], r.canonical_url, r.url, t.title, t.title_raw, t.summary, r.published_at,
+             r.published_at_source, r.staged_at, r.staged_at, r.outlet, r.language, first_feed[ref], t.feed_name,
+             t.relevance_score, t.is_relevant, list(t.topics), t.relevance_terms, t.relevance_version,
+             self.story_of(ref), t.content_hash, t.normalizer_version)
+            for ref, r in self.rows.items() for t in (self.texts[ref],)))
+        copy_rows(cur, "news.article_fingerprints", _FINGERPRINT_COLUMNS,
+                  ((self.ids[ref], *_fingerprint_values(fp)) for ref, fp in self.fingerprints.items()))
+
+    def write_bands(self, cur) -> None:
+        copy_bands(cur, ((self.keys[ref], self.ids[ref], self.story_of(ref), self.rows[ref].staged_at)
+                         for ref in self.refs if self.keys[ref]))
+
+
+_FINGERPRINT_COLUMNS = ("article_id", "signature", "shingle_count", "title_key", "has_summary", "title_dates")
+
+
+def _fingerprint_values(fp: Fingerprint) -> tuple:
+    return fp.signature, fp.shingle_count, fp.title_key, fp.has_summary, fp.title_dates
+
+
+def replace_fingerprints(cur, fingerprints) -> None:
+    """(article_id, Fingerprint) pairs of revised articles: their new text's fingerprint."""
+    for article_id, fp in fingerprints:
+        cur.execute("""UPDATE news.article_fingerprints SET signature = %s, shingle_count = %s, title_key = %s,
+                           has_summary = %s, title_dates = %s WHERE article_id = %s""",
+                    (*_fingerprint_values(fp), article_id))
+
+
+def _apply_updates(cur, plan: MergePlan, staged: dict) -> set[int]:
+    """Revisions: keep the old text in article_revisions, put the new one in place with its
+    relevance, fingerprint and story keys (so clustering sees the new text). Returns the stories
+    of the revised articles: their relevance, topics and headline may have moved with the text."""
+    if not plan.updates:
+        return set()
     for update in plan.updates:
-        r = staged[update.staged_id]
-        prev = update.previous
+        r, prev = staged[update.staged_id], update.previous
         cur.execute(
             """INSERT INTO news.article_revisions (article_id, revision, title, summary, content_hash,
                    valid_from, valid_to, feed_name)
@@ -251,12 +395,50 @@ def _apply_updates(cur, plan, staged) -> None:
         cur.execute(
             """UPDATE news.articles SET title = %s, title_raw = %s, summary = %s, content_hash = %s,
                    revision = %s, updated_at = %s, relevance_score = %s, is_relevant = %s, topics = %s,
-                   relevance_terms = %s::jsonb, relevance_version = %s
+                   relevance_terms = %s::jsonb, relevance_version = %s, text_feed = %s
                WHERE article_id = %s""",
             (r.title, r.title_raw, r.summary, r.content_hash, update.new_revision, r.staged_at,
              r.relevance_score, r.is_relevant, list(r.topics), json.dumps(r.relevance_terms, ensure_ascii=False),
-             r.relevance_version, update.article_id),
+             r.relevance_version, update.text_feed, update.article_id),
         )
+    latest = {u.article_id: staged[u.staged_id] for u in plan.updates}   # the last revision of each
+    replace_fingerprints(cur, ((a, _fingerprint(r)) for a, r in latest.items()))
+    cur.execute("SELECT article_id, story_id FROM news.articles WHERE article_id = ANY(%s)", (sorted(latest),))
+    story = {r.article_id: r.story_id for r in cur.fetchall()}
+    fingerprints = [_fingerprint(latest[a]) for a in latest]
+    copy_bands(cur, ((keys, a, story[a], latest[a].staged_at)
+                     for a, keys in zip(latest, keys_of(fingerprints)) if keys and story.get(a)))
+    return {s for s in story.values() if s is not None}
+
+
+def _write_identity(cur, plan: MergePlan, staged: dict, new: _NewArticles, latest_seen: datetime) -> None:
+    """The batch's sightings, the names it taught us (URL and GUID aliases), and the feeds
+    caught recycling GUIDs."""
+    _upsert_sightings(cur, list(plan.sightings.values()), staged, new.resolve, latest_seen)
+    _add_aliases(cur, [("url", "", url, new.resolve(ref)) for url, ref in plan.url_aliases.items()]
+                 + [("guid", feed, guid, new.resolve(ref)) for (feed, guid), ref in plan.guid_aliases.items()],
+                 latest_seen)
+    if plan.guid_reusers:
+        log.warning("merge: feed(s) %s gave an old GUID to a different story; taken as new articles",
+                    ", ".join(sorted(plan.guid_reusers)))
+        cur.execute("""UPDATE news.feeds SET guid_reuse_count = guid_reuse_count + 1, guid_reuse_seen_at = %s
+                       WHERE name = ANY(%s)""", (latest_seen, sorted(plan.guid_reusers)))
+
+
+def _add_aliases(cur, aliases: list[tuple[str, str, str, int]], seen: datetime) -> None:
+    """Names of articles: a URL names one article for good (the first); a GUID names the article
+    a feed gave it to most recently (seen again: its last_seen_at moves)."""
+    if not aliases:
+        return
+    cur.execute("""CREATE TEMP TABLE IF NOT EXISTS merge_aliases
+                   (LIKE news.article_aliases) ON COMMIT DELETE ROWS""")
+    copy_rows(cur, "merge_aliases", ("kind", "feed_name", "value", "article_id", "first_seen_at", "last_seen_at"),
+              ((*alias, seen, seen) for alias in aliases))
+    cur.execute("""INSERT INTO news.article_aliases SELECT * FROM merge_aliases WHERE kind = 'url'
+                   ON CONFLICT (value) WHERE kind = 'url' DO NOTHING""")
+    cur.execute("""INSERT INTO news.article_aliases AS a SELECT * FROM merge_aliases WHERE kind = 'guid'
+                   ON CONFLICT (feed_name, value, article_id) WHERE kind = 'guid'
+                   DO UPDATE SET last_seen_at = greatest(a.last_seen_at, EXCLUDED.last_seen_at)""")
 
 
 def _upsert_sightings(cur, sightings, staged, resolve, latest_seen) -> None:
@@ -305,4 +487,3 @@ def _mark_staged(cur, entries, plan, now) -> None:
            FROM unnest(%s::bigint[], %s::int[]) AS k(fetch_id, n) WHERE f.fetch_id = k.fetch_id""",
         (list(new_by_fetch), list(new_by_fetch.values())),
     )
-

@@ -12,7 +12,7 @@ from operator import attrgetter
 import psycopg2.extras
 
 from ..feedstate import Decision
-from .db import PgConnection, connect, copy_rows
+from .db import PgConnection, connection, copy_rows
 
 log = logging.getLogger("newswatch.warehouse")
 
@@ -168,22 +168,35 @@ def record_fetch(
     return fetch_id
 
 
-def record_internal_failure(dsn: str, run_id: str, feed_name: str, url: str, error: str) -> None:
-    """Best effort: log a fetch that failed inside newswatch (not the feed's fault) so the run
-    summary and feed health show it. Never raises."""
+def record_skip(conn: PgConnection, run_id: str, feed_name: str, url: str, reason: str, detail: str) -> None:
+    """A feed not fetched this run through no fault of its own (`reason`: claimed by another
+    poll, or its host busy): logged as 'skipped'; its state is left for the next run."""
+    now = datetime.now(timezone.utc)
+    with conn.cursor() as cur:
+        cur.execute(
+            """INSERT INTO news.fetch_log (feed_name, run_id, started_at, finished_at, duration_ms,
+                   status, error_class, error, url)
+               VALUES (%s, %s, %s, %s, 0, 'skipped', %s, %s, %s)""",
+            (feed_name, run_id, now, now, reason, detail[:2000], url),
+        )
+    conn.commit()
+
+
+def record_internal_failure(dsn: str, run_id: str, feed_name: str, error: str) -> None:
+    """Best effort: a poll that failed inside newswatch (not the feed's fault) counts as the
+    feed's failure like any other, in fetch_log, the failure streak and the back-off, so the run
+    summary and feed health show it and a feed that keeps breaking newswatch is not hammered.
+    Never raises."""
+    from ..feedstate import Outcome, decide
+    from .feeds import load_feed
+
     now = datetime.now(timezone.utc)
     try:
-        conn = connect(dsn)
-        try:
-            with conn, conn.cursor() as cur:
-                cur.execute(
-                    """INSERT INTO news.fetch_log (feed_name, run_id, started_at, finished_at, duration_ms,
-                           status, error_class, error, url)
-                       VALUES (%s, %s, %s, %s, 0, 'error', 'internal', %s, %s)""",
-                    (feed_name, run_id, now, now, error[:2000], url),
-                )
-        finally:
-            conn.close()
+        with connection(dsn) as conn:
+            info = load_feed(conn, feed_name)
+            decision = decide(info.state, Outcome(status="error", error_class="internal"), now)
+            record = FetchRecord(feed_name=feed_name, run_id=run_id, started_at=now, finished_at=now,
+                                 status="error", url=info.state.url, error_class="internal", error=error[:2000])
+            record_fetch(conn, record, decision, [], [], config_url=info.config_url)
     except Exception:  # the warehouse itself may be what failed
         log.exception("could not record the failure of feed %s", feed_name)
-

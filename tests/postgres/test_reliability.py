@@ -1,0 +1,327 @@
+"""The review's findings, one test each: nothing stops ingestion and nothing corrupts an article.
+
+Each test reproduces what a real feed (or a real deployment) does, against a real PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+
+import psycopg2
+import pytest
+
+from newswatch import pipeline, warehouse
+from newswatch.dev.feedserver import Response
+from newswatch.pipeline import run_once
+from tests.helpers import count, item, rows, rss
+
+pytestmark = pytest.mark.postgres
+
+LONG_SUMMARY = ("Negotiators from Washington and Beijing met for two days of closed-door talks in Geneva and "
+                "agreed to keep working on tariff exclusions, export licences for chips and a schedule for "
+                "further meetings, according to a joint statement released on Friday evening by both "
+                "delegations, which described the exchanges as candid, substantive and constructive overall, "
+                "and said working groups would meet again before the end of the month.")
+
+
+def run(settings, n=[0], **kw):
+    n[0] += 1
+    return run_once(settings, f"rel-run-{n[0]}", force=True, **kw)
+
+
+# 1. One long URL stops every later merge ------------------------------------------------------
+
+def test_a_3000_character_link_is_rejected_at_the_door_and_later_merges_go_on(feed_server, make_settings, db):
+    long_link = "https://news.example.com/story?" + "&".join(f"p{i}=" + "x" * 20 for i in range(130))
+    assert len(long_link) > 3000
+    url = feed_server.add_document("/f.xml", rss([item(1, link=long_link), item(2)]))
+    summary = run(make_settings({"f": url}))
+    assert summary.entries_rejected == 1 and summary.merge["new"] == 1
+    assert rows(db, "SELECT reason FROM news.rejects") == [("url_too_long",)]
+    feed_server.add_document("/f.xml", rss([item(3)]))
+    assert run(make_settings({"f": url})).merge["new"] == 1
+
+
+def stage_directly(settings, dsn, items, run_id="direct"):
+    """Stage entries as a poll would, then make one of them poisonous behind the door's back."""
+    pipeline.prepare(settings, run_id, "test", force=True)
+    pipeline.poll_feeds(settings, run_id, ["f"])
+
+
+def test_a_row_the_database_refuses_is_quarantined_and_the_rest_of_its_batch_loads(feed_server, make_settings, db,
+                                                                                     dsn):
+    url = feed_server.add_document("/f.xml", rss([item(i) for i in range(7)]))
+    settings = make_settings({"f": url})
+    stage_directly(settings, dsn, None)
+    # an index key PostgreSQL refuses: over 2.7 KB even compressed
+    poisoned = "https://news.example.com/" + secrets.token_urlsafe(4500)
+    with db, db.cursor() as cur:
+        cur.execute("UPDATE news.staged_entries SET canonical_url = %s WHERE position = 3 RETURNING staged_id",
+                    (poisoned,))
+        (bad_id,), = cur.fetchall()
+    result = warehouse.merge_pending(db)
+    assert result.new == 6 and result.quarantined == 1
+    assert count(db, "staged_entries", "merged_at IS NULL") == 0
+    reject = rows(db, "SELECT reason, detail, staged_id, raw_entry->>'feed_name' FROM news.rejects")
+    assert reject[0][0] == "merge_failed" and reject[0][2] == bad_id and reject[0][3] == "f"
+    assert "index row size" in reject[0][1] or "ProgramLimitExceeded" in reject[0][1]
+    assert rows(db, "SELECT outcome FROM news.staged_entries WHERE staged_id = %s", (bad_id,)) == [("failed",)]
+    # never retried, never in the way of newer rows
+    feed_server.add_document("/f.xml", rss([item(i) for i in range(7, 9)]))
+    later = run(settings)
+    assert later.merge["new"] == 2 and later.merge.get("quarantined", 0) == 0
+
+
+def test_quarantined_rows_are_counted_in_the_summary_and_the_daily_check(feed_server, make_settings, db):
+    from datetime import datetime, timezone
+
+    from newswatch import daily
+
+    url = feed_server.add_document("/f.xml", rss([item(i) for i in range(3)]))
+    settings = make_settings({"f": url})
+    pipeline.prepare(settings, "q", "test", force=True)
+    pipeline.poll_feeds(settings, "q", ["f"])
+    with db, db.cursor() as cur:
+        cur.execute("UPDATE news.staged_entries SET canonical_url = %s WHERE position = 0",
+                    ("https://x.example/" + secrets.token_urlsafe(4500),))
+    merged = pipeline.merge(settings)
+    summary = pipeline.finish(settings, "q", {**vars(merged)}, None)
+    assert "1 staged entries could not be loaded" in summary.text()
+    results = daily.run_checks(db, datetime.now(timezone.utc).date())
+    assert not results["merge_failures"].passed and results["merge_failures"].value == 1
+
+
+# 2. A reused GUID overwrites a different article ------------------------------------------
+
+def test_a_guid_recycled_for_another_story_makes_a_new_article_and_marks_the_feed(feed_server, make_settings, db):
+    story_a = item(1, guid="1", link="https://cms.example.com/a", title="US and China agree to resume trade talks",
+                   summary=LONG_SUMMARY)
+    url = feed_server.add_document("/x.xml", rss([story_a]))
+    settings = make_settings({"x": url})
+    run(settings)
+    story_b = item(2, guid="1", link="https://cms.example.com/b", title="Panda cub born at National Zoo",
+                   summary="Keepers in Washington said the cub, whose parents came from Chengdu, is healthy.")
+    feed_server.add_document("/x.xml", rss([story_b]))
+    summary = run(settings)
+    assert summary.merge["new"] == 1 and summary.merge["updated"] == 0
+    titles = dict(rows(db, "SELECT canonical_url, title FROM news.articles"))
+    assert titles == {"https://cms.example.com/a": story_a["title"], "https://cms.example.com/b": story_b["title"]}
+    assert count(db, "article_revisions") == 0
+    assert rows(db, "SELECT guid_reuse_count > 0 FROM news.feeds WHERE name = 'x'") == [(True,)]
+    sighting = rows(db, """SELECT a.canonical_url FROM news.article_sightings s JOIN news.articles a USING (article_id)
+                           WHERE s.feed_name = 'x' ORDER BY s.last_seen_at DESC LIMIT 1""")
+    assert sighting == [("https://cms.example.com/b",)]
+
+
+# 3. A link changed under a GUID later becomes a duplicate -----------------------------------
+
+def test_a_link_changed_under_a_guid_is_remembered_for_other_feeds_later(feed_server, make_settings, db):
+    first = item(1, guid="g-7", link="https://site.example/draft-slug", summary=LONG_SUMMARY)
+    x = feed_server.add_document("/x.xml", rss([first]))
+    run(make_settings({"x": x}))
+    moved = dict(first, link="https://site.example/final-slug")
+    feed_server.add_document("/x.xml", rss([moved]))
+    run(make_settings({"x": x}))
+    assert count(db, "articles") == 1
+    y = feed_server.add_document("/y.xml", rss([dict(moved, guid=None)]))
+    run(make_settings({"x": x, "y": y}))
+    assert count(db, "articles") == 1 and count(db, "article_sightings") == 2
+    assert rows(db, "SELECT canonical_url FROM news.articles") == [("https://site.example/draft-slug",)]
+    aliases = {r[0] for r in rows(db, "SELECT value FROM news.article_aliases WHERE kind = 'url'")}
+    assert aliases == {"https://site.example/draft-slug", "https://site.example/final-slug"}
+
+
+# 4. A short excerpt replaces the fullest text; revisions do not refresh clustering -------------
+
+def test_another_feeds_short_excerpt_never_replaces_the_fuller_text(feed_server, make_settings, db):
+    link = "https://wire.example/us-china-talks"
+    full = item(1, link=link, title="US and China agree to keep talking on tariffs", summary=LONG_SUMMARY)
+    short = dict(full, summary="Talks continue.")
+    a = feed_server.add_document("/a.xml", rss([full]))
+    b = feed_server.add_document("/b.xml", rss([short]))
+    settings = make_settings({"a": a, "b": b})
+    run(settings)
+    assert rows(db, "SELECT length(summary), text_feed FROM news.articles") == [(len(LONG_SUMMARY), "a")]
+    feed_server.add_document("/b.xml", rss([dict(short, summary="Talks continue, officials said.")]))
+    assert run(settings).merge["updated"] == 0
+    assert rows(db, "SELECT summary FROM news.articles") == [(LONG_SUMMARY,)]
+
+
+def test_a_later_feeds_clearly_fuller_text_is_adopted_as_a_revision(feed_server, make_settings, db):
+    link = "https://wire.example/fuller"
+    b = feed_server.add_document("/b.xml", rss([item(1, link=link, summary="Talks continue.")]))
+    run(make_settings({"b": b}))
+    a = feed_server.add_document("/a.xml", rss([item(1, link=link, summary=LONG_SUMMARY)]))
+    assert run(make_settings({"a": a, "b": b})).merge["updated"] == 1
+    assert rows(db, "SELECT summary, text_feed, revision FROM news.articles") == [(LONG_SUMMARY, "a", 2)]
+    assert rows(db, "SELECT summary FROM news.article_revisions") == [("Talks continue.",)]
+
+
+def test_a_revision_refreshes_the_fingerprint_and_story_keys(feed_server, make_settings, db):
+    link = "https://wire.example/revised"
+    a = feed_server.add_document("/a.xml", rss([item(1, link=link, summary="First draft of the story.")]))
+    settings = make_settings({"a": a})
+    run(settings)
+    before = rows(db, "SELECT signature, shingle_count FROM news.article_fingerprints")[0]
+    keys_before = count(db, "story_bands")
+    feed_server.add_document("/a.xml", rss([item(1, link=link, summary=LONG_SUMMARY)]))
+    assert run(settings).merge["updated"] == 1
+    after = rows(db, "SELECT signature, shingle_count FROM news.article_fingerprints")[0]
+    assert bytes(after[0]) != bytes(before[0]) and after[1] > before[1]
+    assert count(db, "story_bands") > keys_before
+    # a reprint of the revised text now finds the story
+    c = feed_server.add_document("/c.xml", rss([item(9, link="https://reprint.example/x", summary=LONG_SUMMARY,
+                                                     title=item(1)["title"])]))
+    run(make_settings({"a": a, "c": c}))
+    assert rows(db, "SELECT count(DISTINCT story_id) FROM news.articles") == [(1,)]
+
+
+# 5. One bad entry loses its whole feed; internal failures never back off -----------------------
+
+def test_a_json_feed_item_of_the_wrong_types_costs_only_that_item(feed_server, make_settings, db):
+    doc = {"version": "https://jsonfeed.org/version/1.1", "title": "J",
+           "items": [{"id": 1, "url": "https://j.example/1", "title": 12345, "summary": ["x"]},
+                     {"id": "2", "url": "https://j.example/2", "title": "US and China talk trade",
+                      "summary": "Officials from Washington and Beijing met."},
+                     {"id": {"odd": True}, "url": 7, "title": "No link"}]}
+    url = feed_server.add_document("/j.json", json.dumps(doc).encode(), "application/feed+json")
+    summary = run(make_settings({"j": url}))
+    assert summary.feeds_ok == 1 and summary.merge["new"] == 1 and summary.entries_rejected == 2
+    assert sorted(r[0] for r in rows(db, "SELECT reason FROM news.rejects")) == ["missing_link", "missing_title"]
+
+
+def test_an_entry_that_breaks_processing_becomes_a_reject_and_its_siblings_load(feed_server, make_settings, db,
+                                                                                 monkeypatch):
+    real = pipeline.fingerprint
+
+    def fails_on_one(title, summary):
+        if "(2)" in title:
+            raise ValueError("boom in fingerprinting")
+        return real(title, summary)
+
+    monkeypatch.setattr(pipeline, "fingerprint", fails_on_one)
+    url = feed_server.add_document("/f.xml", rss([item(i) for i in range(4)]))
+    summary = run(make_settings({"f": url}))
+    assert summary.feeds_ok == 1 and summary.merge["new"] == 3
+    assert rows(db, "SELECT reason, detail FROM news.rejects") == [("entry_error", "ValueError: boom in fingerprinting")]
+
+
+def test_a_feed_that_fails_inside_newswatch_backs_off_like_any_failure(feed_server, make_settings, db, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(pipeline, "_process", broken)
+    url = feed_server.add_document("/f.xml", rss([item(1)]))
+    settings = make_settings({"f": url})
+    for _ in range(3):
+        summary = run(settings)
+        assert summary.feeds_failed == 1 and summary.failures[0]["error_class"] == "internal"
+    state = rows(db, """SELECT state, failure_streak, last_error_class, next_poll_at > now() + interval '3 hours'
+                        FROM news.feed_health WHERE name = 'f'""")
+    assert state == [("failing", 3, "internal", True)]
+
+
+# 6. A busy host reads as "warehouse down" -----------------------------------------------------
+
+def test_a_host_whose_slots_stay_busy_is_skipped_not_a_warehouse_outage(feed_server, make_settings, db, dsn):
+    url = feed_server.add_document("/f.xml", rss([item(1)]))
+    settings = make_settings({"f": url}, max_per_host=1, host_slot_wait=0.5)
+    pipeline.prepare(settings, "busy", "test", force=True)
+    holder = warehouse.connect(dsn, autocommit=True)
+    with warehouse.host_slot(holder, "127.0.0.1", 1):
+        reports = pipeline.poll_feeds(settings, "busy", ["f"])
+    holder.close()
+    assert [(r.status, r.error_class) for r in reports] == [("skipped", "busy")]
+    summary = pipeline.finish(settings, "busy", {}, None)
+    assert summary.feeds_skipped == 1 and not summary.nothing_loaded and "skipped (busy)" not in summary.text()
+    assert "busy" in summary.text()
+    assert rows(db, "SELECT consecutive_failures, etag IS NULL FROM news.feeds") == [(0, True)]
+    assert len(feed_server.requests_for("/f.xml")) == 0
+
+
+# 7. Two runs at once fetch the same feed -----------------------------------------------------
+
+def test_two_runs_at_once_fetch_each_feed_once(feed_server, make_settings, db):
+    body = rss([item(i) for i in range(5)])
+
+    def slow(request):
+        time.sleep(1.5)
+        return Response(200, {"Content-Type": "application/rss+xml", "ETag": '"v1"'}, body)
+
+    url = feed_server.add_handler("/slow.xml", slow)
+    settings = make_settings({"slow": url})
+    results = []
+    threads = [threading.Thread(target=lambda i=i: results.append(run_once(settings, f"twin-{i}", force=True)))
+               for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(feed_server.requests_for("/slow.xml")) == 1
+    outcomes = sorted((s.feeds_ok, s.feeds_skipped) for s in results)
+    assert outcomes == [(0, 1), (1, 0)]
+    assert count(db, "articles") == 5
+
+
+# 8. The embedded warehouse can lose data ----------------------------------------------------
+
+def test_the_embedded_warehouse_syncs_to_disk_and_asks_for_a_password(tmp_path):
+    from newswatch.dev.localpg import LocalPostgres
+
+    pg = LocalPostgres(tmp_path / "pg", preferred_port=0)
+    pg.start()
+    try:
+        conn = psycopg2.connect(pg.uri())
+        with conn.cursor() as cur:
+            cur.execute("SELECT current_setting('fsync'), current_setting('synchronous_commit')")
+            assert cur.fetchone() == ("on", "on")
+        conn.close()
+        with pytest.raises(psycopg2.OperationalError, match="password"):
+            psycopg2.connect(host="127.0.0.1", port=pg.port, user="postgres", dbname="postgres")
+        assert oct(pg.password_file.stat().st_mode & 0o777) == "0o600"
+    finally:
+        pg.stop()
+
+
+def test_an_old_trust_cluster_is_moved_to_passwords(tmp_path):
+    from newswatch.dev.localpg import LocalPostgres
+
+    pg = LocalPostgres(tmp_path / "pg", preferred_port=0)
+    pg.root.mkdir(parents=True)
+    pg.pgdata.mkdir()
+    pg.logfile.touch()
+    pg._prepare_permissions()
+    assert pg._pg("initdb", "-D", str(pg.pgdata), "--auth=trust", "-U", "postgres", "--locale=C").returncode == 0
+    pg.start()
+    try:
+        with pytest.raises(psycopg2.OperationalError, match="password"):
+            psycopg2.connect(host="127.0.0.1", port=pg.port, user="postgres", dbname="postgres")
+        psycopg2.connect(pg.uri()).close()
+    finally:
+        pg.stop()
+
+
+# 9. The analysts' login can read and cannot write -------------------------------------------
+
+def test_the_reader_role_reads_everything_and_writes_nothing(db, dsn):
+    from psycopg2 import sql
+    from psycopg2.extensions import parse_dsn
+
+    name = f"reader_{parse_dsn(dsn)['dbname'][-8:]}"
+    with db, db.cursor() as cur:
+        cur.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD 'r' IN ROLE newswatch_reader").format(sql.Identifier(name)))
+    try:
+        params = dict(parse_dsn(dsn), user=name, password="r")
+        reader = psycopg2.connect(**params)
+        with reader.cursor() as cur:
+            cur.execute("SELECT count(*) FROM news.us_china_articles")
+            cur.execute("SELECT count(*) FROM news.feed_health")
+        reader.rollback()
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege), reader.cursor() as cur:
+            cur.execute("INSERT INTO news.rejects (feed_name, run_id, reason, raw_entry) VALUES ('x', 'x', 'x', '{}')")
+        reader.close()
+    finally:
+        with db, db.cursor() as cur:
+            cur.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))
