@@ -38,7 +38,7 @@ def pg_admin_url(tmp_path_factory):
         return
     from newswatch.dev.localpg import LocalPostgres
 
-    pg = LocalPostgres(tmp_path_factory.mktemp("pg"), preferred_port=0)
+    pg = LocalPostgres(tmp_path_factory.mktemp("pg"), preferred_port=0, durable=False)
     pg.start()
     try:
         yield pg.uri("postgres")
@@ -94,8 +94,11 @@ def sqlalchemy_url(dsn: str, driver: str = "postgresql") -> str:
     postgresql+psycopg2://)."""
     from psycopg2.extensions import parse_dsn
 
+    from urllib.parse import quote
+
     p = parse_dsn(dsn)
-    return f"{driver}://{p['user']}@{p['host']}:{p['port']}/{p['dbname']}"
+    login = quote(p["user"], safe="") + (":" + quote(p["password"], safe="") if p.get("password") else "")
+    return f"{driver}://{login}@{p['host']}:{p['port']}/{p['dbname']}"
 
 
 @pytest.fixture

@@ -16,19 +16,30 @@ from .errors import ConfigError
 log = logging.getLogger("newswatch")
 
 WAREHOUSE_CONN_ID = "news_warehouse"
+# the analysts' read-only login (role newswatch_reader), used by the pages in the UI when defined
+READER_CONN_ID = "news_warehouse_readonly"
 FETCH_POOL = "newswatch_fetch"
-def warehouse_dsn(fallback: str | None = None) -> str:
-    """The warehouse from the Airflow connection `news_warehouse`, wherever Airflow keeps it
+def reader_dsn() -> str:
+    """The read-only login for the UI's pages when it is configured, else the pipeline's own
+    (the pages then still open their transactions read-only)."""
+    try:
+        return warehouse_dsn(conn_id=READER_CONN_ID)
+    except ConfigError:
+        return warehouse_dsn()
+
+
+def warehouse_dsn(fallback: str | None = None, conn_id: str = WAREHOUSE_CONN_ID) -> str:
+    """The warehouse from an Airflow connection (`news_warehouse`), wherever Airflow keeps it
     (an AIRFLOW_CONN_ env var, the metadata database, a secrets backend)."""
     try:
         from airflow.sdk import BaseHook
 
-        conn = BaseHook.get_connection(WAREHOUSE_CONN_ID)
+        conn = BaseHook.get_connection(conn_id)
     except Exception as exc:  # Airflow raises its own not-found error types across versions
         if fallback:
             return fallback
         raise ConfigError(
-            f"Airflow connection {WAREHOUSE_CONN_ID!r} is not defined: set AIRFLOW_CONN_NEWS_WAREHOUSE "
+            f"Airflow connection {conn_id!r} is not defined: set AIRFLOW_CONN_{conn_id.upper()} "
             f"or add it in Admin > Connections ({exc})"
         ) from None
     extra = conn.extra_dejson if hasattr(conn, "extra_dejson") else {}

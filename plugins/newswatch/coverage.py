@@ -154,39 +154,59 @@ def _json_ready(value):
 
 
 def create_app(dsn: Callable[[], str] | None = None, require_login: bool = True):
-    """The FastAPI app. `dsn` returns the warehouse DSN (default: the Airflow connection);
-    `require_login` uses the Airflow UI's session, so the page is private like the rest of it."""
+    """The FastAPI app. `dsn` returns the warehouse DSN (default: the read-only Airflow connection
+    `news_warehouse_readonly`, else `news_warehouse`); `require_login` uses the Airflow UI's
+    session and its auth manager (access.py), so the page is as private as the rest of the UI."""
     from fastapi import Depends, FastAPI, HTTPException, Request
     from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
+    from .access import Access
+    from .config import UISettings
+
     if dsn is None:
-        from .airflow_support import warehouse_dsn as dsn
+        from .airflow_support import reader_dsn as dsn
 
     app = FastAPI(title="newswatch: US–China coverage", docs_url=None, redoc_url=None, openapi_url=None)
 
     if require_login:
+        from airflow.api_fastapi.app import get_auth_manager
         from airflow.api_fastapi.core_api.security import get_user
 
-        user_dependency = [Depends(get_user)]
+        from . import access
+
+        def reader(user=Depends(get_user)) -> Access:
+            decision = access.decide(user, get_auth_manager(), UISettings.from_env().allowed_roles)
+            if not decision.can_read:
+                raise HTTPException(status_code=403, detail=f"not allowed: {decision.why}")
+            return decision
     else:
-        user_dependency = []
+        def reader() -> Access:
+            return Access(True, True)
 
     @app.exception_handler(HTTPException)
     async def login_redirect(request: Request, exc: HTTPException):
-        if exc.status_code in (401, 403) and request.url.path.endswith("/coverage"):
+        if exc.status_code == 401 and request.url.path.endswith("/coverage"):
             return RedirectResponse(url=f"/auth/login/?next={request.url.path}", status_code=307)
+        if exc.status_code == 403 and request.url.path.endswith("/coverage"):
+            return HTMLResponse(f"<!doctype html><title>Not allowed</title><h1>Not allowed</h1>"
+                                f"<p>{html.escape(str(exc.detail))}</p>", status_code=403)
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
 
-    def fetch() -> dict:
+    def fetch(who: Access) -> dict:
         with connection(dsn()) as conn:
-            return load_coverage(conn)
+            conn.set_session(readonly=True)
+            data = load_coverage(conn)
+        if not who.sees_operations:
+            for feed in data["feeds"]:
+                feed["last_error"] = feed["last_error_class"] = feed["redirect_url"] = feed["disabled_reason"] = None
+        return data
 
-    @app.get("/coverage", response_class=HTMLResponse, dependencies=user_dependency)
-    def coverage_page() -> HTMLResponse:
-        return HTMLResponse(render_page(fetch()))
+    @app.get("/coverage", response_class=HTMLResponse)
+    def coverage_page(who: Access = Depends(reader)) -> HTMLResponse:
+        return HTMLResponse(render_page(fetch(who)))
 
-    @app.get("/coverage.json", dependencies=user_dependency)
-    def coverage_json() -> JSONResponse:
-        return JSONResponse(_json_ready(fetch()))
+    @app.get("/coverage.json")
+    def coverage_json(who: Access = Depends(reader)) -> JSONResponse:
+        return JSONResponse(_json_ready(fetch(who)))
 
     return app

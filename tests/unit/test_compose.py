@@ -163,16 +163,38 @@ def test_executor_broker_and_metadata_db(compose, services):
     assert services["postgres"]["image"] == "postgres:16"
 
 
-def test_warehouse_connection_targets_the_warehouse_service(compose, services):
-    raw = compose["x-airflow-common"]["environment"]["AIRFLOW_CONN_NEWS_WAREHOUSE"]
-    assert raw.startswith("${AIRFLOW_CONN_NEWS_WAREHOUSE:-"), "must stay overridable from .env"
-    url = urlsplit(interpolate(raw))
+def test_warehouse_connections_use_their_own_logins_never_the_superuser(compose, services):
+    env = compose["x-airflow-common"]["environment"]
     wh = env_of(services["warehouse"])
-    assert url.scheme in ("postgres", "postgresql")
-    assert url.hostname == "warehouse" and (url.port or 5432) == 5432
-    assert url.username == wh["POSTGRES_USER"]
-    assert url.password == wh["POSTGRES_PASSWORD"]
-    assert url.path.lstrip("/") == wh["POSTGRES_DB"] == "newswatch"
+    init = (ROOT / "docker" / "warehouse-init.sh").read_text()
+    for key, login in (("AIRFLOW_CONN_NEWS_WAREHOUSE", "newswatch"),
+                       ("AIRFLOW_CONN_NEWS_WAREHOUSE_READONLY", "newswatch_analyst")):
+        raw = env[key]
+        assert raw.startswith("${" + key + ":-"), f"{key} must stay overridable from .env"
+        url = urlsplit(interpolate(raw))
+        assert url.scheme in ("postgres", "postgresql")
+        assert url.hostname == "warehouse" and (url.port or 5432) == 5432
+        assert url.path.lstrip("/") == "newswatch"
+        assert url.username == login and login != wh["POSTGRES_USER"]
+        assert f"CREATE ROLE {login} LOGIN" in init
+    assert "IN ROLE newswatch_reader" in init and "CREATE DATABASE newswatch OWNER newswatch" in init
+    mounted = mounts_of(services["warehouse"])
+    assert mounted["./docker/warehouse-init.sh"].startswith("/docker-entrypoint-initdb.d/")
+
+
+def test_every_warehouse_password_is_required_from_env_with_no_default():
+    text = COMPOSE_FILE.read_text()
+    for name in ("WAREHOUSE_ADMIN_PASSWORD", "WAREHOUSE_PASSWORD", "WAREHOUSE_READER_PASSWORD"):
+        uses = re.findall(r"\$\{" + name + r"(:?[-?])", text)
+        assert uses and set(uses) == {":?"}, f"{name} must be required (${{{name}:?...}}), never defaulted"
+    assert "newswatch:newswatch" not in text and "PASSWORD: newswatch" not in text
+
+
+def test_published_ports_listen_on_this_host_unless_told_otherwise(services):
+    for name in ("warehouse", "airflow-apiserver", "flower"):
+        for port in services[name].get("ports") or []:
+            host = interpolate(str(port).rsplit(":", 2)[0])
+            assert host == "127.0.0.1", f"{name} publishes {port} beyond this host by default"
 
 
 def test_warehouse_is_its_own_database(compose, services):

@@ -93,7 +93,7 @@ def run_dag(conf: dict, *, feeds_path: str | None = None, extra_env: dict | None
             database: str = "newswatch", label: str = "run") -> int:
     """`airflow dags test us_china_news` with the local setup; prints the summary."""
     from .. import warehouse
-    from ..pipeline import RunSummary
+    from ..summary import RunSummary
 
     feeds_file = str(feeds_path or feeds_path_from_env())
     try:
@@ -275,7 +275,10 @@ def up() -> int:
     pg = LocalPostgres(STATE_DIR / "pg")
     pg.start()
     metadata = pg.ensure_database("airflow").replace("postgresql://", "postgresql+psycopg2://", 1)
-    env = standalone_env(STANDALONE_HOME, uri, metadata, UI_PORT)
+    # the UI's pages read through a login that cannot write (embedded warehouse; for another
+    # one, set AIRFLOW_CONN_NEWS_WAREHOUSE_READONLY)
+    extra = {"AIRFLOW_CONN_NEWS_WAREHOUSE_READONLY": pg.reader_uri("newswatch")} if embedded else {}
+    env = standalone_env(STANDALONE_HOME, uri, metadata, UI_PORT, extra)
     logs = STATE_DIR / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     log_path = logs / "standalone.log"

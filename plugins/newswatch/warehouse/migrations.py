@@ -83,6 +83,7 @@ def migrate(conn: PgConnection, directory: Path | None = None) -> list[str]:
                 "it was migrated by a newer newswatch"
             )
         _apply_views(cur, root / "views")
+        cur.execute((root / "grants.sql").read_text(encoding="utf-8"))
     return applied_now
 
 
