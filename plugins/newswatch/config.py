@@ -19,7 +19,7 @@ from .errors import ConfigError, FeedsFileError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
-FEED_KEYS = ("name", "url", "outlet", "language", "enabled")
+FEED_KEYS = ("name", "url", "outlet", "language", "enabled", "timezone")
 FEED_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")
 LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
@@ -33,6 +33,8 @@ class FeedConfig:
     outlet: str | None = None
     language: str | None = None
     enabled: bool = True
+    # IANA zone the outlet writes its local times in (zone-less dates, "CST" on a Chinese site)
+    timezone: str | None = None
 
     @property
     def host(self) -> str:
@@ -137,6 +139,14 @@ def parse_feeds(text: str, source: str = "<feeds>") -> list[FeedConfig]:
         enabled = values.get("enabled", True)
         if not isinstance(enabled, bool):
             problems.append(f"line {line}: {label}: `enabled` must be true or false")
+        tz = values.get("timezone")
+        if tz is not None:
+            from .dates import zone
+
+            try:
+                zone(tz)
+            except ValueError as exc:
+                problems.append(f"line {line}: {label}: `timezone`: {exc}")
 
         if len(problems) == before:
             feeds.append(
@@ -146,6 +156,7 @@ def parse_feeds(text: str, source: str = "<feeds>") -> list[FeedConfig]:
                     outlet=(outlet or None),
                     language=(language or None),
                     enabled=bool(enabled),
+                    timezone=(tz or None),
                 )
             )
     if problems:

@@ -30,7 +30,9 @@ from lxml import html as lxml_html
 from lxml.etree import ParserError
 from w3lib.url import canonicalize_url as w3lib_canonicalize
 
+from .dates import parse_date
 from .errors import UnusableURL
+from .language import detect_language, normalize_language
 from .parse import RawEntry
 
 NORMALIZER_VERSION = 1
@@ -382,42 +384,6 @@ def choose_published(published: datetime | None, updated: datetime | None,
     return first_seen, "first_seen"
 
 
-# --- language -------------------------------------------------------------------------------
-
-_CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
-_KANA_RE = re.compile(r"[\u3040-\u30ff]")
-_HANGUL_RE = re.compile(r"[\uac00-\ud7af]")
-_LANGID_LANGS = ["en", "zh", "es", "fr", "de", "pt", "it", "ru", "ja", "ko", "ar", "hi", "id",
-                 "vi", "tr", "nl", "pl", "uk", "fa", "ur", "th", "ms", "sv"]
-_identifier = None
-
-
-def normalize_language(code: str | None) -> str | None:
-    """'en-US' -> 'en', 'zh-Hans' / 'zh-cn' -> 'zh'; analysts filter on the primary subtag."""
-    if not code or not isinstance(code, str):
-        return None
-    primary = code.strip().replace("_", "-").split("-", 1)[0].lower()
-    return primary if re.fullmatch(r"[a-z]{2,3}", primary) else None
-
-
-def detect_language(text: str) -> str | None:
-    if not text or len(text.strip()) < 8:
-        return None
-    if _KANA_RE.search(text):
-        return "ja"
-    if _HANGUL_RE.search(text):
-        return "ko"
-    if len(_CJK_RE.findall(text)) >= 4:
-        return "zh"
-    global _identifier
-    if _identifier is None:
-        from py3langid.langid import _load_identifier
-
-        _identifier = _load_identifier(norm_probs=True, langs=_LANGID_LANGS)
-    lang, prob = _identifier.classify(text)
-    return lang if prob >= 0.5 else None
-
-
 # --- the entry ------------------------------------------------------------------------------
 
 @dataclass
@@ -488,7 +454,7 @@ def content_hash(title: str, summary: str) -> str:
 
 def normalize_entry(entry: RawEntry, *, fetched_at: datetime, feed_outlet: str | None = None,
                     feed_language: str | None = None, feed_title: str | None = None,
-                    document_language: str | None = None) -> Article | Rejected:
+                    document_language: str | None = None, feed_timezone: str | None = None) -> Article | Rejected:
     too_long = over_limit(entry)
     if too_long:
         return too_long
@@ -515,7 +481,10 @@ def normalize_entry(entry: RawEntry, *, fetched_at: datetime, feed_outlet: str |
     summary = "" if is_pointer else clean_summary(entry.summary, entry.content)
     if summary and _label_key(summary) == _label_key(title):
         summary = ""
-    published_at, source = choose_published(entry.published, entry.updated, fetched_at)
+    # dates in the feed's own zone (config `timezone`), so a Beijing site's "08:00 CST" or a
+    # zone-less "2024-03-04 08:00" lands on the right day
+    published_at, source = choose_published(parse_date(entry.published_text, feed_timezone),
+                                            parse_date(entry.updated_text, feed_timezone), fetched_at)
     language = (
         normalize_language(entry.language)
         or normalize_language(feed_language)

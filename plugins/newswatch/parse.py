@@ -7,15 +7,12 @@ normalize.py's job. The `raw` dict of each entry is a JSON-safe copy kept for `n
 
 from __future__ import annotations
 
-import calendar
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from urllib.parse import urljoin
 
 import feedparser
-from feedparser.datetimes import _parse_date as feedparser_date
 from lxml import etree
 
 from .errors import FeedParseError, NotAFeed
@@ -33,8 +30,8 @@ class RawEntry:
     title: str | None
     summary: str | None
     content: str | None
-    published: datetime | None
-    updated: datetime | None
+    published_text: str | None      # dates as the feed wrote them: normalize reads them in the
+    updated_text: str | None        # feed's time zone (dates.py)
     author: str | None = None
     language: str | None = None
     source_title: str | None = None
@@ -194,13 +191,8 @@ def _sy_period(period, frequency) -> int | None:
     return max(1, minutes // max(1, freq))
 
 
-def _struct_to_dt(value) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromtimestamp(calendar.timegm(value), tz=timezone.utc)
-    except (OverflowError, ValueError, TypeError):
-        return None
+def _text_or_none(value) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
 
 
 def _entry_from_feedparser(e) -> RawEntry:
@@ -221,8 +213,8 @@ def _entry_from_feedparser(e) -> RawEntry:
         title=e.get("title"),
         summary=e.get("summary"),
         content=content,
-        published=_struct_to_dt(e.get("published_parsed")),
-        updated=_struct_to_dt(e.get("updated_parsed")),
+        published_text=_text_or_none(e.get("published")),
+        updated_text=_text_or_none(e.get("updated")),
         author=e.get("author"),
         language=(e.get("language") or (e.get("title_detail") or {}).get("language") or None),
         source_title=source.get("title"),
@@ -233,18 +225,6 @@ def _entry_from_feedparser(e) -> RawEntry:
 
 
 # --- JSON Feed (https://www.jsonfeed.org/version/1.1/) -------------------------------------
-
-def _iso(value) -> datetime | None:
-    if not value or not isinstance(value, str):
-        return None
-    try:
-        dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc)
-
 
 def _json_str(obj: dict, key: str) -> str | None:
     """A JSON Feed field that must be a string: anything else (a number, a list, an object) is
@@ -281,8 +261,8 @@ def parse_json_feed(body: bytes) -> ParsedFeed:
                 title=_json_str(item, "title"),
                 summary=_json_str(item, "summary"),
                 content=_json_str(item, "content_html") or _json_str(item, "content_text"),
-                published=_iso(item.get("date_published")),
-                updated=_iso(item.get("date_modified")),
+                published_text=_json_str(item, "date_published"),
+                updated_text=_json_str(item, "date_modified"),
                 author=author,
                 language=_json_str(item, "language") or language,
                 tags=[t for t in tags if isinstance(t, str)],
@@ -306,7 +286,7 @@ def parse_json_feed(body: bytes) -> ParsedFeed:
 # fast_parse handles exactly those and returns None for anything else (ill-formed XML, RSS 1.0,
 # Atom 0.3, an HTTP charset that disagrees with the document, unknown roots), so feedparser
 # remains the parser of record; tests/unit/test_parse.py checks on every fixture that both paths
-# produce the same articles. Dates go through feedparser's own date parser, so they agree too.
+# produce the same articles. Dates are kept as the feed wrote them on both paths.
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 CONTENT_ENCODED = "{http://purl.org/rss/1.0/modules/content/}encoded"
@@ -329,12 +309,6 @@ def _text(el) -> str | None:
 def _stripped(el) -> str | None:
     text = _text(el)
     return text.strip() if text is not None else None
-
-
-def _date(value: str | None) -> datetime | None:
-    if not value or not value.strip():
-        return None
-    return _struct_to_dt(feedparser_date(value.strip()))
 
 
 def _same_charset(body: bytes, content_type: str | None) -> bool:
@@ -424,8 +398,8 @@ def _rss_entry(item, base: str) -> RawEntry:
         title=title,
         summary=summary if summary is not None else content,
         content=content,
-        published=_date(published),
-        updated=None,
+        published_text=_text_or_none(published),
+        updated_text=None,
         author=(author or "").strip() or None,
         language=None,
         source_title=(_text(source_el) or "").strip() or None if source_el is not None else None,
@@ -478,8 +452,8 @@ def _fast_atom(root, url: str | None) -> ParsedFeed | None:
             title=title,
             summary=summary if summary is not None else content,
             content=content,
-            published=_date(published),
-            updated=_date(updated),
+            published_text=_text_or_none(published),
+            updated_text=_text_or_none(updated),
             author=(_text(author) or "").strip() or None,
             language=entry.get(XML_LANG),
             source_title=_text(source.find(f"{ATOM}title")) if source is not None else None,

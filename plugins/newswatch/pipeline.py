@@ -241,7 +241,7 @@ def _stage_entries(info, parsed, rules: Rules, started_at: datetime, watch: Stop
             with watch("normalise"):
                 article = normalize_entry(
                     entry, fetched_at=started_at, feed_outlet=info.outlet, feed_language=info.language,
-                    feed_title=parsed.title, document_language=parsed.language,
+                    feed_title=parsed.title, document_language=parsed.language, feed_timezone=info.timezone,
                 )
             if isinstance(article, Rejected):
                 rejects.append(warehouse.RejectRow(article.reason, article.detail, _raw(entry)))

@@ -192,3 +192,17 @@ def test_every_real_publisher_feed_loads_or_is_recorded_with_a_reason(feed_serve
     staged, rejected = rows(db, "SELECT sum(entries_staged), sum(entries_rejected) FROM news.fetch_log")[0]
     assert staged + rejected == sum(r[2] for r in outcomes.values())
     assert count(db, "staged_entries", "merged_at IS NULL") == 0
+
+
+def test_a_chinese_outlets_local_dates_land_on_the_right_day(feed_server, make_settings, db, tmp_path):
+    items = "".join(
+        f"<item><title>US and China trade envoys meet, round {i}</title><link>https://cn.example/{i}</link>"
+        f"<pubDate>{when}</pubDate><description>Envoys from Washington and Beijing met.</description></item>"
+        for i, when in enumerate(["Mon, 04 Mar 2024 08:00:00 CST", "2024年03月04日 08:00", "2024-03-04 08:00:00"]))
+    url = feed_server.add_document("/cn.xml", f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+                                              f"<title>CN</title>{items}</channel></rss>".encode())
+    settings = make_settings()
+    settings.feeds_path.write_text(f'feeds:\n  - name: cn\n    url: "{url}"\n    timezone: Asia/Shanghai\n')
+    run_once(settings, "tz-run", force=True)
+    assert rows(db, "SELECT DISTINCT published_at, published_at_source FROM news.articles") == [
+        (datetime(2024, 3, 4, tzinfo=timezone.utc), "published")]

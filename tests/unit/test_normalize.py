@@ -1,5 +1,6 @@
 import base64
 from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 
 import pytest
 
@@ -238,7 +239,8 @@ def test_language_detection():
 
 def entry(**kw):
     base = dict(guid="g1", link="https://www.example.com/a?utm_source=rss", title="US and China hold talks",
-                summary="<p>Officials met.</p>", content=None, published=NOW - timedelta(hours=1), updated=None)
+                summary="<p>Officials met.</p>", content=None,
+                published_text=format_datetime(NOW - timedelta(hours=1)), updated_text=None)
     base.update(kw)
     return RawEntry(**base)
 
@@ -302,3 +304,23 @@ def test_raw_entries_kept_with_rejects_are_text():
 
     raw = raw_for_storage({"title": "<script>x</script>T", "link": "a\x00b", "source": {"title": "<b>S</b>"}, "n": 3})
     assert raw == {"title": "T", "link": "ab", "source": {"title": "S"}, "n": 3}
+
+
+@pytest.mark.parametrize("text", ["Mon, 04 Mar 2024 08:00:00 CST", "2024年03月04日 08:00", "2024-03-04 08:00:00"])
+def test_an_asian_feeds_local_dates_are_read_in_its_time_zone(text):
+    art = normalize_entry(entry(published_text=text), fetched_at=NOW, feed_timezone="Asia/Shanghai")
+    assert art.published_at == datetime(2024, 3, 4, tzinfo=timezone.utc) and art.published_at_source == "published"
+
+
+def test_an_incomplete_date_falls_back_to_first_seen_and_says_so():
+    art = normalize_entry(entry(published_text="03月04日 08:00"), fetched_at=NOW, feed_timezone="Asia/Shanghai")
+    assert art.published_at == NOW and art.published_at_source == "first_seen"
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("Use &amp;lt;b&amp;gt; for bold", "Use <b> for bold"),   # literal text is never deleted
+    ("a &lt;b&gt; c", "a <b> c"),
+    ("&lt;p&gt;Escaped once&lt;/p&gt;", "Escaped once"),       # escaped markup, proven by its closing tag
+])
+def test_entities_are_decoded_once_unless_double_escaping_is_proven(raw, expected):
+    assert html_to_text(raw) == expected

@@ -26,7 +26,7 @@ def test_rss2_fields_and_hints():
     assert feed.ttl_minutes == 120 and feed.update_period_minutes == 720
     e = feed.entries[0]
     assert (e.guid, e.link, e.title) == ("g1", "https://ex.com/1", "One & two")
-    assert e.published.isoformat() == "2026-11-24T02:00:00+00:00"
+    assert e.published_text == "Tue, 24 Nov 2026 10:00:00 +0800"
     assert e.raw["link"] == "https://ex.com/1"
 
 
@@ -57,7 +57,7 @@ def test_json_feed():
     feed = parse_feed(json.dumps(doc).encode(), content_type="application/feed+json")
     assert feed.format == "json1.1" and len(feed.entries) == 2
     assert feed.entries[0].guid == "1" and feed.entries[0].author == "A"
-    assert feed.entries[0].published.isoformat() == "2026-11-20T15:00:00+00:00"
+    assert feed.entries[0].published_text == "2026-11-20T10:00:00-05:00"
     assert feed.entries[1].link is None
     with pytest.raises(NotAFeed):
         parse_feed(b'{"hello": "world"}')

@@ -22,11 +22,12 @@ def sync_feeds(conn: PgConnection, feeds: list[FeedConfig]) -> None:
         for feed in feeds:
             cur.execute(
                 """
-                INSERT INTO news.feeds AS f (name, url, config_url, outlet, language, enabled, in_config)
-                VALUES (%(name)s, %(url)s, %(url)s, %(outlet)s, %(language)s, %(enabled)s, true)
+                INSERT INTO news.feeds AS f (name, url, config_url, outlet, language, timezone, enabled, in_config)
+                VALUES (%(name)s, %(url)s, %(url)s, %(outlet)s, %(language)s, %(timezone)s, %(enabled)s, true)
                 ON CONFLICT (name) DO UPDATE SET
                     outlet = EXCLUDED.outlet,
                     language = EXCLUDED.language,
+                    timezone = EXCLUDED.timezone,
                     enabled = EXCLUDED.enabled,
                     in_config = true,
                     url = CASE WHEN f.config_url IS DISTINCT FROM EXCLUDED.config_url
@@ -45,7 +46,7 @@ def sync_feeds(conn: PgConnection, feeds: list[FeedConfig]) -> None:
                     updated_at = now()
                 """,
                 {"name": feed.name, "url": feed.url, "outlet": feed.outlet,
-                 "language": feed.language, "enabled": feed.enabled},
+                 "language": feed.language, "timezone": feed.timezone, "enabled": feed.enabled},
             )
         cur.execute(
             "UPDATE news.feeds SET in_config = false, updated_at = now() "
@@ -79,17 +80,19 @@ class FeedInfo:
     language: str | None
     state: FeedState
     config_url: str | None = None   # as loaded: the state is written back only if it is unchanged
+    timezone: str | None = None
 
 
 def load_feed(conn: PgConnection, name: str) -> FeedInfo:
     with conn.cursor() as cur:
-        cur.execute(f"SELECT {_STATE_COLUMNS}, outlet, language, config_url FROM news.feeds WHERE name = %s",
-                    (name,))
+        cur.execute(f"SELECT {_STATE_COLUMNS}, outlet, language, config_url, timezone FROM news.feeds "
+                    "WHERE name = %s", (name,))
         row = cur.fetchone()
     conn.rollback()
     if row is None:
         raise KeyError(f"feed {name!r} is not in news.feeds (is it in the feeds file?)")
-    return FeedInfo(name=name, outlet=row[-3], language=row[-2], state=FeedState(*row[:-3]), config_url=row[-1])
+    return FeedInfo(name=name, outlet=row[-4], language=row[-3], state=FeedState(*row[:-4]), config_url=row[-2],
+                    timezone=row[-1])
 
 
 def set_feed_disabled(conn: PgConnection, name: str, reason: str | None) -> bool:
