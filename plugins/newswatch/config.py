@@ -408,6 +408,10 @@ class DevSettings:
     test_database_url: str | None = None
     bench_database_url: str | None = None
     require_browser: bool = False
+    # real data kept outside the repository (make eval, the quality tests): ../shared by default
+    realdata_dir: Path = PROJECT_ROOT.parent / "shared" / "realdata"
+    realfeeds_dir: Path = PROJECT_ROOT.parent / "shared" / "realfeeds"
+    articles_dir: Path = PROJECT_ROOT.parent / "shared" / "articles"
 
     @classmethod
     def from_env(cls, environ=os.environ) -> "DevSettings":
@@ -417,6 +421,9 @@ class DevSettings:
             test_database_url=environ.get("NEWSWATCH_TEST_DATABASE_URL") or None,
             bench_database_url=environ.get("NEWSWATCH_BENCH_DATABASE_URL") or None,
             require_browser=env_bool("NEWSWATCH_REQUIRE_BROWSER", False, environ),
+            realdata_dir=Path(environ.get("NEWSWATCH_REALDATA") or cls.realdata_dir).expanduser(),
+            realfeeds_dir=Path(environ.get("NEWSWATCH_REALFEEDS") or cls.realfeeds_dir).expanduser(),
+            articles_dir=Path(environ.get("NEWSWATCH_ARTICLES") or cls.articles_dir).expanduser(),
         )
 
 

@@ -1,9 +1,22 @@
 """Topic scoring: is an article US–China relations coverage, about which topics, and why.
 
 Rules and term lists live in config/topics.yaml and config/actors.yaml so analysts can edit
-them; this module compiles them into two term matchers (one for topics,
-measures and off-topic contexts, one for the two sides and the phrases that mask them) and scores each
-article from what fired. Pure functions: no I/O after the rules are loaded.
+them; this module compiles them into two term matchers (one for the two sides, the phrases that
+mask them, bilateral terms and named incidents; one for topics, measures, third countries,
+roundup markers and off-topic contexts) and scores each article from what fired and WHERE it
+fired: the headline, the summary's lead (its first sentences), or the body past the lead. Both
+sides must be central (headline or lead); a country named only in the body of a long summary,
+the other side of a third-country headline ("Putin welcomes China's plan"), the summary of a
+newsletter or live blog: those are passing mentions, and the evidence says so. Pure functions:
+no I/O after the rules are loaded.
+
+The evidence (`Relevance.terms`, stored as relevance_terms) has: `us`, `china`, `bilateral`,
+`measures`, `topics`, `negative` (the terms that fired), `rules` (the decisions taken),
+`where` (title / lead / body / null for each side and the bilateral term), `passing` (sides
+judged mentioned in passing) and, when they play a part, `implied` (a side stood for by an
+incident term), `third_party` (third countries in the headline), `clauses` (a headline joining
+two stories), `roundup` (the marker that made the summary not count) and `ignored` (US states
+named without acting). `Relevance.version` is the rules version.
 """
 
 from __future__ import annotations
@@ -20,7 +33,8 @@ import yaml
 from .config import PROJECT_ROOT, resolve_path
 from .errors import RulesError
 
-TITLE, SUMMARY = "title", "summary"
+TITLE, LEAD, BODY = "title", "lead", "body"   # where in an article a term was found
+SUMMARY = "summary"
 _CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _ACRONYM_RE = re.compile(r"^[A-Z][A-Z0-9.&-]*$")
 _DASHES = str.maketrans({"\u2013": "-", "\u2014": "-", "\u2010": "-", "\u2011": "-", "\u2212": "-",
@@ -106,7 +120,10 @@ class _Matcher:
         # Most tokens cannot start any term: find the few positions that can with set operations
         # (C speed) and only walk those; the result is the same as trying every position.
         by_first, prefix_single = self._by_first, self._prefix_single
-        starts = {t for t in set(lowered) if t in by_first or (len(t) >= 3 and t[:3] in prefix_single)}
+        unique = set(lowered)
+        starts = unique & by_first.keys()
+        if prefix_single:
+            starts.update(t for t in unique - starts if t[:3] in prefix_single and len(t) >= 3)
         if not starts:
             return []
         found: list[tuple[str, str]] = []
@@ -147,6 +164,13 @@ class Rules:
     # topics whose words are common in any relations story ("talks", "military"): tagged only
     # with a term in the headline or two different terms in the summary
     strict_topics: frozenset = frozenset()
+    # per topic, terms that tag it only from the headline or beside another term of the topic
+    # ("military" in "flew near US military sites" is where, not what)
+    weak_topic_terms: dict = field(default_factory=dict)
+    # the summary's lead: its first sentences, ending at the first sentence end after
+    # lead_min_chars, at most lead_max_chars; what follows is the body (passing mentions)
+    lead_min_chars: int = 150
+    lead_max_chars: int = 350
 
     def score(self, title: str, summary: str = "") -> Relevance:
         return score_article(self, title, summary)
@@ -190,6 +214,11 @@ def _load_rules_cached(topics_path: str, actors_path: str, _m1: float, _m2: floa
     return build_rules(doc, actors, fingerprint=topics_text + "\0" + actors_text)
 
 
+# Weights added after version 1; a rules file without them scores as version 1 did, except
+# that the summary's body counts like its lead (body_weight defaults to summary_weight).
+_OPTIONAL_WEIGHTS = ("body_weight", "implied")
+
+
 def build_rules(doc: dict, actors: dict, fingerprint: str = "") -> Rules:
     digest = hashlib.sha1(fingerprint.encode("utf-8")).hexdigest()[:8]
     version = f"{doc.get('version', 0)}-{digest}"
@@ -198,12 +227,17 @@ def build_rules(doc: dict, actors: dict, fingerprint: str = "") -> Rules:
                 "negative", "negative_cap", "negative_with_measure", "summary_weight"):
         if key not in weights:
             raise RulesError(f"topics.yaml: weights.{key} is missing")
+    weights.setdefault("body_weight", weights["summary_weight"])
+    weights.setdefault("implied", 1.0)
+    for key, value in weights.items():
+        if not isinstance(value, (int, float)):
+            raise RulesError(f"topics.yaml: weights.{key} must be a number")
 
     side_terms: list[tuple[str, str]] = []
     sides = doc.get("sides") or {}
     for side in ("us", "china"):
         spec = sides.get(side) or {}
-        for strength in ("strong", "weak"):
+        for strength in ("strong", "weak", "state"):
             for term in _as_list(spec.get(strength), f"sides.{side}.{strength}"):
                 side_terms.append((f"{side}:{strength}", term))
     for side in ("us", "china"):
@@ -214,19 +248,43 @@ def build_rules(doc: dict, actors: dict, fingerprint: str = "") -> Rules:
                          *_as_list(person.get("zh"), f"actors {person['name']} zh")]:
                 side_terms.append((f"{side}:strong", term))
 
+    # Bilateral and incident terms are matched with the sides (an article with no side term
+    # and none of these is not scored further); one that contains a side's term ("US-China",
+    # "Chinese balloon") counts for that side too.
+    plain_sides = _Matcher(side_terms)
+    for kind in ("bilateral", "incidents"):
+        for term in _as_list(doc.get(kind), kind):
+            side_terms.append((kind.rstrip("s") if kind == "incidents" else kind, term))
+            for label, _ in plain_sides.find(term.translate(_DASHES)):
+                side_terms.append((label, term))
+
     context_terms: list[tuple[str, str]] = []
-    for term in _as_list(doc.get("bilateral"), "bilateral"):
-        context_terms.append(("bilateral", term))
+    for term in _as_list(doc.get("third_parties"), "third_parties"):
+        context_terms.append(("third_party", term))
+    for term in _as_list(doc.get("not_third_parties"), "not_third_parties"):
+        context_terms.append(("place", term))   # hides "Indian" in "Indian Ocean"; counts for nothing
+    roundup = doc.get("roundup") or {}
+    if not isinstance(roundup, dict):
+        raise RulesError("topics.yaml: roundup must have `title` and `summary` lists")
+    for where in ("title", "summary"):
+        for term in _as_list(roundup.get(where), f"roundup.{where}"):
+            context_terms.append((f"roundup:{where}", term))
     for term in _as_list(doc.get("measures"), "measures"):
         context_terms.append(("measure", term))
     topic_labels = {}
     strict = set()
+    weak_topic_terms = {}
     for name, spec in (doc.get("topics") or {}).items():
         topic_labels[name] = (spec or {}).get("label", name)
         if (spec or {}).get("strict"):
             strict.add(name)
         for term in _as_list((spec or {}).get("terms"), f"topics.{name}.terms"):
             context_terms.append((f"topic:{name}", term))
+        weak = _as_list((spec or {}).get("weak_terms"), f"topics.{name}.weak_terms")
+        for term in weak:
+            context_terms.append((f"topic:{name}", term))
+        if weak:
+            weak_topic_terms[name] = frozenset(t.strip().translate(_DASHES) for t in weak)
     for name, terms in (doc.get("negative") or {}).items():
         for term in _as_list(terms, f"negative.{name}"):
             context_terms.append((f"negative:{name}", term))
@@ -234,6 +292,13 @@ def build_rules(doc: dict, actors: dict, fingerprint: str = "") -> Rules:
     # Masks are side "terms" that match longer phrases ("Washington Post") and count for nothing.
     for term in _as_list(doc.get("mask"), "mask"):
         side_terms.append(("mask", term))
+    lead = doc.get("lead") or {}
+    try:
+        lead_min, lead_max = int(lead.get("min_chars", 150)), int(lead.get("max_chars", 350))
+    except (TypeError, ValueError, AttributeError):
+        raise RulesError("topics.yaml: lead.min_chars and lead.max_chars must be numbers") from None
+    if not 0 < lead_min <= lead_max:
+        raise RulesError("topics.yaml: lead needs 0 < min_chars <= max_chars")
     return Rules(
         version=version,
         threshold=float(doc.get("threshold", 0.5)),
@@ -243,36 +308,184 @@ def build_rules(doc: dict, actors: dict, fingerprint: str = "") -> Rules:
         context_matcher=_Matcher(context_terms),
         topic_names=tuple(topic_labels),
         strict_topics=frozenset(strict),
+        weak_topic_terms=weak_topic_terms,
+        lead_min_chars=lead_min,
+        lead_max_chars=lead_max,
     )
 
 
 def _prepare(text: str) -> str:
-    return unicodedata.normalize("NFKC", text or "").translate(_DASHES)
+    if not text or text.isascii():   # NFKC and the dash/quote table change no ASCII character
+        return text or ""
+    return unicodedata.normalize("NFKC", text).translate(_DASHES)
+
+
+# A sentence ends at . ! ? … or 。 (closing quotes/brackets allowed) followed by a space and
+# what can start a sentence; CJK sentence ends need no space.
+_SENTENCE_END_RE = re.compile(r"(?:[.!?…][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9\u00C0-\u024F])|[。！？]\s*)")
+
+_ZONE_RANK = {TITLE: 0, LEAD: 1, BODY: 2}
+
+
+def split_lead(summary: str, min_chars: int = 150, max_chars: int = 350) -> tuple[str, str]:
+    """(lead, body) of a summary: a summary of up to max_chars is all lead; a longer one's lead
+    ends at the first sentence end after min_chars (or at a word break near max_chars)."""
+    if len(summary) <= max_chars:
+        return summary, ""
+    match = _SENTENCE_END_RE.search(summary, min_chars, max_chars + 1)
+    if match:
+        cut = match.end()
+    else:
+        cut = summary.rfind(" ", min_chars, max_chars)
+        if cut < 0:
+            cut = max_chars
+    return summary[:cut], summary[cut:]
+
+
+def _tags_topic(rules: Rules, name: str, hits: dict[str, str]) -> bool:
+    """A topic with a term in the headline is tagged; from the summary alone a strict topic needs
+    two different terms, any other topic one term that is not one of its weak terms."""
+    if TITLE in hits.values() or len(hits) >= 2:
+        return True
+    return name not in rules.strict_topics and not set(hits) <= rules.weak_topic_terms.get(name, frozenset())
+
+
+# Where a headline joins two stories: "A as B" (not "as a/an/soon/well..."), "A; B", "A while B".
+_CLAUSE_SPLIT_RE = re.compile(
+    r"\s+as\s+(?!(?:a|an|soon|well|much|many|long|part|if|though|of|to|far|usual|expected|possible)\b)"
+    r"|\s*;\s+|\s+while\s+")
+
+
+def _separate_clauses(rules: Rules, title: str) -> list[str] | None:
+    """The headline's clauses when one holds only US terms and another only China terms (and
+    no clause holds both), else None."""
+    clauses = [c for c in _CLAUSE_SPLIT_RE.split(_prepare(title)) if c.strip()]
+    if len(clauses) < 2:
+        return None
+    sides_per_clause = []
+    for clause in clauses:
+        labels = {label.split(":", 1)[0] for label, _ in rules.side_matcher.find(clause)}
+        sides_per_clause.append(labels & {"us", "china"})
+    if any(len(sides) == 2 for sides in sides_per_clause):
+        return None
+    if {"us"} in sides_per_clause and {"china"} in sides_per_clause:
+        return clauses
+    return None
+
+
+def _no_side(rules: Rules) -> Relevance:
+    terms = {"us": [], "china": [], "bilateral": [], "measures": [], "topics": {}, "negative": {},
+             "rules": ["no_side"], "where": {"us": None, "china": None, "bilateral": None},
+             "passing": []}
+    return Relevance(0.0, False, (), terms, rules.version)
 
 
 def score_article(rules: Rules, title: str, summary: str = "") -> Relevance:
+    """Score one article from the terms found in its title, its summary's lead and its body.
+
+    Where a term is found decides how much it counts: the title fully, the lead
+    `summary_weight`, the body (past the lead of a long summary) `body_weight`. The two sides
+    must both be central (title or lead) for the article to be relevant; a side named only in
+    the body is a passing mention. In a headline about a third country (Russia, Japan, ...) and
+    one side, the other side must be in the headline too, or the summary must say "US-China":
+    otherwise the other side is taken as mentioned in passing. A roundup (newsletter, live blog,
+    podcast) is judged on its headline alone. An incident named in the text ("spy balloon")
+    stands for the side the text does not name."""
     w = rules.weights
-    parts = {TITLE: _prepare(title), SUMMARY: _prepare(summary)}
-    # evidence[label] = {term: weight}; a term in the title weighs 1, only in the summary less.
-    evidence: dict[str, dict[str, float]] = {}
-    for where, text in parts.items():
-        weight = 1.0 if where == TITLE else w["summary_weight"]
-        tokens = tokenize(text)
-        lowered = [t.lower() for t in tokens]
-        for label, term in (rules.side_matcher.find_tokens(tokens, lowered)
-                            + rules.context_matcher.find_tokens(tokens, lowered)):
-            bucket = evidence.setdefault(label, {})
-            bucket[term] = max(bucket.get(term, 0.0), weight)
+    lead_text, body_text = split_lead(_prepare(summary), rules.lead_min_chars, rules.lead_max_chars)
+    zone_weight = {TITLE: 1.0, LEAD: w["summary_weight"], BODY: w["body_weight"]}
+    zones = [(zone, tokens, [t.lower() for t in tokens])
+             for zone, tokens in ((TITLE, tokenize(_prepare(title))), (LEAD, tokenize(lead_text)),
+                                  (BODY, tokenize(body_text))) if tokens]
+    found = {zone: rules.side_matcher.find_tokens(tokens, lowered) for zone, tokens, lowered in zones}
+    if not any(label != "mask" for hits in found.values() for label, _ in hits):
+        return _no_side(rules)   # most articles: neither side, nothing more to look at
+    for zone, tokens, lowered in zones:
+        found[zone] += rules.context_matcher.find_tokens(tokens, lowered)
+    # A roundup (newsletter, live blog, podcast; marked in its headline, or a newsletter's
+    # "sign up" in its summary) is about many other things: it is judged on its headline alone.
+    roundup = sorted({term for zone, hits in found.items() for label, term in hits
+                      if label == ("roundup:title" if zone == TITLE else "roundup:summary")})
+    # evidence[label] = {term: best zone it was found in}
+    evidence: dict[str, dict[str, str]] = {}
+    for zone in ((TITLE,) if roundup else (TITLE, LEAD, BODY)):
+        for label, term in found.get(zone, ()):
+            if label.startswith("roundup:") or (label == "third_party" and zone != TITLE):
+                continue
+            evidence.setdefault(label, {}).setdefault(term, zone)
 
-    def strength(side: str) -> float:
-        strong = max(evidence.get(f"{side}:strong", {}).values(), default=0.0)
-        weak = max(evidence.get(f"{side}:weak", {}).values(), default=0.0) * 0.5
-        return max(strong, weak)
+    def weight(label: str) -> float:
+        return max((zone_weight[z] for z in evidence.get(label, {}).values()), default=0.0)
 
-    us, cn = strength("us"), strength("china")
-    bilateral = max(evidence.get("bilateral", {}).values(), default=0.0)
+    def best_zone(label: str) -> str | None:
+        return min(evidence.get(label, {}).values(), key=_ZONE_RANK.__getitem__, default=None)
+
+    measure_central = any(z != BODY for z in evidence.get("measure", {}).values())
+
+    def side_strength(side: str, zones: tuple[str, ...]) -> tuple[float, str | None]:
+        """Best strength of a side's terms in these zones, and the zone it came from."""
+        best, where = 0.0, None
+        for kind, factor in (("strong", 1.0), ("weak", 0.5), ("state", 0.5)):
+            if kind == "state" and not measure_central:
+                continue   # a US state counts only when it acts: a measure in headline or lead
+            for zone in evidence.get(f"{side}:{kind}", {}).values():
+                if zone in zones and zone_weight[zone] * factor > best:
+                    best, where = zone_weight[zone] * factor, zone
+        return best, where
+
+    central = (TITLE, LEAD)
+    us, us_where = side_strength("us", central)
+    cn, cn_where = side_strength("china", central)
+    us_body, _ = side_strength("us", (BODY,))
+    cn_body, _ = side_strength("china", (BODY,))
+    bilateral_zone = best_zone("bilateral")
+    bilateral = weight("bilateral")
+
+    # An incident named in the headline ("spy balloon"), or in the lead of an item whose
+    # headline names a side, stands for the side not named.
+    implied: dict[str, list[str]] = {}
+    incident_zone = best_zone("incident")
+    if incident_zone == TITLE or (incident_zone == LEAD and TITLE in (us_where, cn_where)):
+        value = zone_weight[incident_zone] * w["implied"]
+        if us < value:
+            implied["us"] = sorted(evidence["incident"])
+            us, us_where = value, incident_zone
+        if cn < value:
+            implied["china"] = sorted(evidence["incident"])
+            cn, cn_where = value, incident_zone
+
+    # A headline about a third country and one side: the other side, named only in the summary,
+    # is context for a third-country story (China–Russia, US–South Korea), not a US–China story
+    # -- unless the summary says "US-China" in so many words.
+    passing: list[str] = []
+    third = sorted(evidence.get("third_party", {}))
+    if third and bilateral_zone not in central and incident_zone not in central:
+        if cn_where == TITLE and us_where == LEAD:
+            passing.append("us")
+            us, us_body = 0.0, max(us_body, us)
+        elif us_where == TITLE and cn_where == LEAD:
+            passing.append("china")
+            cn, cn_body = 0.0, max(cn_body, cn)
+        elif us_where == LEAD and cn_where == LEAD:
+            # "Germany's economic model is broken": a headline about a third country naming
+            # neither side; the two in its summary are the backdrop
+            passing += ["us", "china"]
+            us, us_body, cn, cn_body = 0.0, max(us_body, us), 0.0, max(cn_body, cn)
+    # A headline about a third country that joins two stories ("US speeds tanks to Ukraine as
+    # Putin meets Xi"): when each side is named only in its own clause, the headline does not
+    # put them in one story; the lead must (both sides there), or the item is not relevant.
+    separate = None
+    if third and us_where == TITLE and cn_where == TITLE and not implied and bilateral_zone is None:
+        separate = _separate_clauses(rules, title)
+        if separate:
+            us, _ = side_strength("us", (LEAD,))
+            cn, _ = side_strength("china", (LEAD,))
+            if not (us and cn):
+                us = cn = 0.0
+    third_party_framing = bool(passing)
+
     rules_fired = []
-    if bilateral:
+    if bilateral_zone in central:
         base = w["bilateral"] * (1.0 if bilateral >= 1 else 0.85)
         rules_fired.append("bilateral")
     elif us >= w["summary_weight"] and cn >= w["summary_weight"]:
@@ -287,19 +500,32 @@ def score_article(rules: Rules, title: str, summary: str = "") -> Relevance:
         rules_fired.append("weak_sides")
     else:
         base = 0.0
-        rules_fired.append("one_side_only" if (us or cn) else "no_side")
+        # a side (or "US-China") named only past the lead of a long summary: a passing mention
+        for side, value, body in (("us", us, us_body), ("china", cn, cn_body)):
+            if not value and (body or bilateral_zone == BODY) and side not in passing:
+                passing.append(side)
+        if separate:
+            rules_fired.append("separate_stories")
+        elif passing:
+            rules_fired.append("third_party_framing" if third_party_framing else "passing_mention")
+        else:
+            rules_fired.append("one_side_only" if (us or cn) else "no_side")
+    if implied:
+        rules_fired.append("implied_side")
+    if roundup:
+        rules_fired.append("roundup_headline_only")
 
     topic_hits = {
         name: evidence[f"topic:{name}"] for name in rules.topic_names if f"topic:{name}" in evidence
     }
     topic_bonus = min(
-        w["topic_cap"], sum(w["topic"] * max(terms.values()) for terms in topic_hits.values())
+        w["topic_cap"], sum(w["topic"] * weight(f"topic:{name}") for name in topic_hits)
     )
-    measure = max(evidence.get("measure", {}).values(), default=0.0)
+    measure = weight("measure")
     measure_bonus = w["measure"] * measure
     negatives = {k.split(":", 1)[1]: v for k, v in evidence.items() if k.startswith("negative:")}
     penalty_each = w["negative_with_measure"] if measure >= 1 else w["negative"]
-    penalty = min(w["negative_cap"], sum(penalty_each * max(v.values()) for v in negatives.values()))
+    penalty = min(w["negative_cap"], sum(penalty_each * weight(f"negative:{name}") for name in negatives))
     if negatives:
         rules_fired.append("off_topic_context")
 
@@ -308,18 +534,33 @@ def score_article(rules: Rules, title: str, summary: str = "") -> Relevance:
     relevant = base > 0 and score >= rules.threshold
     topics: tuple[str, ...] = ()
     if relevant:
-        topics = tuple(
-            name for name in rules.topic_names
-            if name in topic_hits and (name not in rules.strict_topics or max(topic_hits[name].values()) >= 1
-                                       or len(topic_hits[name]) >= 2)
-        ) or ("diplomacy",)
+        topics = tuple(name for name in rules.topic_names
+                       if name in topic_hits and _tags_topic(rules, name, topic_hits[name])) or ("diplomacy",)
+    counted_states = measure_central and evidence.get("us:state")
     terms = {
-        "us": sorted(set(evidence.get("us:strong", {})) | set(evidence.get("us:weak", {}))),
+        "us": sorted(set(evidence.get("us:strong", {})) | set(evidence.get("us:weak", {}))
+                     | (set(evidence.get("us:state", {})) if counted_states else set())),
         "china": sorted(set(evidence.get("china:strong", {})) | set(evidence.get("china:weak", {}))),
         "bilateral": sorted(evidence.get("bilateral", {})),
         "measures": sorted(evidence.get("measure", {})),
         "topics": {name: sorted(terms) for name, terms in topic_hits.items()},
         "negative": {name: sorted(terms) for name, terms in negatives.items()},
         "rules": rules_fired,
+        # where each side was found: title, lead (the summary's first sentences), body (past
+        # the lead of a long summary), or null; "passing" lists sides judged mentioned in passing
+        "where": {"us": us_where or (BODY if us_body else None),
+                  "china": cn_where or (BODY if cn_body else None),
+                  "bilateral": bilateral_zone},
+        "passing": passing,
     }
+    if implied:
+        terms["implied"] = implied
+    if third:
+        terms["third_party"] = third
+    if separate:
+        terms["clauses"] = separate
+    if roundup:
+        terms["roundup"] = sorted(set(roundup))
+    if evidence.get("us:state") and not counted_states:
+        terms["ignored"] = {"us_states": sorted(evidence["us:state"])}
     return Relevance(score, relevant, topics, terms, rules.version)

@@ -1,5 +1,6 @@
 """`make eval`: precision and recall of the relevance rules and the story clustering on the
-labelled development sets in tests/data/.
+labelled development sets in tests/data/, relevance on the real labelled sets (realsets.py) and
+full-text extraction on the real article pages (extraction_eval.py), both read from ../shared.
 
 Each set is split by a hash of the item id: a fifth is held out. Tune rules on the "dev" part
 only; the "held-out" figures tell whether the tuning generalises.
@@ -129,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="newswatch eval", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--misses", action="store_true", help="list the items the rules get wrong")
-    parser.add_argument("--only", choices=["relevance", "stories"], help="evaluate one thing")
+    parser.add_argument("--only", choices=["relevance", "real", "stories", "fulltext"], help="evaluate one thing")
     args = parser.parse_args(argv)
     status = 0
     if args.only in (None, "relevance"):
@@ -156,6 +157,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {item['id']} want={item['relevant']} got={result.is_relevant} score={result.score} "
                       f"{item['title'][:90]!r} rules={result.terms['rules']} us={result.terms['us']} "
                       f"china={result.terms['china']} neg={result.terms['negative']}")
+    if args.only in (None, "real"):
+        from .realsets import evaluate_real_sets, print_report
+
+        print_report(evaluate_real_sets(), misses=args.misses)
     if args.only in (None, "stories"):
         results, misses = evaluate_story_pairs(load_jsonl(STORY_SET))
         print("Story clustering (pairwise: same story?)  targets: P >= 0.97, R >= 0.93")
@@ -166,6 +171,10 @@ def main(argv: list[str] | None = None) -> int:
             for pair, rule, overlap in misses:
                 print(f"  {pair['id']} {pair['kind']} want={pair['same_story']} rule={rule} "
                       f"overlap~{overlap:.2f} {pair['a']['title'][:60]!r} / {pair['b']['title'][:60]!r}")
+    if args.only in (None, "fulltext"):
+        from .extraction_eval import print_fulltext_report
+
+        print_fulltext_report(misses=args.misses)
     return status
 
 
