@@ -9,13 +9,14 @@ UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 PYTEST_ARGS ?=
 
-.PHONY: install run demo test test-celery eval bench up down db-stop clean help
+.PHONY: install run demo test test-celery chaos eval bench up down db-stop clean help
 
 help:
 	@echo "make install   create .venv (idempotent)"
 	@echo "make run       one pipeline run through Airflow, real feeds, embedded PostgreSQL unless configured"
 	@echo "make demo      the same, offline, on the bundled sample feeds"
 	@echo "make test      the whole test suite"
+	@echo "make chaos     the chaos suite: poison entries, killed merges, restarted PostgreSQL, runs at once"
 	@echo "make eval      precision/recall of relevance and story clustering"
 	@echo "make up        Airflow standalone on :8080 with the DAGs unpaused (make down stops it)"
 	@echo "make bench     benchmark vs reader, a naive loader and COPY; growth to 1M articles"
@@ -44,6 +45,11 @@ test: install
 # dag-processor, api-server and worker): slow, so not part of `make test`; CI runs both.
 test-celery: install
 	$(BIN)/pytest tests/cluster $(PYTEST_ARGS)
+
+# The chaos suite (tests/chaos): poison entries, the merge killed at each step, PostgreSQL
+# restarted mid-poll and mid-merge, a CLI run and a DAG run at once. Prints a table of cases.
+chaos: install
+	$(BIN)/pytest tests/chaos -p no:cacheprovider $(PYTEST_ARGS)
 
 eval: install
 	$(BIN)/newswatch eval

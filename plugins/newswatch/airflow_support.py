@@ -19,6 +19,7 @@ WAREHOUSE_CONN_ID = "news_warehouse"
 # the analysts' read-only login (role newswatch_reader), used by the pages in the UI when defined
 READER_CONN_ID = "news_warehouse_readonly"
 FETCH_POOL = "newswatch_fetch"
+FULLTEXT_POOL = "newswatch_fulltext"
 def reader_dsn() -> str:
     """The read-only login for the UI's pages when it is configured, else the pipeline's own
     (the pages then still open their transactions read-only)."""

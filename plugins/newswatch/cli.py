@@ -7,6 +7,7 @@
   newswatch feeds enable   clear a feed's disabled state (after a 410, say)
   newswatch stats          articles per day, outlet and topic
   newswatch rescore        re-apply the relevance rules to every stored article
+  newswatch fulltext       fetch and extract article pages (backfill with --since)
   newswatch summary        the last run's summary
   newswatch eval           precision/recall of relevance and clustering on tests/data
   newswatch local ...      make run / make demo / embedded PostgreSQL helpers
@@ -117,15 +118,35 @@ def cmd_stats(args) -> int:
 
 
 def cmd_rescore(args) -> int:
+    from functools import partial
+
     from . import warehouse
+    from .fulltext import score_with_body
     from .relevance import load_rules
 
     settings = _settings(args)
     rules = load_rules(settings.topics_path)
     with warehouse.connection(settings.warehouse_dsn) as conn:
         warehouse.migrate(conn)
-        changed, total = warehouse.rescore(conn, rules, batch_size=args.batch_size)
+        changed, total = warehouse.rescore(conn, partial(score_with_body, rules), rules.version,
+                                           batch_size=args.batch_size)
     print(f"rescored {total} articles with rules {rules.version}: {changed} changed label or topics")
+    return 0
+
+
+def cmd_fulltext(args) -> int:
+    from .pipeline import fulltext
+
+    since = None
+    if args.since:
+        try:
+            since = datetime.fromisoformat(args.since)
+        except ValueError:
+            raise ConfigError(f"--since {args.since!r}: expected a date like 2026-12-01") from None
+        since = since if since.tzinfo else since.replace(tzinfo=timezone.utc)
+    report = fulltext(_settings(args), since=since, limit=args.limit, everything=True if args.all else None,
+                      article_ids=args.article or None)
+    print(report["line"])
     return 0
 
 
@@ -209,6 +230,17 @@ def build_parser() -> argparse.ArgumentParser:
                                    "and record the rules version.")
     p.add_argument("--batch-size", type=int, default=5000)
     p.set_defaults(func=cmd_rescore)
+
+    p = sub.add_parser("fulltext", help="fetch and extract the pages of articles that need them (backfill)",
+                       description="Fetch each article's page politely (robots.txt, per-host limits and back-off), "
+                                   "extract its body into news.article_texts and score the article again with it. "
+                                   "Which articles: NEWSWATCH_FULLTEXT (relevant by default), first seen since "
+                                   "--since (default: NEWSWATCH_FULLTEXT_DAYS back).")
+    p.add_argument("--since", help="articles first seen on or after this date (YYYY-MM-DD or an ISO time)")
+    p.add_argument("--limit", type=int, help="at most this many pages (default: NEWSWATCH_FULLTEXT_LIMIT)")
+    p.add_argument("--all", action="store_true", help="every article, not only the relevant ones")
+    p.add_argument("--article", type=int, action="append", metavar="ID", help="only this article (repeatable)")
+    p.set_defaults(func=cmd_fulltext)
 
     p = sub.add_parser("summary", help="print the last run's summary", description="Print the most recent run summary.")
     p.set_defaults(func=cmd_summary)

@@ -285,6 +285,33 @@ class FetchSettings:
         )
 
 
+FULLTEXT_MODES = ("relevant", "all", "none")
+
+
+@dataclass(frozen=True)
+class FulltextSettings:
+    """Which articles get their page fetched and extracted, and how hard to try (fulltext.py)."""
+    mode: str = "relevant"            # NEWSWATCH_FULLTEXT: relevant | all | none
+    workers: int = 4                  # concurrent page fetches
+    max_bytes: int = 5 * 1024 * 1024  # largest page accepted
+    limit: int = 500                  # pages attempted per run at most (the rest wait for the next)
+    days: int = 3                     # articles first seen this many days back are candidates
+
+    @classmethod
+    def from_env(cls, environ=os.environ) -> "FulltextSettings":
+        mode = (environ.get("NEWSWATCH_FULLTEXT") or "relevant").strip().lower()
+        if mode not in FULLTEXT_MODES:
+            raise ConfigError(f"NEWSWATCH_FULLTEXT={mode!r}: expected one of {', '.join(FULLTEXT_MODES)}")
+        return cls(
+            mode=mode,
+            workers=env_number("NEWSWATCH_FULLTEXT_WORKERS", 4, minimum=1, cast=int, environ=environ),
+            max_bytes=env_number("NEWSWATCH_FULLTEXT_MAX_BYTES", 5 * 1024 * 1024, minimum=64 * 1024, cast=int,
+                                 environ=environ),
+            limit=env_number("NEWSWATCH_FULLTEXT_LIMIT", 500, minimum=1, cast=int, environ=environ),
+            days=env_number("NEWSWATCH_FULLTEXT_DAYS", 3, minimum=1, cast=int, environ=environ),
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     feeds_path: Path
@@ -293,6 +320,7 @@ class Settings:
     fetch: FetchSettings = field(default_factory=FetchSettings)
     workers: int = 8
     processes: int = 1
+    fulltext: FulltextSettings = field(default_factory=FulltextSettings)
 
     @classmethod
     def from_env(cls, environ=os.environ) -> "Settings":
@@ -305,6 +333,7 @@ class Settings:
             workers=env_number("NEWSWATCH_FETCH_WORKERS", 8, minimum=1, cast=int, environ=environ),
             processes=env_number("NEWSWATCH_PROCESSES", min(os.cpu_count() or 1, 8), minimum=1, cast=int,
                                  environ=environ),
+            fulltext=FulltextSettings.from_env(environ),
         )
 
 

@@ -364,6 +364,26 @@ def clean_summary(raw_summary: str | None, raw_content: str | None = None) -> st
     return text
 
 
+# Relevance reads the headline and the feed's summary; when the summary is a teaser (or absent,
+# as for a Google News pointer) and the article's body was fetched, the body's opening stands in
+# for it: judged on the article, not on a teaser. Only the opening: a side named once deep in the
+# body is a passing mention, as it is deep in a long summary.
+TEASER_CHARS = 300
+BODY_LEAD_CHARS = 700
+
+
+def text_for_scoring(summary: str, body: str | None) -> str:
+    """What relevance reads besides the headline."""
+    summary = summary or ""
+    if not body or len(summary) >= TEASER_CHARS:
+        return summary
+    lead = body[:BODY_LEAD_CHARS]
+    if len(body) > BODY_LEAD_CHARS:
+        cut = max(lead.rfind(". "), lead.rfind("。"))
+        lead = lead[:cut + 1] if cut > BODY_LEAD_CHARS // 2 else lead.rsplit(" ", 1)[0]
+    return f"{summary} {lead}".strip() if summary and not body.startswith(summary[:80]) else lead
+
+
 # --- dates ----------------------------------------------------------------------------------
 
 EARLIEST_TRUSTED = datetime(1995, 1, 1, tzinfo=timezone.utc)

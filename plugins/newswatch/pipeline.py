@@ -302,9 +302,9 @@ def _log_merge(result: warehouse.MergeResult) -> None:
 
 
 def finish(settings: Settings, run_id: str, merge_result: dict | None, plan: Plan | dict | None = None,
-           *, dsn: str | None = None) -> RunSummary:
+           *, dsn: str | None = None, fulltext_report: dict | None = None) -> RunSummary:
     return summary.finish(dsn or warehouse_dsn(settings), run_id, merge_result,
-                          asdict(plan) if isinstance(plan, Plan) else plan)
+                          asdict(plan) if isinstance(plan, Plan) else plan, fulltext_report)
 
 
 # --- many feeds ---------------------------------------------------------------------------
@@ -396,7 +396,21 @@ def run_once(settings: Settings, run_id: str, *, force: bool = False, only: list
     else:
         poll_feeds(settings, run_id, plan.due)
         merged = merge(settings)
-    return finish(settings, run_id, asdict(merged), plan)
+    texts = fulltext(settings)
+    return finish(settings, run_id, asdict(merged), plan, fulltext_report=texts)
+
+
+def fulltext(settings: Settings, **kwargs) -> dict:
+    """The full-text step after a merge (NEWSWATCH_FULLTEXT), as a report for the summary. It
+    runs after the run's own work is loaded: whatever happens here, the articles are in."""
+    from .fulltext import run_fulltext
+
+    try:
+        report = run_fulltext(settings, warehouse_dsn(settings), **kwargs)
+    except (psycopg2.Error, OSError) as exc:
+        log.error("full text: the step failed (%s: %s); the pages wait for the next run", type(exc).__name__, exc)
+        return {"line": f"full text: FAILED ({type(exc).__name__}); the pages wait for the next run"}
+    return {**asdict(report), "line": report.line()}
 
 
 MERGE_WHILE_POLLING_EVERY_S = 1.0

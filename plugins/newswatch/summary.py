@@ -23,6 +23,7 @@ class RunSummary:
     entries_staged: int = 0
     entries_rejected: int = 0
     merge: dict = field(default_factory=dict)
+    fulltext: dict = field(default_factory=dict)   # fulltext.FulltextReport, when the step ran
     failures: list[dict] = field(default_factory=list)
     skipped: list[dict] = field(default_factory=list)
     # seconds per stage, summed over the run's polls, and the merge's own
@@ -64,6 +65,8 @@ class RunSummary:
             f"{m.get('relevant', 0)} relevant",
             f"  stories:  {m.get('stories_new', 0)} new, {m.get('stories_joined', 0)} articles joined another article's story",
         ]
+        if self.fulltext:
+            lines.append("  " + self.fulltext["line"])
         if self.poll_timings or m.get("timings"):
             poll = ", ".join(f"{k} {v:.1f}s" for k, v in sorted(self.poll_timings.items(), key=lambda kv: -kv[1]))
             merge_total = sum((m.get("timings") or {}).values())
@@ -90,7 +93,8 @@ class RunSummary:
         return "\n".join(lines)
 
 
-def finish(dsn: str, run_id: str, merge_result: dict | None, plan: dict | None = None) -> RunSummary:
+def finish(dsn: str, run_id: str, merge_result: dict | None, plan: dict | None = None,
+           fulltext: dict | None = None) -> RunSummary:
     """Sum the run's fetch outcomes and merge into its summary, and keep it in news.pipeline_runs."""
     with warehouse.connection(dsn) as conn:
         outcomes = warehouse.fetch_outcomes(conn, run_id)
@@ -117,5 +121,6 @@ def finish(dsn: str, run_id: str, merge_result: dict | None, plan: dict | None =
             summary.feeds_not_due = len(plan.get("not_due", []))
             summary.feeds_disabled = len(plan.get("disabled", []))
         summary.merge = dict(merge_result or {})
+        summary.fulltext = dict(fulltext or {})
         warehouse.finish_run(conn, run_id, summary.to_dict())
     return summary

@@ -3,7 +3,10 @@
 import shutil
 from pathlib import Path
 
+from functools import partial
+
 from newswatch import warehouse
+from newswatch.fulltext import score_with_body
 from newswatch.pipeline import run_once
 from newswatch.relevance import load_rules
 from tests.helpers import item, rows, rss
@@ -51,7 +54,7 @@ def test_rescore_relabels_history_and_records_the_version(feed_server, make_sett
     topics = rules_dir / "topics.yaml"
     topics.write_text(topics.read_text().replace("bilateral:\n", "bilateral:\n  - bakery\n", 1))
     rules = load_rules(topics)
-    changed, total = warehouse.rescore(db, rules, batch_size=1)
+    changed, total = warehouse.rescore(db, partial(score_with_body, rules), rules.version, batch_size=1)
     assert total == 2 and changed == 1
     after = dict(rows(db, "SELECT title, is_relevant FROM news.articles"))
     assert after["Local bakery wins award"] is True and before["Local bakery wins award"] is False

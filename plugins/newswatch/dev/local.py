@@ -87,13 +87,19 @@ def prepare_airflow(env: dict, log_path: Path, pool_slots: int = 8) -> None:
     _run([_airflow(), "db", "migrate"], env, log_path)
     _run([_airflow(), "pools", "set", "newswatch_fetch", str(pool_slots),
           "Concurrent feed fetches (newswatch)"], env, log_path)
+    _run([_airflow(), "pools", "set", "newswatch_fulltext", "1",
+          "Article page fetching (newswatch), apart from the feed polls"], env, log_path)
 
 
 def run_dag(conf: dict, *, feeds_path: str | None = None, extra_env: dict | None = None,
-            database: str = "newswatch", label: str = "run") -> int:
-    """`airflow dags test us_china_news` with the local setup; prints the summary."""
+            database: str = "newswatch", label: str = "run", fulltext: bool = True) -> int:
+    """`airflow dags test us_china_news` with the local setup, then (`fulltext`, and unless
+    NEWSWATCH_FULLTEXT=none) `us_china_news_fulltext`, which the scheduler would start from the
+    asset the first publishes; prints the summary."""
     from .. import warehouse
+    from ..config import FulltextSettings
     from ..summary import RunSummary
+    from ..warehouse import reports
 
     feeds_file = str(feeds_path or feeds_path_from_env())
     try:
@@ -128,6 +134,12 @@ def run_dag(conf: dict, *, feeds_path: str | None = None, extra_env: dict | None
             print(f"  {row['feed_name']}: {row['status']}, {row['entries_seen']} entries, "
                   f"{row['entries_new'] or 0} new")
     print(summary.text())
+    if fulltext and not summary.nothing_loaded and FulltextSettings.from_env().mode != "none":
+        texts_started = time.time()
+        print("newswatch: running DAG us_china_news_fulltext (article pages)")
+        _run([_airflow(), "dags", "test", "us_china_news_fulltext"], env, log_path, check=False)
+        with warehouse.connection(connection_to_dsn(uri)) as conn:
+            print("  " + reports.fulltext_line(conn, since=texts_started - 1))
     print(f"({time.time() - started:.0f}s)")
     if summary.no_feed_reachable:
         print("newswatch: no feed was reachable — check the network (or run `make demo` to see the "

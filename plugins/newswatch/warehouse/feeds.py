@@ -149,6 +149,23 @@ def host_slot(conn: PgConnection, host: str, slots: int, wait_seconds: float = 6
 
 
 @contextlib.contextmanager
+def spare_host_slot(conn: PgConnection, host: str, slots: int):
+    """The last of `host`'s fetch slots, only if it is free right now (yields False otherwise):
+    article pages are fetched in the slot feed polls reach for last and never wait for one, so
+    full-text fetching cannot hold up a poll by more than one page fetch. Autocommit `conn`."""
+    key = (_host_key(host) + slots - 1) & 0x7FFFFFFF
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_try_advisory_lock(%s, %s)", (HOST_SLOT_NAMESPACE, key))
+        held = cur.fetchone()[0]
+    try:
+        yield held
+    finally:
+        if held:
+            with contextlib.suppress(psycopg2.Error), conn.cursor() as cur:
+                cur.execute("SELECT pg_advisory_unlock(%s, %s)", (HOST_SLOT_NAMESPACE, key))
+
+
+@contextlib.contextmanager
 def claim(conn: PgConnection, name: str):
     """Claim feed `name` for the length of a poll: yields True when this connection holds it,
     False when another poll (another run, another worker) does. The claim is a session-level

@@ -58,6 +58,14 @@ def migrate(conn: PgConnection, directory: Path | None = None) -> list[str]:
                    checksum   text NOT NULL,
                    applied_at timestamptz NOT NULL DEFAULT now())"""
         )
+        # before the migrations: one that replaces a column its views read drops them and clears
+        # this table, so the views are recreated below
+        cur.execute(
+            """CREATE TABLE IF NOT EXISTS news.schema_views (
+                   name       text PRIMARY KEY,
+                   checksum   text NOT NULL,
+                   applied_at timestamptz NOT NULL DEFAULT now())"""
+        )
         cur.execute("SELECT version, name, checksum FROM news.schema_migrations")
         applied = {v: (n, c) for v, n, c in cur.fetchall()}
         for migration in migrations:
@@ -93,12 +101,6 @@ def _apply_views(cur, directory: Path) -> None:
     CREATE OR REPLACE VIEW takes an exclusive lock on the view; doing it on every run would
     queue the pipeline behind any long analyst query, and every later reader behind the
     pipeline. Unchanged views are left alone; a changed one waits at most lock_timeout."""
-    cur.execute(
-        """CREATE TABLE IF NOT EXISTS news.schema_views (
-               name       text PRIMARY KEY,
-               checksum   text NOT NULL,
-               applied_at timestamptz NOT NULL DEFAULT now())"""
-    )
     cur.execute("SELECT name, checksum FROM news.schema_views")
     applied = dict(cur.fetchall())
     for view in sorted(directory.glob("*.sql")):

@@ -64,3 +64,12 @@ def coverage(conn: PgConnection, *, since: datetime, first_day: date, last_day: 
         "daily": dicts(conn, query_text("coverage_daily"), {"first_day": first_day, "last_day": last_day}),
         "feeds": dicts(conn, query_text("coverage_feed_health")),
     }
+
+
+def fulltext_line(conn: PgConnection, since: float) -> str:
+    """One line on the article pages attempted since `since` (a Unix time)."""
+    _, rows = table(conn, "SELECT status, count(*) FROM news.article_texts WHERE fetched_at >= to_timestamp(%s) "
+                          "GROUP BY status ORDER BY count(*) DESC, status", (since,))
+    if not rows:
+        return "full text: no article page needed fetching"
+    return f"full text: {sum(n for _, n in rows)} pages fetched (" + ", ".join(f"{n} {s}" for s, n in rows) + ")"

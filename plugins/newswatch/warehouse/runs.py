@@ -9,8 +9,9 @@ import psycopg2.extras
 from .db import LOCK_NAMESPACE, MERGE_LOCK, PgConnection, pg_array
 from .stories import refresh_stories
 
-def rescore(conn: PgConnection, rules, batch_size: int = 5000) -> tuple[int, int]:
-    """Re-apply the relevance rules to every stored article (and story), batch by batch.
+def rescore(conn: PgConnection, score, version: str, batch_size: int = 5000) -> tuple[int, int]:
+    """Re-apply the relevance rules to every stored article (and story), batch by batch, with
+    `score(title, summary, body)` -> Relevance (the body where the page was fetched).
     Returns (articles whose label or topics changed, articles scored)."""
     last, changed, total = 0, 0, 0
     while True:
@@ -19,7 +20,7 @@ def rescore(conn: PgConnection, rules, batch_size: int = 5000) -> tuple[int, int
             # otherwise be scored with its old text
             cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, MERGE_LOCK))
             cur.execute(
-                "SELECT article_id, title, summary, is_relevant, topics FROM news.articles "
+                "SELECT article_id, title, summary, body, is_relevant, topics FROM news.articles "
                 "WHERE article_id > %s ORDER BY article_id LIMIT %s",
                 (last, batch_size),
             )
@@ -27,8 +28,8 @@ def rescore(conn: PgConnection, rules, batch_size: int = 5000) -> tuple[int, int
             if not rows:
                 break
             ids, scores, relevant, topics, terms = [], [], [], [], []
-            for article_id, title, summary, was_relevant, old_topics in rows:
-                result = rules.score(title, summary)
+            for article_id, title, summary, body, was_relevant, old_topics in rows:
+                result = score(title, summary, body)
                 ids.append(article_id)
                 scores.append(result.score)
                 relevant.append(result.is_relevant)
@@ -42,7 +43,7 @@ def rescore(conn: PgConnection, rules, batch_size: int = 5000) -> tuple[int, int
                    FROM unnest(%s::bigint[], %s::real[], %s::boolean[], %s::text[], %s::text[])
                         AS k(article_id, score, relevant, topics, terms)
                    WHERE a.article_id = k.article_id""",
-                (rules.version, ids, scores, relevant, topics, terms),
+                (version, ids, scores, relevant, topics, terms),
             )
             total += len(rows)
             last = ids[-1]

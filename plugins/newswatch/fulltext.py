@@ -1,0 +1,320 @@
+"""Full text of the articles that matter: each page fetched politely, its body extracted
+(extract.py), kept in news.article_texts, and the article scored again with it.
+
+Which articles: NEWSWATCH_FULLTEXT = relevant (default) | all | none, first seen in the last
+NEWSWATCH_FULLTEXT_DAYS days (`newswatch fulltext --since` backfills), each page once: again only
+when its URL changes (a link changed under a GUID) or after a retryable failure (warehouse/texts).
+
+Politeness, on top of the feed fetcher's guards (fetch.py: the SSRF check on every redirect hop,
+size and time caps, the User-Agent with a contact address):
+  - robots.txt, parsed by protego, cached per origin for a day in news.robots_txt; a robots.txt
+    that is missing (4xx) allows everything, one that cannot be read (5xx, unreachable) disallows
+    everything for an hour, as RFC 9309 says; its Crawl-delay is honoured;
+  - a host that answered 429 or 5xx is left alone for a while (news.page_hosts), longer each time;
+  - the per-host fetch limit is the one feed polls share (warehouse.spare_host_slot): a page is
+    fetched only in the host's last slot and only when it is free, so full-text fetching never
+    makes a poll wait for more than one page; a run takes one host's pages one after another.
+Pages that must wait (host backing off, or its spare slot busy for long) are left for the next
+run, not recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
+
+from protego import Protego
+
+from . import warehouse
+from .config import FetchSettings, Settings
+from .extract import EXTRACTOR, extract_article
+from .fetch import FetchResult, fetch, make_session
+from .normalize import text_for_scoring
+from .relevance import load_rules
+from .warehouse import texts
+
+log = logging.getLogger("newswatch.fulltext")
+
+ROBOTS_TTL = timedelta(hours=24)
+ROBOTS_ERROR_TTL = timedelta(hours=1)
+ROBOTS_MAX_BYTES = 512 * 1024
+PAGE_DEADLINE = 60.0
+MAX_CRAWL_DELAY = 60.0
+BACKOFF_BASE = timedelta(minutes=10)
+BACKOFF_MAX = timedelta(hours=12)
+SLOT_PATIENCE = 30.0      # seconds a page waits for its host's spare slot before the next run
+PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
+
+
+# --- pure decisions ---------------------------------------------------------------------------
+
+# fetch.py's failure classes -> article_texts.status
+_STATUS_OF_FAILURE = {"too_large": "too_large", "blocked": "blocked"}
+
+
+def failure_status(result: FetchResult) -> tuple[str, str] | None:
+    """(status, detail) for a fetch that brought no page, None when it did."""
+    if result.status == "ok":
+        return None
+    if result.status == "not_modified":
+        return "http_error", "HTTP 304 to an unconditional request"
+    return _STATUS_OF_FAILURE.get(result.error_class or "", "http_error"), f"{result.error_class}: {result.error}"
+
+
+def backoff_after(result: FetchResult, failures: int) -> timedelta | None:
+    """How long to leave a host alone after this answer: after a 429 or a 5xx, 10 minutes doubling
+    with each failure in a row (or what Retry-After asks, if longer), at most 12 hours."""
+    status = result.http_status or 0
+    if result.error_class != "rate_limited" and not 500 <= status < 600:
+        return None
+    wait = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** failures)
+    if result.retry_after:
+        wait = max(wait, min(BACKOFF_MAX, timedelta(seconds=result.retry_after)))
+    return wait
+
+
+@dataclass(frozen=True)
+class RobotsPolicy:
+    """robots.txt of one origin: parsed rules, everything allowed (there is none), or unreadable."""
+    parser: Protego | None = None
+    unreadable: str | None = None     # why, when it could not be read
+
+    @classmethod
+    def from_fetch(cls, http_status: int | None, body: str | None) -> RobotsPolicy:
+        if body is not None:
+            return cls(Protego.parse(body))
+        if http_status is not None and 400 <= http_status < 500:
+            return cls()   # RFC 9309: a missing robots.txt (4xx) allows everything
+        # ... and one that cannot be read (5xx, no answer) means "do not crawl" until it can be:
+        # the page is tried again later, not marked disallowed for good
+        return cls(unreadable=f"robots.txt could not be read (HTTP {http_status})" if http_status
+                   else "robots.txt could not be read (no answer)")
+
+    def allows(self, url: str, agent: str) -> bool:
+        return self.parser.can_fetch(url, agent) if self.parser is not None else self.unreadable is None
+
+    def crawl_delay(self, agent: str) -> float:
+        delay = self.parser.crawl_delay(agent) if self.parser is not None else None
+        return min(float(delay), MAX_CRAWL_DELAY) if delay else 0.0
+
+
+def score_with_body(rules, title: str, summary: str, body: str | None):
+    """The article's relevance, read from its headline, its summary and, where the summary is a
+    teaser and the page was fetched, the opening of its body; the evidence says which."""
+    text = text_for_scoring(summary, body)
+    result = rules.score(title, text)
+    result.terms["text"] = "headline, summary and the body's opening" if text != (summary or "") \
+        else "headline and summary"
+    return result
+
+
+def agent_token(user_agent: str) -> str:
+    """The product token robots.txt rules are written for ('newswatch' of 'newswatch/0.1 (+...)')."""
+    return user_agent.split("/", 1)[0].strip() or user_agent
+
+
+# --- a run ------------------------------------------------------------------------------------
+
+@dataclass
+class FulltextReport:
+    candidates: int = 0
+    statuses: dict = field(default_factory=dict)
+    waiting: int = 0            # host busy, backing off, or inside its crawl delay: next run
+    relabelled: int = 0         # articles whose relevance or topics changed with their body
+    seconds: float = 0.0
+    skipped: str | None = None  # why nothing was tried (NEWSWATCH_FULLTEXT=none)
+
+    def line(self) -> str:
+        if self.skipped:
+            return f"full text: {self.skipped}"
+        done = ", ".join(f"{n} {s}" for s, n in sorted(self.statuses.items(), key=lambda kv: -kv[1])) or "none"
+        return (f"full text: {sum(self.statuses.values())} of {self.candidates} pages fetched ({done}); "
+                f"{self.waiting} waiting for their host; {self.relabelled} articles relabelled "
+                f"with their body; {self.seconds:.1f}s")
+
+
+def page_fetch_settings(settings: Settings) -> FetchSettings:
+    return replace(settings.fetch, max_body_bytes=settings.fulltext.max_bytes,
+                   deadline=min(settings.fetch.deadline, PAGE_DEADLINE))
+
+
+def run_fulltext(settings: Settings, dsn: str, *, since: datetime | None = None, limit: int | None = None,
+                 article_ids: list[int] | None = None, everything: bool | None = None,
+                 rewrite: Callable[[str], str] | None = None) -> FulltextReport:
+    """Fetch, extract and keep the pages of the articles that need them. `rewrite` maps an
+    article's URL to the address to fetch it from (the demo serves its pages locally)."""
+    report = FulltextReport()
+    if settings.fulltext.mode == "none" and everything is None:
+        report.skipped = "off (NEWSWATCH_FULLTEXT=none)"
+        return report
+    started = time.monotonic()
+    everything = settings.fulltext.mode == "all" if everything is None else everything
+    since = since or datetime.now(timezone.utc) - timedelta(days=settings.fulltext.days)
+    with warehouse.connection(dsn) as conn:
+        jobs = texts.candidates(conn, everything=everything, since=since, limit=limit or settings.fulltext.limit,
+                                article_ids=article_ids)
+    report.candidates = len(jobs)
+    if jobs:
+        fetcher = _PageFetcher(settings, dsn, rewrite)
+        try:
+            outcomes = fetcher.run(jobs)
+        finally:
+            fetcher.close()
+        statuses = Counter(o for o, _ in outcomes if o != "waiting")
+        report.statuses = dict(statuses)
+        report.waiting = sum(1 for o, _ in outcomes if o == "waiting")
+        report.relabelled = sum(1 for _, changed in outcomes if changed)
+    report.seconds = round(time.monotonic() - started, 2)
+    log.info("%s", report.line())
+    return report
+
+
+class _PageFetcher:
+    """Worker threads, each with its own warehouse connection, sharing one HTTP session, one
+    robots cache and the rules."""
+
+    def __init__(self, settings: Settings, dsn: str, rewrite: Callable[[str], str] | None):
+        self.settings, self.dsn = settings, dsn
+        self.rewrite = rewrite or (lambda url: url)
+        self.fetch_settings = page_fetch_settings(settings)
+        self.session = make_session(self.fetch_settings, pool_size=max(10, settings.fulltext.workers))
+        self.session.headers["Accept"] = PAGE_ACCEPT
+        self.agent = agent_token(self.fetch_settings.user_agent)
+        self.rules = load_rules(settings.topics_path)
+        self.robots: dict[str, RobotsPolicy] = {}
+        self.robots_lock = threading.Lock()
+        self.local = threading.local()
+        self.connections: list = []
+
+    def close(self) -> None:
+        self.session.close()
+        for conn in self.connections:
+            conn.close()
+
+    def run(self, jobs: list[texts.Job]) -> list[tuple[str, bool]]:
+        """One worker per host at a time, each taking its host's pages in order: at most one page
+        in flight per host from this run, politeness delays spent on that host's worker only."""
+        by_host: dict[str, list[texts.Job]] = {}
+        for job in jobs:
+            by_host.setdefault((urlsplit(self.rewrite(job.url)).hostname or "").lower(), []).append(job)
+        with ThreadPoolExecutor(max_workers=self.settings.fulltext.workers, thread_name_prefix="fulltext") as pool:
+            return [outcome for outcomes in pool.map(self.host_queue, by_host.values()) for outcome in outcomes]
+
+    def host_queue(self, jobs: list[texts.Job]) -> list[tuple[str, bool]]:
+        outcomes: list[tuple[str, bool]] = []
+        for job in jobs:
+            outcome = self.one(job)
+            outcomes.append(outcome)
+            if outcome[0] == "waiting":   # the host is backing off or stays busy: the rest wait too
+                outcomes += [("waiting", False)] * (len(jobs) - len(outcomes))
+                break
+        return outcomes
+
+    def connection(self):
+        conn = getattr(self.local, "conn", None)
+        if conn is None or conn.closed:
+            conn = self.local.conn = warehouse.connect(self.dsn)
+            self.connections.append(conn)
+        return conn
+
+    def score(self, title: str, summary: str, body: str | None):
+        return score_with_body(self.rules, title, summary, body)
+
+    def one(self, job: texts.Job) -> tuple[str, bool]:
+        """(status or 'waiting', whether the article was relabelled)."""
+        conn = self.connection()
+        try:
+            attempt = self.attempt(conn, job)
+            if attempt is None:
+                return "waiting", False
+            conn.autocommit = False
+            changed = texts.record(conn, attempt, self.score)
+            log.info("article %d: %s %s%s", job.article_id, attempt.status, attempt.url,
+                     f" ({attempt.detail})" if attempt.detail else "")
+            return attempt.status, changed
+        except Exception:  # noqa: BLE001 - one page's failure never stops the others
+            log.exception("article %d: full text failed", job.article_id)
+            conn.rollback()
+            return "waiting", False
+
+    def attempt(self, conn, job: texts.Job) -> texts.TextAttempt | None:
+        url = self.rewrite(job.url)
+        parts = urlsplit(url)
+        host, origin = (parts.hostname or "").lower(), f"{parts.scheme}://{parts.netloc}"
+        started = datetime.now(timezone.utc)
+
+        def done(status: str, detail: str | None = None, result: FetchResult | None = None, **extra):
+            return texts.TextAttempt(
+                article_id=job.article_id, requested_url=job.url, url=(result.final_url if result else None) or url,
+                status=status, detail=detail, extractor=EXTRACTOR, fetched_at=started,
+                http_status=result.http_status if result else None,
+                duration_ms=int((datetime.now(timezone.utc) - started).total_seconds() * 1000), **extra)
+
+        if host == "news.google.com":
+            return done("blocked", "a Google News pointer whose publisher URL is not in the link "
+                                   "(its story's other articles carry the text)")
+        conn.autocommit = True
+        state = texts.host_state(conn, host)
+        if state.backoff_until and state.backoff_until > started:
+            return None
+        policy = self.robots_policy(conn, origin)
+        if policy.unreadable:
+            return done("http_error", f"{origin}/{policy.unreadable}")
+        if not policy.allows(url, self.agent):
+            return done("robots_disallowed", f"{origin}/robots.txt disallows this page for {self.agent}")
+        delay = policy.crawl_delay(self.agent)
+        if delay and state.last_fetch_at:
+            time.sleep(max(0.0, delay - (datetime.now(timezone.utc) - state.last_fetch_at).total_seconds()))
+        result = self.fetch_in_spare_slot(conn, host, url)
+        if result is None:
+            return None
+        backoff = backoff_after(result, state.failures)
+        texts.host_fetched(conn, host, backoff=backoff,
+                           reason=f"HTTP {result.http_status} {result.error_class or ''}".strip() if backoff else None)
+        failed = failure_status(result)
+        if failed:
+            return done(*failed, result=result)
+        page = extract_article(result.body or b"", url=result.final_url or url, content_type=result.content_type,
+                               feed_summary=job.summary)
+        return done(page.status, page.detail, result, text=page.text, word_count=page.word_count or None,
+                    language=page.language, title=page.title, author=page.author, published_at=page.published)
+
+    def fetch_in_spare_slot(self, conn, host: str, url: str) -> FetchResult | None:
+        """Fetch `url` in its host's spare slot, waiting a little while the polls hold it; None
+        when it stays taken (the page waits for the next run)."""
+        deadline = time.monotonic() + SLOT_PATIENCE
+        while True:
+            with warehouse.spare_host_slot(conn, host, self.settings.fetch.max_per_host) as held:
+                if held:
+                    return fetch(url, settings=self.fetch_settings, session=self.session)
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.5)
+
+    def robots_policy(self, conn, origin: str) -> RobotsPolicy:
+        with self.robots_lock:
+            known = self.robots.get(origin)
+        if known is not None:
+            return known
+        row = texts.robots_get(conn, origin)
+        if row is None:
+            robots_settings = replace(self.fetch_settings, max_body_bytes=ROBOTS_MAX_BYTES)
+            result = fetch(f"{origin}/robots.txt", settings=robots_settings, session=self.session)
+            body = result.body.decode("utf-8", "replace") if result.status == "ok" and result.body else None
+            status = result.http_status
+            if result.status == "ok" and body is None:
+                body = ""   # an empty robots.txt allows everything
+            policy = RobotsPolicy.from_fetch(status, body)
+            texts.robots_put(conn, origin, status, body, ROBOTS_ERROR_TTL if policy.unreadable else ROBOTS_TTL)
+        else:
+            policy = RobotsPolicy.from_fetch(row.http_status, row.body)
+        with self.robots_lock:
+            self.robots[origin] = policy
+        return policy

@@ -1,0 +1,176 @@
+"""Full text in the warehouse: which articles still need their page, every attempt's record,
+and the per-host politeness state (robots.txt, back-off, last fetch) shared by every worker."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from .db import PgConnection
+from .stories import refresh_stories
+
+# An attempt with one of these statuses is final for its URL; 'http_error' is retried (at most
+# MAX_ATTEMPTS times, RETRY_AFTER apart): a timeout or a 503 today may be a page tomorrow.
+RETRYABLE = "http_error"
+MAX_ATTEMPTS = 3
+RETRY_AFTER = timedelta(hours=1)
+MAX_BODY_CHARS = 500_000
+
+
+@dataclass(frozen=True)
+class Job:
+    article_id: int
+    url: str          # the page to fetch: as a feed gave it (its canonical form may not be served)
+    title: str
+    summary: str
+
+
+@dataclass
+class TextAttempt:
+    article_id: int
+    requested_url: str
+    url: str
+    status: str
+    extractor: str
+    fetched_at: datetime
+    http_status: int | None = None
+    detail: str | None = None
+    text: str | None = None
+    word_count: int | None = None
+    language: str | None = None
+    title: str | None = None
+    author: str | None = None
+    published_at: datetime | None = None
+    duration_ms: int | None = None
+
+
+def candidates(conn: PgConnection, *, everything: bool, since: datetime, limit: int,
+               article_ids: list[int] | None = None) -> list[Job]:
+    """Articles whose page is still to be fetched, newest first: relevant ones (or all), first
+    seen since `since`, with no final attempt at their current URL and no retryable one too
+    recent or too often. The URL is the address a feed first gave (the canonical form is an
+    identity, not always an address the site serves: it is https, without the session
+    parameters some sites need), or the newer address the article moved to under its GUID."""
+    with conn.cursor() as cur:
+        cur.execute(
+            """WITH c AS (
+                   SELECT a.article_id, a.title, a.summary, a.first_seen_at,
+                          coalesce((SELECT al.value FROM news.article_aliases al
+                                    WHERE al.article_id = a.article_id AND al.kind = 'url'
+                                      AND al.value <> a.canonical_url
+                                    ORDER BY al.last_seen_at DESC, al.first_seen_at DESC LIMIT 1),
+                                   a.url) AS url
+                   FROM news.articles a
+                   WHERE (%(everything)s OR a.is_relevant) AND a.first_seen_at >= %(since)s
+                     AND (%(ids)s::bigint[] IS NULL OR a.article_id = ANY(%(ids)s::bigint[])))
+               SELECT c.article_id, c.url, c.title, c.summary FROM c
+               WHERE NOT EXISTS (SELECT 1 FROM news.article_texts t
+                                 WHERE t.article_id = c.article_id AND t.requested_url = c.url
+                                   AND (t.status <> %(retryable)s OR t.fetched_at > now() - %(retry)s))
+                 AND (SELECT count(*) FROM news.article_texts t
+                      WHERE t.article_id = c.article_id AND t.requested_url = c.url) < %(attempts)s
+               ORDER BY c.first_seen_at DESC, c.article_id
+               LIMIT %(limit)s""",
+            {"everything": everything, "since": since, "ids": article_ids, "retryable": RETRYABLE,
+             "retry": RETRY_AFTER, "attempts": MAX_ATTEMPTS, "limit": limit},
+        )
+        rows = cur.fetchall()
+    conn.rollback()
+    return [Job(*row) for row in rows]
+
+
+def record(conn: PgConnection, attempt: TextAttempt, score) -> bool:
+    """Keep an attempt; an 'ok' one also becomes the article's body, and the article is scored
+    again with it (`score(title, summary, body)` -> Relevance), reading its title and summary
+    under a row lock so a revision landing meanwhile is scored with its own text. Returns
+    whether the article's label or topics changed."""
+    changed = False
+    with conn, conn.cursor() as cur:
+        cur.execute(
+            """INSERT INTO news.article_texts (article_id, requested_url, url, status, http_status, detail, text,
+                   word_count, language, title, author, published_at, extractor, fetched_at, duration_ms)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+            (attempt.article_id, attempt.requested_url, attempt.url, attempt.status, attempt.http_status,
+             attempt.detail, attempt.text, attempt.word_count, attempt.language, attempt.title, attempt.author,
+             attempt.published_at, attempt.extractor, attempt.fetched_at, attempt.duration_ms),
+        )
+        if attempt.status != "ok" or not attempt.text:
+            return False
+        body = attempt.text[:MAX_BODY_CHARS]
+        cur.execute("SELECT title, summary, is_relevant, topics, story_id FROM news.articles "
+                    "WHERE article_id = %s FOR UPDATE", (attempt.article_id,))
+        title, summary, was_relevant, old_topics, story_id = cur.fetchone()
+        result = score(title, summary, body)
+        changed = result.is_relevant != was_relevant or list(result.topics) != list(old_topics)
+        cur.execute(
+            """UPDATE news.articles SET body = %s, relevance_score = %s, is_relevant = %s, topics = %s,
+                   relevance_terms = %s::jsonb, relevance_version = %s
+               WHERE article_id = %s""",
+            (body, result.score, result.is_relevant, list(result.topics),
+             json.dumps(result.terms, ensure_ascii=False), result.version, attempt.article_id),
+        )
+        if changed and story_id is not None:
+            refresh_stories(cur, [story_id])
+    return changed
+
+
+# --- politeness state per host ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RobotsRow:
+    http_status: int | None
+    body: str | None
+    expires_at: datetime
+
+
+def robots_get(conn: PgConnection, origin: str) -> RobotsRow | None:
+    """robots.txt of `origin` (scheme://host[:port]) as last fetched, when it has not expired."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT http_status, body, expires_at FROM news.robots_txt "
+                    "WHERE host = %s AND expires_at > now()", (origin,))
+        row = cur.fetchone()
+    conn.rollback()
+    return RobotsRow(*row) if row else None
+
+
+def robots_put(conn: PgConnection, origin: str, http_status: int | None, body: str | None, ttl: timedelta) -> None:
+    with conn, conn.cursor() as cur:
+        cur.execute(
+            """INSERT INTO news.robots_txt (host, fetched_at, expires_at, http_status, body)
+               VALUES (%s, now(), now() + %s, %s, %s)
+               ON CONFLICT (host) DO UPDATE SET fetched_at = EXCLUDED.fetched_at, expires_at = EXCLUDED.expires_at,
+                   http_status = EXCLUDED.http_status, body = EXCLUDED.body""",
+            (origin, ttl, http_status, body),
+        )
+
+
+@dataclass(frozen=True)
+class HostState:
+    backoff_until: datetime | None = None
+    failures: int = 0
+    last_fetch_at: datetime | None = None
+
+
+def host_state(conn: PgConnection, host: str) -> HostState:
+    with conn.cursor() as cur:
+        cur.execute("SELECT backoff_until, failures, last_fetch_at FROM news.page_hosts WHERE host = %s", (host,))
+        row = cur.fetchone()
+    conn.rollback()
+    return HostState(*row) if row else HostState()
+
+
+def host_fetched(conn: PgConnection, host: str, *, backoff: timedelta | None, reason: str | None) -> None:
+    """A page was fetched from `host` now: a failure the host asked us to slow down for (429,
+    5xx) backs the host off for `backoff`; anything else clears it."""
+    with conn, conn.cursor() as cur:
+        cur.execute(
+            """INSERT INTO news.page_hosts AS h (host, backoff_until, failures, reason, last_fetch_at)
+               VALUES (%(host)s, CASE WHEN %(backoff)s::interval IS NULL THEN NULL ELSE now() + %(backoff)s END,
+                       CASE WHEN %(backoff)s::interval IS NULL THEN 0 ELSE 1 END, %(reason)s, now())
+               ON CONFLICT (host) DO UPDATE SET
+                   backoff_until = EXCLUDED.backoff_until,
+                   failures = CASE WHEN %(backoff)s::interval IS NULL THEN 0 ELSE h.failures + 1 END,
+                   reason = EXCLUDED.reason, last_fetch_at = now()""",
+            {"host": host, "backoff": backoff, "reason": reason},
+        )

@@ -1,0 +1,148 @@
+"""Full text: every page a relevant article points to is fetched politely and ends in a status,
+and nothing a page does affects polling. Pages are served locally; the real ones are read from
+../shared/articles when it is there."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from newswatch import pipeline
+from newswatch.config import DevSettings
+from newswatch.dev.feedserver import Response
+from tests.helpers import count, item, rows, rss
+
+pytestmark = pytest.mark.postgres
+
+ARTICLES = DevSettings.from_env().articles_dir
+BODY = ["Negotiators from Washington and Beijing met for a second day in Geneva on Tuesday, officials said, "
+        "as both governments tried to keep talks on tariffs and export controls from stalling again.",
+        "The US trade representative told reporters the meetings had been candid and that both sides "
+        "had agreed on a schedule for working groups on semiconductors and farm purchases.",
+        "China's commerce ministry said in a statement that the talks were constructive and that Beijing "
+        "expected Washington to lift the latest entity-list additions before the next round.",
+        "Analysts said the outcome would depend on whether the two sides could agree on verification, "
+        "an issue that derailed a similar effort two years ago."]
+
+
+def page(title: str, paragraphs: list[str], charset: str = "utf-8", extra: str = "") -> bytes:
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return (f'<!doctype html><html><head><meta charset="{charset}"><title>{title}</title></head><body>'
+            f'<nav><a href="/">Home</a> <a href="/world">World</a></nav>{extra}<article><h1>{title}</h1>{body}'
+            f'</article><footer>© 2026 Example News</footer></body></html>').encode(charset)
+
+
+@pytest.fixture
+def site(feed_server):
+    """A feed of relevant items, each linking to a page on the local server."""
+    def build(pages: dict[str, object]) -> str:
+        items = []
+        for n, path in enumerate(pages):
+            items.append(item(n, link=feed_server.url(path), summary="US and China negotiators met in Geneva."))
+            handler = pages[path]
+            if isinstance(handler, bytes):
+                feed_server.add_document(path, handler, "text/html; charset=utf-8")
+            else:
+                feed_server.add_handler(path, handler)
+        return feed_server.add_document("/feed.xml", rss(items))
+    return build
+
+
+def statuses(db) -> dict[str, str]:
+    return dict(rows(db, """SELECT t.requested_url, t.status FROM news.article_texts t"""))
+
+
+def test_each_kind_of_page_ends_in_its_status_and_polling_is_unaffected(site, feed_server, make_settings, db):
+    feed_server.add_document("/robots.txt", b"User-agent: *\nDisallow: /private/\n", "text/plain")
+    big = b"<html><body>" + b"<p>padding</p>" * (30 * 1024 * 1024 // 14) + b"</body></html>"
+
+    def slow(request):
+        return Response(200, {"Content-Type": "text/html"}, iter([b"<html><body><p>", b"late"]), chunk_delay=10)
+
+    url = site({
+        "/ok.html": page("US and China resume talks", BODY),
+        "/gb.html": page("中美经贸磋商在日内瓦举行", ["中美两国经贸团队周二在日内瓦举行第二天磋商，双方就关税和出口管制问题交换了意见。" * 3] * 4,
+                         charset="gb18030"),
+        "/private/briefing.html": page("Private", BODY),
+        "/paywall.html": page("US and China resume talks", ["Negotiators met again on Tuesday."],
+                              extra="<div class='paywall'>Subscribe to continue reading. Already a subscriber? "
+                                    "Sign in.</div>"),
+        "/report.pdf": b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n",
+        "/huge.html": big,
+        "/to-metadata.html": lambda r: Response(302, {"Location": "http://169.254.169.254/latest/meta-data/"}),
+        "/slow.html": slow,
+        "/gone.html": lambda r: Response(500, {"Content-Type": "text/html"}, b"oops"),
+    })
+    feed_server.add_document("/report.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n", "application/pdf")
+    settings = make_settings({"site": url}, allow_private_networks=False, allowed_networks=("127.0.0.1/32",),
+                             read_timeout=2, deadline=4)
+    summary = pipeline.run_once(settings, "ft-1", force=True)
+    assert summary.feeds_ok == 1 and summary.merge["new"] == 9      # polling did its work regardless
+    got = {path.rsplit("/", 1)[-1]: status for path, status in statuses(db).items()}
+    assert got == {"ok.html": "ok", "gb.html": "ok", "briefing.html": "robots_disallowed",
+                   "paywall.html": "paywalled", "report.pdf": "not_html", "huge.html": "too_large",
+                   "to-metadata.html": "blocked", "slow.html": "http_error", "gone.html": "http_error"}
+    texts = dict(rows(db, "SELECT right(t.requested_url, 8), a.body FROM news.article_texts t "
+                          "JOIN news.articles a USING (article_id) WHERE t.status = 'ok'"))
+    assert texts["/ok.html"].startswith(BODY[0]) and "Home" not in texts["/ok.html"]
+    assert "中美两国经贸团队" in texts["/gb.html"]
+    assert "full text:" in summary.text()
+    # the private page was never requested, robots.txt once
+    assert feed_server.requests_for("/private/briefing.html") == []
+    assert len(feed_server.requests_for("/robots.txt")) == 1
+
+
+def test_a_page_is_fetched_once_and_a_failure_is_retried_later(site, feed_server, make_settings, db):
+    url = site({"/ok.html": page("US and China resume talks", BODY),
+                "/down.html": lambda r: Response(503, {"Content-Type": "text/html"}, b"busy")})
+    settings = make_settings({"site": url})
+    pipeline.run_once(settings, "ft-a", force=True)
+    pipeline.run_once(settings, "ft-b", force=True)
+    assert len(feed_server.requests_for("/ok.html")) == 1
+    # the 503 put the host in back-off; its page waits rather than being hammered
+    assert len(feed_server.requests_for("/down.html")) == 1
+    assert count(db, "article_texts") == 2
+    assert rows(db, "SELECT failures > 0, backoff_until > now() FROM news.page_hosts") == [(True, True)]
+
+
+def test_the_body_searches_and_rescoring_reads_a_teasers_page(site, feed_server, make_settings, db):
+    teaser = item(0, title="Talks resume in Geneva", link=feed_server.url("/t.html"), summary="Talks resumed.")
+    feed_server.add_document("/t.html", page("Talks resume in Geneva", BODY), "text/html")
+    url = feed_server.add_document("/f.xml", rss([teaser]))
+    settings = make_settings({"f": url})
+    summary = pipeline.run_once(settings, "ft-t", force=True)
+    # the feed's teaser names neither side: not relevant, so not fetched by default
+    assert summary.merge["relevant"] == 0 and count(db, "article_texts") == 0
+    report = pipeline.fulltext(settings, everything=True)
+    assert report["statuses"] == {"ok": 1} and report["relabelled"] == 1
+    assert rows(db, "SELECT is_relevant, relevance_terms->>'text' FROM news.articles") == [
+        (True, "headline, summary and the body's opening")]
+    hits = rows(db, "SELECT count(*) FROM news.articles WHERE search @@ websearch_to_tsquery('english', "
+                    "'verification derailed')")
+    assert hits == [(1,)]
+
+
+@pytest.mark.skipif(not (ARTICLES / "ground-truth.json").exists(), reason="../shared/articles is absent")
+def test_real_pages_through_the_pipeline_keep_their_body(site, feed_server, make_settings, db):
+    from newswatch.dev.extraction_eval import score_page
+
+    truth = json.loads((ARTICLES / "ground-truth.json").read_text())
+    chosen = sorted(truth)[:12]
+    pages = {f"/real/{key}.html": gzip.decompress((ARTICLES / "html" / f"{key}.html.gz").read_bytes())
+             for key in chosen}
+    url = site(pages)
+    settings = make_settings({"site": url})
+    pipeline.run_once(settings, "ft-real", force=True)
+    pipeline.fulltext(settings, everything=True)
+    stored = dict(rows(db, "SELECT t.requested_url, t.text FROM news.article_texts t WHERE t.status = 'ok'"))
+    f1s = []
+    for key in chosen:
+        text = stored.get(feed_server.url(f"/real/{key}.html"))
+        assert text, key
+        p, r = score_page(text, truth[key]["articleBody"])
+        f1s.append(2 * p * r / (p + r) if p + r else 0.0)
+    assert sum(f1s) / len(f1s) > 0.9
