@@ -7,16 +7,24 @@ roundup markers and off-topic contexts) and scores each article from what fired 
 fired: the headline, the summary's lead (its first sentences), or the body past the lead. Both
 sides must be central (headline or lead); a country named only in the body of a long summary,
 the other side of a third-country headline ("Putin welcomes China's plan"), the summary of a
-newsletter or live blog: those are passing mentions, and the evidence says so. Pure functions:
-no I/O after the rules are loaded.
+newsletter or live blog: those are passing mentions, and the evidence says so. What stands for
+each side matters too: an actor (an official, an institution, a capital standing for its
+government) or only the country's name or people ("US", "Chinese"). Two sides named only as
+countries need something connecting them -- a measure, one side's statement about the other
+("China warns US"), a word for their relation, a topic between them -- or the score is capped
+below the threshold ("US has never seen a threat like China" is a pundit, not relations). Pure
+functions: no I/O after the rules are loaded.
 
 The evidence (`Relevance.terms`, stored as relevance_terms) has: `us`, `china`, `bilateral`,
 `measures`, `topics`, `negative` (the terms that fired), `rules` (the decisions taken),
 `where` (title / lead / body / null for each side and the bilateral term), `passing` (sides
-judged mentioned in passing) and, when they play a part, `implied` (a side stood for by an
-incident term), `third_party` (third countries in the headline), `clauses` (a headline joining
-two stories), `roundup` (the marker that made the summary not count) and `ignored` (US states
-named without acting). `Relevance.version` is the rules version.
+judged mentioned in passing), `kind` (actor / country / weak / incident / null for each side)
+and, when they play a part, `connection` (what connects two sides named only as countries;
+empty when nothing does and the rule `no_interaction` capped the score), `implied` (a side
+stood for by an incident term), `third_party` (third countries in the headline), `clauses` (a
+headline joining two stories), `roundup` (the marker that made the summary not count) and
+`ignored` (US states named without acting; a single off-topic word in the summary).
+`Relevance.version` is the rules version.
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ TITLE, LEAD, BODY = "title", "lead", "body"   # where in an article a term was f
 SUMMARY = "summary"
 _CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _ACRONYM_RE = re.compile(r"^[A-Z][A-Z0-9.&-]*$")
+_SHORT_NAME_RE = re.compile(r"^[A-Z][a-z]{1,2}$")
 _DASHES = str.maketrans({"\u2013": "-", "\u2014": "-", "\u2010": "-", "\u2011": "-", "\u2212": "-",
                          "\u2019": "'", "\u2018": "'"})
 
@@ -74,7 +83,13 @@ class _Matcher:
     "Washington". A dictionary keyed by the first token keeps this linear in the text length;
     a single regular expression over hundreds of terms was a thousand times slower."""
 
-    def __init__(self, labelled_terms: list[tuple[str, str]]):
+    def __init__(self, labelled_terms: list[tuple[str, str]], descriptors=(), former=()):
+        # a side's term joined by a hyphen to one of these ("CCP-tied", "US-based") is matched
+        # with it and labelled as the country (side:country), never as an actor; so is an actor
+        # shortly after one of `former` ("former Trump adviser", "ex-CIA chief"): a former
+        # official speaks for no government
+        self._descriptors = frozenset(d.lower() for d in descriptors)
+        self._former = frozenset(f.lower() for f in former)
         labels_by_term: dict[str, list[str]] = {}
         for label, term in labelled_terms:
             key = term.strip().translate(_DASHES)
@@ -90,7 +105,10 @@ class _Matcher:
             tokens = tokenize(body)
             if not tokens:
                 continue
-            case_sensitive = bool(_ACRONYM_RE.match(body)) and len(body.replace(".", "")) <= 6
+            # acronyms ("US", "PLA") and short capitalised names ("Xi", "Qin") match only as
+            # written: "us", "pla" and a football team's "starting XI" are not sides
+            case_sensitive = ((bool(_ACRONYM_RE.match(body)) and len(body.replace(".", "")) <= 6)
+                              or bool(_SHORT_NAME_RE.match(body)))
             keyed = tuple(tokens if case_sensitive else (t.lower() for t in tokens))
             term = _Term(text, keyed, case_sensitive, prefix, tuple(labels))
             if prefix and len(keyed) == 1:
@@ -114,7 +132,9 @@ class _Matcher:
             return last.startswith(term.tokens[-1])
         return last == term.tokens[-1]
 
-    def find_tokens(self, tokens: list[str], lowered: list[str] | None = None) -> list[tuple[str, str]]:
+    def find_tokens(self, tokens: list[str], lowered: list[str] | None = None,
+                    spans: bool = False) -> list[tuple]:
+        """(label, term) for every match; with spans, (label, term, first token, end token)."""
         if lowered is None:
             lowered = [t.lower() for t in tokens]
         # Most tokens cannot start any term: find the few positions that can with set operations
@@ -143,13 +163,32 @@ class _Matcher:
                         break
             if best is None:
                 continue
-            found.extend((label, best.text) for label in best.labels)
             free_from = i + len(best.tokens)
+            text, labels = best.text, best.labels
+            if (self._descriptors and free_from + 1 < len(tokens) and tokens[free_from] == "-"
+                    and lowered[free_from + 1] in self._descriptors):
+                text = f"{text}-{tokens[free_from + 1]}"
+                labels = tuple(dict.fromkeys(_as_country(label) for label in labels))
+                free_from += 2
+            elif self._former and not self._former.isdisjoint(lowered[max(0, i - _FORMER_WINDOW):i]):
+                labels = tuple(dict.fromkeys(_as_country(label) for label in labels))
+            if spans:
+                found.extend((label, text, i, free_from) for label in labels)
+            else:
+                found.extend((label, text) for label in labels)
         return found
 
     def find(self, text: str) -> list[tuple[str, str]]:
         """(label, term) for every match in `text`."""
         return self.find_tokens(tokenize(text)) if text else []
+
+
+_FORMER_WINDOW = 4   # "former Secretary of State Pompeo": "former" up to 4 tokens before the name
+
+
+def _as_country(label: str) -> str:
+    side, _, kind = label.partition(":")
+    return f"{side}:country" if side in ("us", "china") and kind in ("strong", "country", "headline") else label
 
 
 @dataclass
@@ -167,6 +206,14 @@ class Rules:
     # per topic, terms that tag it only from the headline or beside another term of the topic
     # ("military" in "flew near US military sites" is where, not what)
     weak_topic_terms: dict = field(default_factory=dict)
+    # topics whose terms connect the two sides when both are named only as countries (not
+    # russia_third_parties: a third country connects neither to the other)
+    connecting_topics: frozenset = frozenset()
+    # verbs of statement ("warns", "urges", "says"): "China warns US" connects the two sides
+    statement_matcher: _Matcher | None = None
+    # measures that are things said ("warn*", "urge*"): they connect two country-only sides only
+    # as a side's statement
+    spoken_measures: frozenset = frozenset()
     # the summary's lead: its first sentences, ending at the first sentence end after
     # lead_min_chars, at most lead_max_chars; what follows is the body (passing mentions)
     lead_min_chars: int = 150
@@ -216,7 +263,7 @@ def _load_rules_cached(topics_path: str, actors_path: str, _m1: float, _m2: floa
 
 # Weights added after version 1; a rules file without them scores as version 1 did, except
 # that the summary's body counts like its lead (body_weight defaults to summary_weight).
-_OPTIONAL_WEIGHTS = ("body_weight", "implied")
+_OPTIONAL_WEIGHTS = ("body_weight", "implied", "no_interaction_cap")
 
 
 def build_rules(doc: dict, actors: dict, fingerprint: str = "") -> Rules:
@@ -229,15 +276,17 @@ def build_rules(doc: dict, actors: dict, fingerprint: str = "") -> Rules:
             raise RulesError(f"topics.yaml: weights.{key} is missing")
     weights.setdefault("body_weight", weights["summary_weight"])
     weights.setdefault("implied", 1.0)
+    weights.setdefault("no_interaction_cap", 1.0)   # absent: no cap, as before version 3
     for key, value in weights.items():
         if not isinstance(value, (int, float)):
             raise RulesError(f"topics.yaml: weights.{key} must be a number")
 
     side_terms: list[tuple[str, str]] = []
     sides = doc.get("sides") or {}
+    descriptors = _as_list(doc.get("descriptors"), "descriptors")
     for side in ("us", "china"):
         spec = sides.get(side) or {}
-        for strength in ("strong", "weak", "state"):
+        for strength in ("country", "strong", "weak", "state"):
             for term in _as_list(spec.get(strength), f"sides.{side}.{strength}"):
                 side_terms.append((f"{side}:{strength}", term))
     for side in ("us", "china"):
@@ -247,6 +296,10 @@ def build_rules(doc: dict, actors: dict, fingerprint: str = "") -> Rules:
             for term in [person["name"], *_as_list(person.get("aliases"), f"actors {person['name']} aliases"),
                          *_as_list(person.get("zh"), f"actors {person['name']} zh")]:
                 side_terms.append((f"{side}:strong", term))
+            # a bare surname that is also a place or a common name ("Austin", "Sullivan") means
+            # the official in a headline; a summary names the official in full
+            for term in _as_list(person.get("headline_aliases"), f"actors {person['name']} headline_aliases"):
+                side_terms.append((f"{side}:headline", term))
 
     # Bilateral and incident terms are matched with the sides (an article with no side term
     # and none of these is not scored further); one that contains a side's term ("US-China",
@@ -271,13 +324,19 @@ def build_rules(doc: dict, actors: dict, fingerprint: str = "") -> Rules:
             context_terms.append((f"roundup:{where}", term))
     for term in _as_list(doc.get("measures"), "measures"):
         context_terms.append(("measure", term))
+    spoken = _as_list(doc.get("spoken_measures"), "spoken_measures")
+    for term in spoken:
+        context_terms.append(("measure", term))
     topic_labels = {}
     strict = set()
     weak_topic_terms = {}
+    connecting = set()
     for name, spec in (doc.get("topics") or {}).items():
         topic_labels[name] = (spec or {}).get("label", name)
         if (spec or {}).get("strict"):
             strict.add(name)
+        if (spec or {}).get("connects", True):
+            connecting.add(name)
         for term in _as_list((spec or {}).get("terms"), f"topics.{name}.terms"):
             context_terms.append((f"topic:{name}", term))
         weak = _as_list((spec or {}).get("weak_terms"), f"topics.{name}.weak_terms")
@@ -304,11 +363,15 @@ def build_rules(doc: dict, actors: dict, fingerprint: str = "") -> Rules:
         threshold=float(doc.get("threshold", 0.5)),
         weights={k: float(v) for k, v in weights.items()},
         topic_labels=topic_labels,
-        side_matcher=_Matcher(side_terms),
+        side_matcher=_Matcher(side_terms, descriptors, _as_list(doc.get("former"), "former")),
         context_matcher=_Matcher(context_terms),
         topic_names=tuple(topic_labels),
         strict_topics=frozenset(strict),
         weak_topic_terms=weak_topic_terms,
+        connecting_topics=frozenset(connecting),
+        spoken_measures=frozenset(spoken),
+        statement_matcher=_Matcher([("statement", t) for t in _as_list(doc.get("statements"), "statements")]
+                                   + [("relation", t) for t in _as_list(doc.get("relations"), "relations")]),
         lead_min_chars=lead_min,
         lead_max_chars=lead_max,
     )
@@ -351,9 +414,11 @@ def _tags_topic(rules: Rules, name: str, hits: dict[str, str]) -> bool:
 
 
 # Where a headline joins two stories: "A as B" (not "as a/an/soon/well..."), "A; B", "A while B".
+# A headline of several sentences ("Lasers in orbit! China's plans? Trump's Space Force? No, the
+# French") is split at its sentence ends too.
 _CLAUSE_SPLIT_RE = re.compile(
     r"\s+as\s+(?!(?:a|an|soon|well|much|many|long|part|if|though|of|to|far|usual|expected|possible)\b)"
-    r"|\s*;\s+|\s+while\s+")
+    r"|\s*;\s+|\s+while\s+|(?<=[?!])[\"'”’]?\s+")
 
 
 def _separate_clauses(rules: Rules, title: str) -> list[str] | None:
@@ -373,10 +438,46 @@ def _separate_clauses(rules: Rules, title: str) -> list[str] | None:
     return None
 
 
+def _connections(rules: Rules, title: str, relations: bool = True) -> list[str]:
+    """What in the headline connects two sides named as countries: a side's name directly
+    followed by a verb of statement ("China warns US", "US urges China", "China says it is ready
+    to work with US"), or (with `relations`) a word for a relation between the two
+    ("competition with", "tensions")."""
+    if rules.statement_matcher is None:
+        return []
+    tokens = tokenize(_prepare(title))
+    lowered = [t.lower() for t in tokens]
+    verbs, found = {}, []
+    for label, term, start, _ in rules.statement_matcher.find_tokens(tokens, lowered, spans=True):
+        if label == "relation":
+            if relations:
+                found.append(f"relation:{term}")
+        else:
+            verbs[start] = term
+    if verbs:
+        for label, term, _, end in rules.side_matcher.find_tokens(tokens, lowered, spans=True):
+            side, _, kind = label.partition(":")
+            # a country or an actor speaks; "Hong Kong protests" is no statement
+            if side in ("us", "china") and kind in ("country", "strong", "headline") and end in verbs:
+                found.append(f"statement:{term} {verbs[end]}")
+    return sorted(set(found))
+
+
+def _third_party_first(rules: Rules, title: str) -> bool:
+    """Whether the headline names a third country before either side: its subject."""
+    tokens = tokenize(_prepare(title))
+    lowered = [t.lower() for t in tokens]
+    sides = [start for label, _, start, _ in rules.side_matcher.find_tokens(tokens, lowered, spans=True)
+             if label.split(":", 1)[0] in ("us", "china")]
+    thirds = [start for label, _, start, _ in rules.context_matcher.find_tokens(tokens, lowered, spans=True)
+              if label == "third_party"]
+    return bool(thirds) and (not sides or min(thirds) < min(sides))
+
+
 def _no_side(rules: Rules) -> Relevance:
     terms = {"us": [], "china": [], "bilateral": [], "measures": [], "topics": {}, "negative": {},
              "rules": ["no_side"], "where": {"us": None, "china": None, "bilateral": None},
-             "passing": []}
+             "passing": [], "kind": {"us": None, "china": None}}
     return Relevance(0.0, False, (), terms, rules.version)
 
 
@@ -390,7 +491,8 @@ def score_article(rules: Rules, title: str, summary: str = "") -> Relevance:
     one side, the other side must be in the headline too, or the summary must say "US-China":
     otherwise the other side is taken as mentioned in passing. A roundup (newsletter, live blog,
     podcast) is judged on its headline alone. An incident named in the text ("spy balloon")
-    stands for the side the text does not name."""
+    stands for the side the text does not name. Two sides named only as countries ("US",
+    "Chinese") with nothing connecting them are capped below the threshold (`no_interaction`)."""
     w = rules.weights
     lead_text, body_text = split_lead(_prepare(summary), rules.lead_min_chars, rules.lead_max_chars)
     zone_weight = {TITLE: 1.0, LEAD: w["summary_weight"], BODY: w["body_weight"]}
@@ -412,6 +514,13 @@ def score_article(rules: Rules, title: str, summary: str = "") -> Relevance:
         for label, term in found.get(zone, ()):
             if label.startswith("roundup:") or (label == "third_party" and zone != TITLE):
                 continue
+            if label.endswith(":headline"):
+                # a surname that is also a place or a common name ("Austin"): only in a headline,
+                # and like a country's name it needs an actor or something connecting the sides
+                # ("Chinese EV maker picks Austin" is not "Austin warns China")
+                if zone != TITLE:
+                    continue
+                label = label.replace(":headline", ":country")
             evidence.setdefault(label, {}).setdefault(term, zone)
 
     def weight(label: str) -> float:
@@ -425,7 +534,7 @@ def score_article(rules: Rules, title: str, summary: str = "") -> Relevance:
     def side_strength(side: str, zones: tuple[str, ...]) -> tuple[float, str | None]:
         """Best strength of a side's terms in these zones, and the zone it came from."""
         best, where = 0.0, None
-        for kind, factor in (("strong", 1.0), ("weak", 0.5), ("state", 0.5)):
+        for kind, factor in (("strong", 1.0), ("country", 1.0), ("weak", 0.5), ("state", 0.5)):
             if kind == "state" and not measure_central:
                 continue   # a US state counts only when it acts: a measure in headline or lead
             for zone in evidence.get(f"{side}:{kind}", {}).values():
@@ -523,13 +632,63 @@ def score_article(rules: Rules, title: str, summary: str = "") -> Relevance:
     )
     measure = weight("measure")
     measure_bonus = w["measure"] * measure
-    negatives = {k.split(":", 1)[1]: v for k, v in evidence.items() if k.startswith("negative:")}
+    # An off-topic context counts from the headline, or from two different terms in the summary:
+    # one market word in a summary ("...energy and revenue, six charts show where the US leads
+    # China in AI") is not a market story.
+    negatives, faint = {}, {}
+    for key, hits in evidence.items():
+        if key.startswith("negative:"):
+            (negatives if TITLE in hits.values() or len(hits) >= 2 else faint)[key.split(":", 1)[1]] = hits
     penalty_each = w["negative_with_measure"] if measure >= 1 else w["negative"]
     penalty = min(w["negative_cap"], sum(penalty_each * weight(f"negative:{name}") for name in negatives))
     if negatives:
         rules_fired.append("off_topic_context")
 
     score = base + topic_bonus + measure_bonus - penalty if base else 0.0
+
+    # What stands for each side in the headline and lead: an actor (an official, an
+    # institution, a capital standing for its government: "Blinken", "the Pentagon", "Beijing"),
+    # only the country's name or its people ("US", "China", "Chinese", "Americans"), a weak term
+    # (Taiwan, lawmakers, a US state), or an incident.
+    # A headline naming a third country is judged on the headline: an actor in the lead may
+    # be acting with the third country ("Beijing is collaborating with Russia").
+    kind_zones = (TITLE,) if third else central
+    kinds = {}
+    for side in ("us", "china"):
+        if side in implied:
+            kinds[side] = "incident"
+        elif any(z in kind_zones for z in evidence.get(f"{side}:strong", {}).values()):
+            kinds[side] = "actor"
+        elif any(z in kind_zones for z in evidence.get(f"{side}:country", {}).values()):
+            kinds[side] = "country"
+        elif any(z in kind_zones for z in evidence.get(f"{side}:weak", {}).values()) or (
+                measure_central and any(z in kind_zones for z in evidence.get(f"{side}:state", {}).values())):
+            kinds[side] = "weak"
+        else:
+            kinds[side] = None
+    # Both sides named only as countries, with no actor, bilateral term or incident: "US has
+    # never seen a threat like China", "Thousands of Americans weigh in on China", "India as a
+    # third way between the US and China". Something must connect the two: a measure or a
+    # statement of one about the other ("China warns US"), or a term of a topic between them
+    # in the headline or lead, or a word for their relation in the headline -- topic and relation
+    # not when the headline leads with a third country, its subject, whose topic or relation it
+    # may be ("Can India be an AI alternative to the US and China?"; but "US and China make
+    # progress on soybeans in Singapore").
+    connection: list[str] = []
+    countries_only = (base > 0 and kinds["us"] == "country" and kinds["china"] == "country"
+                      and bilateral_zone not in central and incident_zone not in central)
+    if countries_only:
+        acts = sorted(term for term, zone in evidence.get("measure", {}).items()
+                      if zone in central and term not in rules.spoken_measures)
+        connection += [f"measure:{term}" for term in acts]
+        third_first = bool(third) and _third_party_first(rules, title)
+        connection += _connections(rules, title, relations=not third_first)
+        if not third_first:
+            connection += sorted(f"topic:{name}" for name in topic_hits if name in rules.connecting_topics
+                                 and any(z in central for z in topic_hits[name].values()))
+        if not connection:
+            rules_fired.append("no_interaction")
+            score = min(score, w["no_interaction_cap"])
     score = round(max(0.0, min(1.0, score)), 3)
     relevant = base > 0 and score >= rules.threshold
     topics: tuple[str, ...] = ()
@@ -538,9 +697,11 @@ def score_article(rules: Rules, title: str, summary: str = "") -> Relevance:
                        if name in topic_hits and _tags_topic(rules, name, topic_hits[name])) or ("diplomacy",)
     counted_states = measure_central and evidence.get("us:state")
     terms = {
-        "us": sorted(set(evidence.get("us:strong", {})) | set(evidence.get("us:weak", {}))
+        "us": sorted(set(evidence.get("us:strong", {})) | set(evidence.get("us:country", {}))
+                     | set(evidence.get("us:weak", {}))
                      | (set(evidence.get("us:state", {})) if counted_states else set())),
-        "china": sorted(set(evidence.get("china:strong", {})) | set(evidence.get("china:weak", {}))),
+        "china": sorted(set(evidence.get("china:strong", {})) | set(evidence.get("china:country", {}))
+                        | set(evidence.get("china:weak", {}))),
         "bilateral": sorted(evidence.get("bilateral", {})),
         "measures": sorted(evidence.get("measure", {})),
         "topics": {name: sorted(terms) for name, terms in topic_hits.items()},
@@ -552,7 +713,11 @@ def score_article(rules: Rules, title: str, summary: str = "") -> Relevance:
                   "china": cn_where or (BODY if cn_body else None),
                   "bilateral": bilateral_zone},
         "passing": passing,
+        # what stands for each side centrally: actor, country, weak, incident or null
+        "kind": kinds,
     }
+    if countries_only:
+        terms["connection"] = connection   # what connects two sides named only as countries
     if implied:
         terms["implied"] = implied
     if third:
@@ -562,5 +727,7 @@ def score_article(rules: Rules, title: str, summary: str = "") -> Relevance:
     if roundup:
         terms["roundup"] = sorted(set(roundup))
     if evidence.get("us:state") and not counted_states:
-        terms["ignored"] = {"us_states": sorted(evidence["us:state"])}
+        terms.setdefault("ignored", {})["us_states"] = sorted(evidence["us:state"])
+    if faint:
+        terms.setdefault("ignored", {})["negative"] = {name: sorted(hits) for name, hits in faint.items()}
     return Relevance(score, relevant, topics, terms, rules.version)

@@ -77,22 +77,25 @@ def test_scoring_counts_b_out_and_keeps_the_misses():
     assert result.topics["espionage_cyber"].tp == 1
 
 
-# Floors: the figures reached when issue 11 was fixed, a little below, so a rule change that
-# loses ground on real entries fails here. See the README's relevance section for the figures.
+# Floors: the figures reached with rules version 3 (side kinds: two sides named only as
+# countries need something connecting them), a little below, so a rule change that loses ground
+# on real entries fails here. Reached: all P 0.971 R 0.978 (tp 136, fp 4, fn 3); 02-04 P 0.991
+# R 0.982; 03-21 P 0.900 R 0.964 (tp 27, fp 3, fn 1); topics micro P 0.905 R 0.960.
 @needs_2023
 def test_quality_floor_real_2023(items_2023):
     result = realsets.score_items(items_2023, RULES, "realdata-2023")
     pr, topics = result.relevance, result.topics_micro
-    assert pr.precision >= 0.94 and pr.recall >= 0.97, pr.row()
+    assert pr.precision >= 0.965 and pr.recall >= 0.97, pr.row()
     assert topics.precision >= 0.90 and topics.recall >= 0.95, topics.row()
     day1, day2 = result.by_subset["2023-02-04"], result.by_subset["2023-03-21"]
     assert day1.precision >= 0.98 and day1.recall >= 0.97, day1.row()
-    assert day2.precision >= 0.75 and day2.recall >= 0.95, day2.row()
+    assert day2.precision >= 0.89 and day2.recall >= 0.95, day2.row()
 
 
 @needs_realfeeds
 def test_quality_floor_realfeeds(items_realfeeds):
-    # 4 R among ~300: counts, not percentages (one miss moves recall by 25 points)
+    # 4 R among ~300: counts, not percentages (one miss moves recall by 25 points).
+    # Reached with version 3: tp 4, fp 0, fn 0.
     result = realsets.score_items(items_realfeeds, RULES, "realfeeds")
     pr = result.relevance
-    assert pr.fp <= 2 and pr.fn <= 1, pr.row()
+    assert pr.fp == 0 and pr.fn == 0, pr.row()

@@ -35,7 +35,7 @@ def test_evidence_is_recorded():
     result = RULES.score("Rubio presses Wang Yi on fentanyl during call", "")
     assert result.terms["us"] == ["Rubio"] and result.terms["china"] == ["Wang Yi"]
     assert result.terms["topics"]["fentanyl_law"] == ["fentanyl"]
-    assert result.version == RULES.version and RULES.version.startswith("2-")
+    assert result.version == RULES.version and RULES.version.startswith("3-")
 
 
 def test_acronyms_match_only_in_capitals():
@@ -123,6 +123,86 @@ def test_real_feed_causes(cause, title, summary, relevant, rule):
     result = RULES.score(title, summary)
     assert result.is_relevant is relevant, (cause, result.score, result.terms)
     assert rule in result.terms["rules"], (cause, result.terms)
+
+
+# Version 3: what stands for each side. Two sides named only as countries ("US", "Chinese") need
+# something connecting them; an official, an institution or a capital acting is enough. One case
+# per cause (texts written for these tests in the shape of real feed entries).
+@pytest.mark.parametrize(
+    "cause, title, summary, relevant, connection",
+    [
+        # both sides only countries, nothing connecting them: a pundit, a vox pop, a comparison
+        ("no interaction", "Retired admiral: US has never faced a threat like China",
+         "The former commander told a podcast that the country must wake up.", False, []),
+        ("third country's topic", "Can Vietnam become a chip alternative to the US and China?",
+         "Hanoi is courting foundries with tax breaks.", False, []),
+        ("third country, actor only in the lead", "China and Russia pose growing risks to US in the Arctic",
+         "Beijing is working with Moscow on polar shipping routes.", False, []),
+        ("descriptor", "Chinese-owned hotel chain expands across the US", "The group opened 40 sites last year.",
+         False, []),
+        ("former officials, a measure said by them", "Fund run by former Biden aides hosted CCP-linked firms at US luncheon",
+         "The former officials urged the companies to invest in America.", False, []),
+        ("headline surname that is also a place", "Chinese EV startup picks Austin for its North American hub", "",
+         False, []),
+        # what connects them
+        ("statement", "China warns US against new curbs on its students", "", True,
+         ["measure:curbs", "statement:China warns", "topic:people_exchanges"]),
+        ("statement, third country", "China says it is ready to work with US on Gaza ceasefire", "", True,
+         ["statement:China says"]),
+        ("relation", "China's mediation push puts it in competition with the US", "", True,
+         ["relation:competition with"]),
+        ("topic between them", "Where the US leads China in AI, in six charts", "", True, ["topic:technology"]),
+        ("measure", "US and China to talk trade", "", True, ["measure:talk", "topic:diplomacy"]),
+        ("headline surname speaking", "Austin warns China over Taiwan drills", "", True,
+         ["statement:Austin warns", "topic:military", "topic:taiwan"]),
+        # an actor of one side needs no more
+        ("actor phrase", "US officials say China weighs sending drones to Russia", "", True, None),
+        ("actor", "Dong Jun and Austin meet in Singapore", "", True, None),
+    ],
+)
+def test_side_kinds_and_connection(cause, title, summary, relevant, connection):
+    result = RULES.score(title, summary)
+    assert result.is_relevant is relevant, (cause, result.score, result.terms)
+    assert result.terms.get("connection") == connection, (cause, result.terms)
+    if connection == []:
+        assert "no_interaction" in result.terms["rules"] and result.score < RULES.threshold
+
+
+def test_side_kind_evidence():
+    kinds = RULES.score("US officials say China weighs sending drones to Russia", "").terms["kind"]
+    assert kinds == {"us": "actor", "china": "country"}
+    held = RULES.score("Fund run by former Biden aides hosted CCP-linked firms at US luncheon", "").terms
+    assert held["kind"] == {"us": "country", "china": "country"} and held["china"] == ["CCP-linked"]
+    assert "Biden" in held["us"]          # recorded, but a former official counts as the country
+    assert RULES.score("Xi opens Belt and Road forum", "").terms["kind"] == {"us": None, "china": "actor"}
+    assert RULES.score("Spy balloon drifts over Montana", "").terms["kind"]["us"] == "incident"
+    # a surname alias that is also a place counts only in a headline
+    austin = RULES.score("Chinese tech firm opens US office", "People in Austin welcomed the move.")
+    assert "Austin" not in austin.terms["us"]
+    # short capitalised names match only as written: a football team's "starting XI" is not Xi
+    assert RULES.score("Chelsea name starting XI", "").terms["china"] == []
+    # a single off-topic word in a summary is recorded, not counted
+    charts = RULES.score("Where the US leads China in AI, in six charts",
+                         "From compute and talent to energy and revenue, the charts show a fragile lead.")
+    assert charts.is_relevant and charts.terms["ignored"] == {"negative": {"markets": ["revenue"]}}
+    assert charts.terms["negative"] == {}
+
+
+def test_headline_of_several_sentences_is_split():
+    result = RULES.score("Lasers in orbit! China's new plans? Trump's Space Force? No, it's Germany",
+                         "Berlin wants armed satellites.")
+    assert not result.is_relevant and "separate_stories" in result.terms["rules"]
+    assert result.terms["clauses"] == ["Lasers in orbit!", "China's new plans?", "Trump's Space Force?", "No, it's Germany"]
+
+
+def test_evidence_is_json():
+    import json
+
+    for title, summary in [("China warns US against new curbs on its students", ""),
+                           ("Retired admiral: US has never faced a threat like China", ""),
+                           ("Xi opens Belt and Road forum", "")]:
+        terms = RULES.score(title, summary).terms
+        assert json.loads(json.dumps(terms)) == terms
 
 
 def test_evidence_says_where_sides_were_found():

@@ -345,7 +345,8 @@ def print_report(results: list[RealSetResult], misses: bool = False, file=None) 
                       f"{_short(miss.item.title, 90)!r}", file=out)
                 print(f"        rules={ev.get('rules')} us={ev.get('us')} china={ev.get('china')} "
                       f"bilateral={ev.get('bilateral')} where={ev.get('where', {})} "
-                      f"neg={ev.get('negative')}", file=out)
+                      f"neg={ev.get('negative')} kind={ev.get('kind')}"
+                      + (f" connection={ev['connection']}" if "connection" in ev else ""), file=out)
                 if miss.item.reason:
                     print(f"        label: {miss.item.reason}", file=out)
             for item, predicted in res.topic_misses:
