@@ -28,6 +28,8 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from newswatch.airflow_support import (
     FETCH_POOL,
+    ExpectedFailure,
+    expected_failure_policy,
     fail_fast_on_config_errors,
     group_feeds,
     group_label,
@@ -56,6 +58,7 @@ ARTICLES = Asset(name="news_articles", uri=SETTINGS.asset_uri)
         "max_retry_delay": timedelta(minutes=10),
         "execution_timeout": timedelta(minutes=20),
     },
+    user_defined_filters={"feed_label": group_label},
     params={
         "force": Param(False, type="boolean", description="Poll every enabled feed, due or not"),
         "feeds": Param([], type="array", description="Poll only these feeds (names from the feeds file)"),
@@ -64,6 +67,9 @@ ARTICLES = Asset(name="news_articles", uri=SETTINGS.asset_uri)
 def us_china_news():
     @task
     def prepare(params=None, run_id=None) -> list[list[str]]:
+        """Validate the feeds file (a bad one fails here, before any fetch, without retries),
+        migrate the warehouse, sync news.feeds and pick the feeds that are due (all with
+        {"force": true}, some with {"feeds": [...]}), grouped for the poll tasks."""
         from dataclasses import asdict
 
         from newswatch.pipeline import prepare as prepare_run
@@ -75,30 +81,40 @@ def us_china_news():
             get_current_context()["ti"].xcom_push(key="plan", value=asdict(plan))
             return group_feeds(plan.due, SETTINGS.max_fetch_tasks)
 
-    @task(pool=FETCH_POOL, map_index_template="{{ feed_label }}", execution_timeout=timedelta(minutes=15))
-    def poll(feeds: list[str], run_id=None) -> dict:
+    # named after its feeds before it starts (the label survives however the task ends)
+    @task(pool=FETCH_POOL, map_index_template="{{ task.op_kwargs['feeds'] | feed_label }}",
+          execution_timeout=timedelta(minutes=15), retry_policy=expected_failure_policy())
+    def poll(feeds: list[str], run_id=None, ti=None) -> dict:
+        """Fetch, parse, normalise, score, fingerprint and stage the feeds of this group; each
+        feed's outcome is logged in one line and kept in news.fetch_log with this task's name,
+        so the analyst's page links a failing feed to this log."""
         from newswatch.pipeline import poll_feeds
 
-        get_current_context()["feed_label"] = group_label(feeds)
         with fail_fast_on_config_errors():
-            reports = poll_feeds(task_settings(), run_id, feeds)
+            reports = poll_feeds(task_settings(), run_id, feeds, task=f"poll:{ti.map_index}")
         failed = [r for r in reports if r.status == "error"]
         if failed and len(failed) == len(reports):
             # The feed's failure is recorded and backed off; a retry now would only hammer it.
-            raise AirflowFailException("; ".join(r.line() for r in failed))
+            raise ExpectedFailure("; ".join(r.line() for r in failed))
         return {"feeds": len(reports), "failed": len(failed),
                 "staged": sum(r.staged for r in reports)}
 
     @task(trigger_rule="all_done")
     def merge() -> dict:
+        """Merge what the polls staged, batch by batch: dedupe, identity, revisions, stories. Runs
+        even when polls failed; a batch failing on its data is split and the rows at fault go to
+        news.rejects, so one odd entry never blocks the rest."""
         from dataclasses import asdict
 
         from newswatch.pipeline import merge as merge_staged
 
         return asdict(merge_staged(task_settings()))
 
-    @task(trigger_rule="all_done")
+    @task(trigger_rule="all_done", retry_policy=expected_failure_policy())
     def summarize(merged: dict, run_id=None, ti=None) -> dict:
+        """Sum the run up (feeds ok / not modified / failed / skipped, entries, articles, stories,
+        full text) in the log and news.pipeline_runs; red only when the merge failed or no feed
+        at all could be loaded."""
         from newswatch.pipeline import finish, log
 
         plan = ti.xcom_pull(task_ids="prepare", key="plan")
@@ -112,13 +128,13 @@ def us_china_news():
             raise AirflowFailException("the merge failed: staged entries stay pending for the next run")
         if summary.nothing_loaded:
             reason = "no feed was reachable" if summary.no_feed_reachable else "no feed could be loaded"
-            raise AirflowFailException(
-                f"{reason}: all {summary.feeds_polled} fetches failed (see the poll task logs)"
-            )
+            raise ExpectedFailure(f"{reason}: all {summary.feeds_polled} fetches failed (see the poll task logs)")
         return summary.to_dict()
 
     @task(outlets=[ARTICLES])
     def publish(summary: dict) -> dict:
+        """Emit the news_articles asset when articles changed (the full-text DAG runs on it);
+        skipped otherwise."""
         merged = summary.get("merge") or {}
         if not (merged.get("new") or merged.get("updated")):
             raise AirflowSkipException("no article changed in this run")

@@ -54,6 +54,23 @@ def task_settings() -> Settings:
     return replace(settings, warehouse_dsn=warehouse_dsn(settings.warehouse_dsn))
 
 
+class ExpectedFailure(SystemExit):
+    """A task outcome that is the world's doing, not a bug: every feed of a poll task failed on
+    its own side (each already logged in one line with its class and reason), or no feed at all
+    was reachable. Raised as SystemExit so the task runner logs it in one line with no
+    traceback, and failed at once by NO_RETRY_ON_EXPECTED: the feeds are backed off instead."""
+
+
+def expected_failure_policy():
+    """The retry policy of the tasks that raise ExpectedFailure: it fails them without retrying;
+    anything else (the warehouse unreachable, a bug) keeps the task's normal retries."""
+    from airflow.sdk import ExceptionRetryPolicy, RetryAction, RetryRule
+
+    return ExceptionRetryPolicy(rules=[RetryRule(
+        exception=f"{ExpectedFailure.__module__}.{ExpectedFailure.__qualname__}", action=RetryAction.FAIL,
+        reason="the feeds failed on their own side: they are backed off, not retried now")])
+
+
 @contextlib.contextmanager
 def fail_fast_on_config_errors():
     """A configuration mistake (bad feeds file, bad setting, missing connection) will not fix

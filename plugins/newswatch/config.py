@@ -19,7 +19,9 @@ from .errors import ConfigError, FeedsFileError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
-FEED_KEYS = ("name", "url", "outlet", "language", "enabled", "timezone")
+FEED_KEYS = ("name", "url", "outlet", "outlet_type", "language", "enabled", "timezone")
+OUTLET_TYPES = ("wire", "us_press", "international_press", "asian_press", "chinese_state_media", "government",
+                "think_tank", "aggregator")
 FEED_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")
 LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
@@ -35,6 +37,7 @@ class FeedConfig:
     enabled: bool = True
     # IANA zone the outlet writes its local times in (zone-less dates, "CST" on a Chinese site)
     timezone: str | None = None
+    outlet_type: str | None = None   # one of OUTLET_TYPES
 
     @property
     def host(self) -> str:
@@ -139,6 +142,10 @@ def parse_feeds(text: str, source: str = "<feeds>") -> list[FeedConfig]:
         enabled = values.get("enabled", True)
         if not isinstance(enabled, bool):
             problems.append(f"line {line}: {label}: `enabled` must be true or false")
+        outlet_type = values.get("outlet_type")
+        if outlet_type is not None and outlet_type not in OUTLET_TYPES:
+            problems.append(f"line {line}: {label}: `outlet_type` {outlet_type!r} is not one of "
+                            f"{', '.join(OUTLET_TYPES)}")
         tz = values.get("timezone")
         if tz is not None:
             from .dates import zone
@@ -157,6 +164,7 @@ def parse_feeds(text: str, source: str = "<feeds>") -> list[FeedConfig]:
                     language=(language or None),
                     enabled=bool(enabled),
                     timezone=(tz or None),
+                    outlet_type=(outlet_type or None),
                 )
             )
     if problems:
@@ -190,6 +198,24 @@ def load_feeds(path: str | os.PathLike | None = None) -> list[FeedConfig]:
     except UnicodeDecodeError as exc:
         raise FeedsFileError(path, [f"not UTF-8 text ({exc.reason} at byte {exc.start})"]) from None
     return parse_feeds(text, str(path))
+
+
+def load_outlet_types(path: str | os.PathLike) -> dict[str, str]:
+    """Publisher name -> outlet type, from config/outlets.yaml (NEWSWATCH_OUTLETS)."""
+    path = resolve_path(path)
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        return {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+    outlets = doc.get("outlets") or {}
+    if not isinstance(outlets, dict):
+        raise ConfigError(f"{path}: `outlets` must map publisher names to types")
+    bad = {name: kind for name, kind in outlets.items() if kind not in OUTLET_TYPES}
+    if bad:
+        raise ConfigError(f"{path}: unknown outlet type(s) {bad} (allowed: {', '.join(OUTLET_TYPES)})")
+    return {str(name): kind for name, kind in outlets.items()}
 
 
 # --- settings from the environment ------------------------------------------------------------
@@ -321,6 +347,7 @@ class Settings:
     workers: int = 8
     processes: int = 1
     fulltext: FulltextSettings = field(default_factory=FulltextSettings)
+    outlets_path: Path = PROJECT_ROOT / "config" / "outlets.yaml"
 
     @classmethod
     def from_env(cls, environ=os.environ) -> "Settings":
@@ -334,6 +361,7 @@ class Settings:
             processes=env_number("NEWSWATCH_PROCESSES", min(os.cpu_count() or 1, 8), minimum=1, cast=int,
                                  environ=environ),
             fulltext=FulltextSettings.from_env(environ),
+            outlets_path=env_path("NEWSWATCH_OUTLETS", "config/outlets.yaml", environ),
         )
 
 

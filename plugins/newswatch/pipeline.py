@@ -21,7 +21,7 @@ import psycopg2
 import requests
 
 from . import warehouse
-from .config import Settings, load_feeds
+from .config import Settings, load_feeds, load_outlet_types
 from .errors import ConfigError, FeedParseError, HostBusy, NotAFeed, WarehouseNotConfigured
 from .dedupe import fingerprint
 from .feedstate import Outcome, body_unchanged, decide, is_due
@@ -70,6 +70,7 @@ def prepare(settings: Settings, run_id: str, trigger: str, *, force: bool = Fals
         if applied:
             log.info("applied migrations: %s", ", ".join(applied))
         warehouse.sync_feeds(conn, feeds)
+        warehouse.sync_outlet_types(conn, load_outlet_types(settings.outlets_path))
         warehouse.start_run(conn, run_id, trigger)
         states = warehouse.load_feed_states(conn)
     now = datetime.now(timezone.utc)
@@ -119,7 +120,7 @@ class FeedReport:
                 f"in {self.seconds:.1f}s")
 
 
-def poll_feed(settings: Settings, run_id: str, feed_name: str, *, dsn: str | None = None,
+def poll_feed(settings: Settings, run_id: str, feed_name: str, *, dsn: str | None = None, task: str | None = None,
               session: requests.Session | None = None, rules: Rules | None = None,
               conn: warehouse.PgConnection | None = None) -> FeedReport:
     """Fetch one feed and stage its entries. A feed's own failure (network, HTTP, parse) is an
@@ -127,18 +128,19 @@ def poll_feed(settings: Settings, run_id: str, feed_name: str, *, dsn: str | Non
     is used and left open (poll_feeds keeps one per thread); otherwise one is opened for the feed."""
     if conn is not None:
         try:
-            return _poll_feed(settings, run_id, feed_name, dsn=dsn, session=session, rules=rules, conn=conn)
+            return _poll_feed(settings, run_id, feed_name, dsn=dsn, session=session, rules=rules, conn=conn,
+                              task=task)
         except Exception:
             # leave the shared connection clean for the thread's next feed, holding no locks
             # until then; a connection that is gone is replaced by poll_feeds
             with contextlib.suppress(psycopg2.Error):
                 conn.rollback()
             raise
-    return _poll_feed(settings, run_id, feed_name, dsn=dsn, session=session, rules=rules, conn=None)
+    return _poll_feed(settings, run_id, feed_name, dsn=dsn, session=session, rules=rules, conn=None, task=task)
 
 
 def _poll_feed(settings: Settings, run_id: str, feed_name: str, *, dsn, session, rules,
-               conn: warehouse.PgConnection | None) -> FeedReport:
+               conn: warehouse.PgConnection | None, task: str | None) -> FeedReport:
     from urllib.parse import urlsplit
 
     rules = rules or load_rules(settings.topics_path)
@@ -150,7 +152,7 @@ def _poll_feed(settings: Settings, run_id: str, feed_name: str, *, dsn, session,
         with warehouse.claim(conn, feed_name) as held:
             if not held:
                 return _skip(conn, run_id, feed_name, "", "claimed",
-                             "another poll (another run or worker) is fetching this feed now", t0)
+                             "another poll (another run or worker) is fetching this feed now", t0, task)
             info = warehouse.load_feed(conn, feed_name)   # after the claim: the latest validators
             state = info.state
             started_at = datetime.now(timezone.utc)
@@ -161,12 +163,13 @@ def _poll_feed(settings: Settings, run_id: str, feed_name: str, *, dsn, session,
                     result = fetch(state.url, settings=settings.fetch, etag=state.etag,
                                    last_modified=state.last_modified, session=session)
             except HostBusy as exc:
-                return _skip(conn, run_id, feed_name, state.url, "busy", str(exc), t0)
+                return _skip(conn, run_id, feed_name, state.url, "busy", str(exc), t0, task)
             conn.autocommit = False
             report, record, decision, staged, rejects = _process(
                 settings, run_id, info, result, rules, started_at, watch
             )
             record.finished_at = datetime.now(timezone.utc)
+            record.airflow_task = task
             with watch("record"):
                 record.timings = watch.as_dict()
                 warehouse.record_fetch(conn, record, decision, staged, rejects, config_url=info.config_url)
@@ -181,8 +184,9 @@ def _poll_feed(settings: Settings, run_id: str, feed_name: str, *, dsn, session,
     return report
 
 
-def _skip(conn, run_id: str, feed_name: str, url: str, reason: str, detail: str, t0: float) -> FeedReport:
-    warehouse.record_skip(conn, run_id, feed_name, url, reason, detail)
+def _skip(conn, run_id: str, feed_name: str, url: str, reason: str, detail: str, t0: float,
+          task: str | None) -> FeedReport:
+    warehouse.record_skip(conn, run_id, feed_name, url, reason, detail, task)
     report = FeedReport(feed=feed_name, status="skipped", error_class=reason, error=detail,
                         seconds=time.monotonic() - t0)
     log.log(logging.WARNING if reason == "busy" else logging.INFO, "feed %s", report.line())
@@ -309,7 +313,7 @@ def finish(settings: Settings, run_id: str, merge_result: dict | None, plan: Pla
 
 # --- many feeds ---------------------------------------------------------------------------
 
-def poll_feeds(settings: Settings, run_id: str, names: list[str], *, dsn: str | None = None,
+def poll_feeds(settings: Settings, run_id: str, names: list[str], *, dsn: str | None = None, task: str | None = None,
                workers: int | None = None) -> list[FeedReport]:
     """Poll several feeds with a thread pool (one HTTP session, one rules object). A feed that
     cannot even be recorded is reported as failed; the others go on."""
@@ -336,7 +340,7 @@ def poll_feeds(settings: Settings, run_id: str, names: list[str], *, dsn: str | 
 
     def one(name: str) -> FeedReport:
         try:
-            return poll_feed(settings, run_id, name, dsn=dsn, session=session, rules=rules,
+            return poll_feed(settings, run_id, name, dsn=dsn, task=task, session=session, rules=rules,
                              conn=thread_connection())
         except (psycopg2.OperationalError, psycopg2.InterfaceError):
             # the warehouse is unreachable: nothing can be recorded for any feed; let the task
@@ -345,7 +349,7 @@ def poll_feeds(settings: Settings, run_id: str, names: list[str], *, dsn: str | 
         except Exception as exc:
             log.exception("feed %s: could not be recorded: %s", name, exc)
             error = f"{type(exc).__name__}: {exc}".strip()
-            warehouse.record_internal_failure(dsn, run_id, name, error)
+            warehouse.record_internal_failure(dsn, run_id, name, error, task)
             return FeedReport(feed=name, status="error", error_class="internal", error=error)
 
     try:

@@ -112,6 +112,6 @@ def test_unchanged_views_are_not_recreated_while_an_analyst_reads_them(dsn):
 def test_a_changed_view_is_recreated(migrated):
     conn, copy = migrated
     view = copy / "views" / "10_us_china_articles.sql"
-    view.write_text(view.read_text().replace("a.relevance_terms\n", "a.relevance_terms,\n       a.revision\n"))
+    view.write_text(view.read_text().replace("AS outlet_type\n", "AS outlet_type,\n       a.revision\n"))
     warehouse.migrate(conn, copy)
     assert "revision" in columns(conn, "us_china_articles")

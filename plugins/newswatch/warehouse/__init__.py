@@ -24,6 +24,7 @@ from .feeds import (
     set_feed_disabled,
     spare_host_slot,
     sync_feeds,
+    sync_outlet_types,
 )
 from .merge import MERGE_BATCH, MergeResult, merge_pending
 from .migrations import Migration, discover_migrations, migrate
@@ -33,7 +34,7 @@ from .stories import STORY_WINDOW, refresh_stories
 
 __all__ = [
     "LOCK_NAMESPACE", "MERGE_LOCK", "MIGRATION_LOCK", "PgConnection", "connect", "connection", "copy_rows",
-    "FeedInfo", "claim", "host_slot", "spare_host_slot", "load_feed", "load_feed_states", "set_feed_disabled", "sync_feeds",
+    "FeedInfo", "claim", "host_slot", "spare_host_slot", "sync_outlet_types", "load_feed", "load_feed_states", "set_feed_disabled", "sync_feeds",
     "MERGE_BATCH", "MergeResult", "merge_pending",
     "Migration", "discover_migrations", "migrate",
     "fetch_outcomes", "finish_run", "latest_run", "rescore", "start_run",

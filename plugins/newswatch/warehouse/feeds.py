@@ -22,10 +22,13 @@ def sync_feeds(conn: PgConnection, feeds: list[FeedConfig]) -> None:
         for feed in feeds:
             cur.execute(
                 """
-                INSERT INTO news.feeds AS f (name, url, config_url, outlet, language, timezone, enabled, in_config)
-                VALUES (%(name)s, %(url)s, %(url)s, %(outlet)s, %(language)s, %(timezone)s, %(enabled)s, true)
+                INSERT INTO news.feeds AS f (name, url, config_url, outlet, outlet_type, language, timezone,
+                                             enabled, in_config)
+                VALUES (%(name)s, %(url)s, %(url)s, %(outlet)s, %(outlet_type)s, %(language)s, %(timezone)s,
+                        %(enabled)s, true)
                 ON CONFLICT (name) DO UPDATE SET
                     outlet = EXCLUDED.outlet,
+                    outlet_type = EXCLUDED.outlet_type,
                     language = EXCLUDED.language,
                     timezone = EXCLUDED.timezone,
                     enabled = EXCLUDED.enabled,
@@ -45,7 +48,7 @@ def sync_feeds(conn: PgConnection, feeds: list[FeedConfig]) -> None:
                     config_url = EXCLUDED.config_url,
                     updated_at = now()
                 """,
-                {"name": feed.name, "url": feed.url, "outlet": feed.outlet,
+                {"name": feed.name, "url": feed.url, "outlet": feed.outlet, "outlet_type": feed.outlet_type,
                  "language": feed.language, "timezone": feed.timezone, "enabled": feed.enabled},
             )
         cur.execute(
@@ -53,6 +56,19 @@ def sync_feeds(conn: PgConnection, feeds: list[FeedConfig]) -> None:
             "WHERE in_config AND NOT (name = ANY(%s))",
             ([f.name for f in feeds],),
         )
+
+
+def sync_outlet_types(conn: PgConnection, types: dict[str, str]) -> None:
+    """Make news.outlet_types the publisher -> type mapping of config/outlets.yaml."""
+    with conn, conn.cursor() as cur:
+        keys = {name.lower(): (name, kind) for name, kind in types.items()}
+        cur.execute("DELETE FROM news.outlet_types WHERE NOT (outlet_key = ANY(%s))", (sorted(keys),))
+        for key, (name, kind) in sorted(keys.items()):
+            cur.execute("""INSERT INTO news.outlet_types (outlet_key, outlet, outlet_type) VALUES (%s, %s, %s)
+                           ON CONFLICT (outlet_key) DO UPDATE SET outlet = EXCLUDED.outlet,
+                               outlet_type = EXCLUDED.outlet_type
+                           WHERE (news.outlet_types.outlet, news.outlet_types.outlet_type)
+                                 IS DISTINCT FROM (EXCLUDED.outlet, EXCLUDED.outlet_type)""", (key, name, kind))
 
 
 _STATE_COLUMNS = (

@@ -88,6 +88,7 @@ class FetchRecord:
     entries_seen: int = 0
     parse_warning: str | None = None
     timings: dict | None = None
+    airflow_task: str | None = None   # the task instance that made it ("poll:3"), under Airflow
 
 
 def _copy_staged(cur, fetch_id: int, run_id: str, feed_name: str, rows: list[StagedRow]) -> None:
@@ -116,15 +117,15 @@ def record_fetch(
             """
             INSERT INTO news.fetch_log (feed_name, run_id, started_at, finished_at, duration_ms, status,
                 http_status, error_class, error, url, final_url, bytes, body_unchanged, entries_seen,
-                entries_staged, entries_rejected, parse_warning, timings)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                entries_staged, entries_rejected, parse_warning, timings, airflow_task)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
             RETURNING fetch_id
             """,
             (record.feed_name, record.run_id, record.started_at, record.finished_at,
              int((record.finished_at - record.started_at).total_seconds() * 1000), record.status,
              record.http_status, record.error_class, record.error, record.url, record.final_url,
              record.bytes, record.body_unchanged, record.entries_seen, len(staged), len(rejects),
-             record.parse_warning, json.dumps(record.timings) if record.timings else None),
+             record.parse_warning, json.dumps(record.timings) if record.timings else None, record.airflow_task),
         )
         fetch_id = cur.fetchone()[0]
         if staged:
@@ -168,21 +169,22 @@ def record_fetch(
     return fetch_id
 
 
-def record_skip(conn: PgConnection, run_id: str, feed_name: str, url: str, reason: str, detail: str) -> None:
+def record_skip(conn: PgConnection, run_id: str, feed_name: str, url: str, reason: str, detail: str,
+                task: str | None = None) -> None:
     """A feed not fetched this run through no fault of its own (`reason`: claimed by another
     poll, or its host busy): logged as 'skipped'; its state is left for the next run."""
     now = datetime.now(timezone.utc)
     with conn.cursor() as cur:
         cur.execute(
             """INSERT INTO news.fetch_log (feed_name, run_id, started_at, finished_at, duration_ms,
-                   status, error_class, error, url)
-               VALUES (%s, %s, %s, %s, 0, 'skipped', %s, %s, %s)""",
-            (feed_name, run_id, now, now, reason, detail[:2000], url),
+                   status, error_class, error, url, airflow_task)
+               VALUES (%s, %s, %s, %s, 0, 'skipped', %s, %s, %s, %s)""",
+            (feed_name, run_id, now, now, reason, detail[:2000], url, task),
         )
     conn.commit()
 
 
-def record_internal_failure(dsn: str, run_id: str, feed_name: str, error: str) -> None:
+def record_internal_failure(dsn: str, run_id: str, feed_name: str, error: str, task: str | None = None) -> None:
     """Best effort: a poll that failed inside newswatch (not the feed's fault) counts as the
     feed's failure like any other, in fetch_log, the failure streak and the back-off, so the run
     summary and feed health show it and a feed that keeps breaking newswatch is not hammered.
@@ -196,7 +198,8 @@ def record_internal_failure(dsn: str, run_id: str, feed_name: str, error: str) -
             info = load_feed(conn, feed_name)
             decision = decide(info.state, Outcome(status="error", error_class="internal"), now)
             record = FetchRecord(feed_name=feed_name, run_id=run_id, started_at=now, finished_at=now,
-                                 status="error", url=info.state.url, error_class="internal", error=error[:2000])
+                                 status="error", url=info.state.url, error_class="internal", error=error[:2000],
+                                 airflow_task=task)
             record_fetch(conn, record, decision, [], [], config_url=info.config_url)
     except Exception:  # the warehouse itself may be what failed
         log.exception("could not record the failure of feed %s", feed_name)
