@@ -78,10 +78,13 @@ def us_china_news_daily():
         mode="reschedule",
         poke_interval=600,
         timeout=int(timedelta(days=1).total_seconds()),
+        doc_md="Waits, without holding a worker slot, until NEWSWATCH_DAILY_DELAY_HOURS after the day "
+               "closes, so articles published late in the day are in before it is judged.",
     )
 
     @task
     def refresh_rollups(data_interval_start=None) -> dict:
+        """Recompute the day's rows of the topic, outlet and feed rollups (by ingest day)."""
         from newswatch.daily import refresh_rollups as refresh
 
         with _warehouse() as conn:
@@ -100,16 +103,20 @@ def us_china_news_daily():
     def make_check(name: str, results):
         @task(task_id=f"check_{name}")
         def check(results: dict) -> dict:
+            """One data-quality check for the day: red, with the day and the reason, when it fails
+            (a data problem: no retry)."""
             result = results[name]
             if not result["passed"]:
                 # a data problem, not a flaky one: retrying would not change the answer
-                raise AirflowFailException(f"{name} failed: {result['detail']} (expected {result['threshold']})")
+                raise AirflowFailException(f"{name} failed for {result['detail']} (expected {result['threshold']})")
             return result
 
         return check(results)
 
     @task
     def write_digest(data_interval_start=None) -> int:
+        """The day's top stories by reach and by topic, as Markdown and HTML, in news.digests
+        (readable on the analyst's page)."""
         from newswatch.daily import write_digest as write
 
         with _warehouse() as conn:
@@ -117,6 +124,8 @@ def us_china_news_daily():
 
     @task
     def retention(data_interval_start=None) -> dict:
+        """Delete merged staging rows past NEWSWATCH_STAGING_RETENTION_DAYS and story keys past
+        the clustering window."""
         from newswatch.daily import apply_retention
 
         with _warehouse() as conn:

@@ -36,21 +36,30 @@ class CheckResult:
 CHECKS = ("feed_freshness", "relevant_volume", "duplicate_ratio", "ingest_lag", "merge_failures")
 
 
-def evaluate_checks(metrics: dict, thresholds: Thresholds) -> dict[str, CheckResult]:
-    """Judge the day's figures. A check with nothing to judge passes and says so."""
+def evaluate_checks(metrics: dict, thresholds: Thresholds, day: date | None = None) -> dict[str, CheckResult]:
+    """Judge one day's figures; every detail names the day. A check with nothing to judge passes
+    and says so; a day on which nothing was fetched is reported as that, not as a volume
+    problem, and a day before newswatch ran at all has nothing to judge."""
+    on = f"{day:%Y-%m-%d}: " if day else ""
+    active, fetches = int(metrics.get("active_feeds") or 0), metrics.get("fetches")
+    if active == 0 and not fetches:
+        why = f"{on}nothing to judge: no feed was configured before the day ended (newswatch was not running yet)"
+        return {name: CheckResult(name, True, None, "", why) for name in CHECKS}
     results = {}
     stale = list(metrics.get("stale_feeds") or [])
     results["feed_freshness"] = CheckResult(
         "feed_freshness", not stale, float(len(stale)), "0 feeds without a successful fetch in 24 h",
-        (f"{len(stale)} of {metrics.get('active_feeds', 0)} feeds had no successful fetch in the 24 hours "
-         f"before the day ended: {', '.join(stale[:20])}{' …' if len(stale) > 20 else ''}")
-        if stale else f"all {metrics.get('active_feeds', 0)} active feeds fetched successfully",
+        (f"{on}{len(stale)} of {active} active feeds had no successful fetch in the day's last 24 hours: "
+         f"{', '.join(stale[:20])}{' …' if len(stale) > 20 else ''}")
+        if stale else f"{on}all {active} active feeds fetched successfully",
     )
     relevant = int(metrics.get("relevant_articles") or 0)
     results["relevant_volume"] = CheckResult(
         "relevant_volume", relevant >= thresholds.min_relevant, float(relevant),
         f">= {thresholds.min_relevant} relevant articles",
-        f"{relevant} relevant articles among {metrics.get('new_articles', 0)} new ones",
+        f"{on}no feed was fetched that day, so nothing was loaded (is the polling DAG running? see "
+        "feed_freshness)" if fetches == 0 else
+        f"{on}{relevant} relevant articles among {metrics.get('new_articles', 0)} new ones",
     )
     merged = int(metrics.get("merged_entries") or 0)
     low, high = thresholds.duplicate_ratio
@@ -58,35 +67,35 @@ def evaluate_checks(metrics: dict, thresholds: Thresholds) -> dict[str, CheckRes
         ratio = int(metrics.get("duplicate_entries") or 0) / merged
         results["duplicate_ratio"] = CheckResult(
             "duplicate_ratio", low <= ratio <= high, round(ratio, 4), f"between {low} and {high}",
-            f"{ratio:.1%} of {merged} merged entries were already known "
+            f"{on}{ratio:.1%} of {merged} merged entries were already known "
             + ("(everything a duplicate: is canonicalisation collapsing distinct articles?)" if ratio > high else
                "(nothing a duplicate: is dedupe working?)" if ratio < low else ""),
         )
     else:
         results["duplicate_ratio"] = CheckResult("duplicate_ratio", True, None, f"between {low} and {high}",
-                                                 "no entries were merged that day")
+                                                 f"{on}no entries were merged that day")
     failed = int(metrics.get("failed_entries") or 0)
     results["merge_failures"] = CheckResult(
         "merge_failures", failed == 0, float(failed), "0 staged entries the merge could not load",
-        (f"{failed} staged entries could not be loaded and are in news.rejects (reason merge_failed), "
-         "with the database's error") if failed else "every merged entry loaded",
+        (f"{on}{failed} staged entries could not be loaded and are in news.rejects (reason merge_failed), "
+         "with the database's error") if failed else f"{on}every merged entry loaded",
     )
     lag = metrics.get("lag_median_hours")
     if lag is None:
         results["ingest_lag"] = CheckResult("ingest_lag", True, None, f"median <= {thresholds.max_lag_hours} h",
-                                            "no article with a publication time was first seen that day")
+                                            f"{on}no article with a publication time was first seen that day")
     else:
         p90 = metrics.get("lag_p90_hours")
         results["ingest_lag"] = CheckResult(
             "ingest_lag", lag <= thresholds.max_lag_hours, round(float(lag), 2),
             f"median <= {thresholds.max_lag_hours} h",
-            f"publish -> ingest lag: median {lag:.1f} h, p90 {float(p90 or 0):.1f} h",
+            f"{on}publish -> ingest lag: median {lag:.1f} h, p90 {float(p90 or 0):.1f} h",
         )
     return results
 
 
 def run_checks(conn, day: date, thresholds: Thresholds | None = None) -> dict[str, CheckResult]:
-    results = evaluate_checks(store.collect_metrics(conn, day), thresholds or Thresholds.from_env())
+    results = evaluate_checks(store.collect_metrics(conn, day), thresholds or Thresholds.from_env(), day)
     store.record_checks(conn, day, results.values())
     return results
 

@@ -11,6 +11,8 @@ SELECT
     ) AS stale_feeds,
     (SELECT count(*) FROM news.feeds f
       WHERE f.enabled AND f.in_config AND f.disabled_reason IS NULL AND f.created_at < %(end)s) AS active_feeds,
+    (SELECT count(*) FROM news.fetch_log
+      WHERE started_at >= %(start)s AND started_at < %(end)s) AS fetches,
     (SELECT count(*) FROM news.articles
       WHERE is_relevant AND first_seen_at >= %(start)s AND first_seen_at < %(end)s) AS relevant_articles,
     (SELECT count(*) FROM news.articles

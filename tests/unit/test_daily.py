@@ -70,3 +70,21 @@ def test_digest_markdown_cannot_be_steered_by_a_headline_or_url():
     assert "\\<img src=x\\>" in line and "\\*b\\*" in line and "A\\_B" in line
     assert "- [Fine](<https://ex.com/a%20%28b%29>)" in md
     assert "javascript:" not in html.split("Evil")[0] and 'href="javascript' not in html
+
+
+def test_every_detail_names_the_day():
+    results = evaluate_checks(dict(GOOD, fetches=120), Thresholds(), date(2026, 12, 6))
+    assert all(r.detail.startswith("2026-12-06: ") for r in results.values())
+
+
+def test_a_day_before_newswatch_ran_has_nothing_to_judge():
+    before = evaluate_checks(dict(GOOD, active_feeds=0, fetches=0, relevant_articles=0, new_articles=0),
+                             Thresholds(), date(2026, 12, 6))
+    assert all(r.passed and "nothing to judge" in r.detail for r in before.values())
+
+
+def test_a_day_nothing_was_fetched_is_said_to_be_that_not_a_volume_problem():
+    idle = evaluate_checks(dict(GOOD, stale_feeds=["a", "b"], active_feeds=2, fetches=0, relevant_articles=0,
+                                new_articles=0), Thresholds(), date(2026, 12, 6))
+    assert not idle["feed_freshness"].passed and "2 of 2 active feeds" in idle["feed_freshness"].detail
+    assert not idle["relevant_volume"].passed and "no feed was fetched that day" in idle["relevant_volume"].detail
