@@ -18,7 +18,7 @@ help:
 	@echo "make test      the whole test suite"
 	@echo "make chaos     the chaos suite: poison entries, killed merges, restarted PostgreSQL, runs at once"
 	@echo "make eval      precision/recall of relevance and story clustering"
-	@echo "make up        Airflow standalone on :8080 with the DAGs unpaused (make down stops it)"
+	@echo "make up        Airflow standalone on :8080 with the DAGs unpaused (make down stops it; DEMO=1: the demo's data)"
 	@echo "make bench     benchmark vs reader, a naive loader and COPY; growth to 1M articles"
 
 install: $(VENV)/.installed
@@ -64,8 +64,9 @@ $(VENV)/.bench-installed: $(VENV)/.installed
 	$(UV) pip install --python $(BIN)/python -c constraints.txt -e '.[dev,cluster,bench]'
 	@touch $@
 
+# DEMO=1: the UI shows the warehouse make demo filled (newswatch_demo)
 up: install
-	$(BIN)/newswatch local up
+	$(BIN)/newswatch local up $(if $(DEMO),--demo,)
 
 down:
 	-$(BIN)/newswatch local down

@@ -181,7 +181,7 @@ def cmd_local(args) -> int:
         LocalPostgres(local.STATE_DIR / "pg").stop()
         return 0
     if args.action == "up":
-        return local.up()
+        return local.up(demo=args.demo or None)
     if args.action == "down":
         return local.down()
     return 2
@@ -255,6 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "standalone on :8080 with the DAGs unpaused; db-start/db-stop: the embedded "
                                    "PostgreSQL.")
     p.add_argument("action", choices=["run", "demo", "up", "down", "db-start", "db-stop"])
+    p.add_argument("--demo", action="store_true", help="up: show the demo's warehouse (newswatch_demo)")
     p.set_defaults(func=cmd_local)
     return parser
 

@@ -36,7 +36,7 @@ from . import warehouse
 from .config import FetchSettings, Settings
 from .extract import EXTRACTOR, extract_article
 from .fetch import FetchResult, fetch, make_session
-from .normalize import text_for_scoring
+from .normalize import decode_google_news_url, text_for_scoring
 from .relevance import load_rules
 from .warehouse import texts
 
@@ -203,7 +203,8 @@ class _PageFetcher:
         in flight per host from this run, politeness delays spent on that host's worker only."""
         by_host: dict[str, list[texts.Job]] = {}
         for job in jobs:
-            by_host.setdefault((urlsplit(self.rewrite(job.url)).hostname or "").lower(), []).append(job)
+            url = self.rewrite(decode_google_news_url(job.url) or job.url)
+            by_host.setdefault((urlsplit(url).hostname or "").lower(), []).append(job)
         with ThreadPoolExecutor(max_workers=self.settings.fulltext.workers, thread_name_prefix="fulltext") as pool:
             return [outcome for outcomes in pool.map(self.host_queue, by_host.values()) for outcome in outcomes]
 
@@ -245,7 +246,8 @@ class _PageFetcher:
             return "waiting", False
 
     def attempt(self, conn, job: texts.Job) -> texts.TextAttempt | None:
-        url = self.rewrite(job.url)
+        # a Google News link resolves to the publisher's page when its id carries the address
+        url = self.rewrite(decode_google_news_url(job.url) or job.url)
         parts = urlsplit(url)
         host, origin = (parts.hostname or "").lower(), f"{parts.scheme}://{parts.netloc}"
         started = datetime.now(timezone.utc)

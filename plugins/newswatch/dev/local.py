@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from ..config import PROJECT_ROOT, DevSettings, feeds_path_from_env, load_feeds
 from ..errors import ConfigError
@@ -39,8 +41,22 @@ def warehouse_uri(database: str = "newswatch") -> tuple[str, bool]:
     return embedded_warehouse(database), True
 
 
+# One Airflow for make run, make demo and make up: the same home (logs) and the same metadata
+# database, so the runs that make run and make demo made, and their task logs, are there to
+# open in the UI that make up starts, and the analyst's page can link to them.
+AIRFLOW_HOME = STATE_DIR / "airflow"
+
+
+def local_metadata_url() -> str:
+    """Airflow's metadata database in the embedded PostgreSQL (the scheduler, api-server,
+    dag-processor and triggerer write concurrently, which SQLite serialises badly)."""
+    pg = LocalPostgres(STATE_DIR / "pg")
+    pg.start()
+    return pg.ensure_database("airflow").replace("postgresql://", "postgresql+psycopg2://", 1)
+
+
 def airflow_env(warehouse: str, extra: dict | None = None) -> dict:
-    home = STATE_DIR / "airflow"
+    home = Path((extra or {}).get("AIRFLOW_HOME") or AIRFLOW_HOME)
     home.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     env.update(
@@ -109,7 +125,8 @@ def run_dag(conf: dict, *, feeds_path: str | None = None, extra_env: dict | None
         return 2
     uri, embedded = warehouse_uri(database)
     where = "embedded PostgreSQL in .newswatch/pg" if embedded else "the warehouse in AIRFLOW_CONN_NEWS_WAREHOUSE"
-    env = airflow_env(uri, {"NEWSWATCH_FEEDS": str(Path(feeds_file).resolve()), **(extra_env or {})})
+    env = airflow_env(uri, {"NEWSWATCH_FEEDS": str(Path(feeds_file).resolve()),
+                            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": local_metadata_url(), **(extra_env or {})})
     logs = STATE_DIR / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     log_path = logs / f"{label}-{time.strftime('%Y%m%dT%H%M%S')}.log"
@@ -164,7 +181,6 @@ def _print_log_tail(path: Path, lines: int = 40) -> None:
 # --- airflow standalone: make up / make down ------------------------------------------------
 
 UI_PORT = DEV.ui_port
-STANDALONE_HOME = STATE_DIR / "airflow-standalone"
 
 
 def standalone_env(home: Path, warehouse: str, metadata_url: str, port: int, extra: dict | None = None) -> dict:
@@ -265,10 +281,33 @@ def stop_process_group(pid: int, grace: float = 20) -> None:
         pass
 
 
-def up() -> int:
+def _ui_database(demo: bool | None) -> str:
+    """The embedded warehouse `make up` shows: the demo's (newswatch_demo) with DEMO=1, or when
+    the real one holds no article yet and `make demo` has filled the demo's; else newswatch."""
+    if demo or os.environ.get("AIRFLOW_CONN_NEWS_WAREHOUSE"):
+        return "newswatch_demo" if demo else "newswatch"
+    from .. import warehouse
+    from ..config import connection_to_dsn
+
+    def articles(database: str) -> int:
+        try:
+            with warehouse.connection(connection_to_dsn(embedded_warehouse(database))) as conn, conn.cursor() as cur:
+                cur.execute("SELECT count(*) FROM news.articles")
+                return cur.fetchone()[0]
+        except Exception:  # noqa: BLE001 - no schema yet: no articles
+            return 0
+
+    if articles("newswatch") == 0 and articles("newswatch_demo") > 0:
+        print("newswatch: the warehouse `newswatch` is empty and `make demo` filled `newswatch_demo`: "
+              "showing the demo's data (make up DEMO=1 does so always)")
+        return "newswatch_demo"
+    return "newswatch"
+
+
+def up(demo: bool | None = None) -> int:
     """Airflow standalone with the DAGs unpaused, the pool and warehouse connection set; returns
     once the UI answers."""
-    pid_file = STANDALONE_HOME / "standalone.pid"
+    pid_file = AIRFLOW_HOME / "standalone.pid"
     if pid_file.exists():
         try:
             os.killpg(int(pid_file.read_text()), 0)
@@ -281,27 +320,26 @@ def up() -> int:
     except ConfigError as exc:
         print(f"newswatch: {exc}", file=sys.stderr)
         return 2
-    uri, embedded = warehouse_uri()
-    # Airflow's own metadata goes in the embedded PostgreSQL too: the scheduler, api-server,
-    # dag-processor and triggerer write concurrently, which SQLite serialises badly.
-    pg = LocalPostgres(STATE_DIR / "pg")
-    pg.start()
-    metadata = pg.ensure_database("airflow").replace("postgresql://", "postgresql+psycopg2://", 1)
+    database = _ui_database(demo)
+    uri, embedded = warehouse_uri(database)
+    metadata = local_metadata_url()
     # the UI's pages read through a login that cannot write (embedded warehouse; for another
     # one, set AIRFLOW_CONN_NEWS_WAREHOUSE_READONLY)
-    extra = {"AIRFLOW_CONN_NEWS_WAREHOUSE_READONLY": pg.reader_uri("newswatch")} if embedded else {}
-    env = standalone_env(STANDALONE_HOME, uri, metadata, UI_PORT, extra)
+    pg = LocalPostgres(STATE_DIR / "pg")
+    extra = {"AIRFLOW_CONN_NEWS_WAREHOUSE_READONLY": pg.reader_uri(database)} if embedded else {}
+    env = standalone_env(AIRFLOW_HOME, uri, metadata, UI_PORT, extra)
     logs = STATE_DIR / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     log_path = logs / "standalone.log"
     base = f"http://localhost:{UI_PORT}"
     print(f"newswatch: starting airflow standalone (log: {log_path}); warehouse: "
-          + ("embedded PostgreSQL in .newswatch/pg" if embedded else "AIRFLOW_CONN_NEWS_WAREHOUSE"))
+          + (f"database {database} of the embedded PostgreSQL in .newswatch/pg" if embedded
+             else "AIRFLOW_CONN_NEWS_WAREHOUSE"))
     proc = start_standalone(env, log_path)
     pid_file.write_text(f"{proc.pid}\n")
     try:
         wait_for_health(base, proc=proc)
-        unpause(base, api_token(base, STANDALONE_HOME), ["us_china_news", "us_china_news_daily"])
+        unpause(base, api_token(base, AIRFLOW_HOME), ["us_china_news", "us_china_news_daily", "us_china_news_fulltext"])
     except RuntimeError as exc:
         print(f"newswatch: {exc}", file=sys.stderr)
         _print_log_tail(log_path)
@@ -310,14 +348,14 @@ def up() -> int:
         return 1
     print(f"""
 Airflow is up: {base}
-  login:    admin / {admin_password(STANDALONE_HOME)}   (from {STANDALONE_HOME / 'simple_auth_manager_passwords.json.generated'})
+  login:    admin / {admin_password(AIRFLOW_HOME)}   (from {AIRFLOW_HOME / 'simple_auth_manager_passwords.json.generated'})
   coverage: {base}/newswatch/coverage   (also under Browse > US–China coverage)
   DAGs us_china_news (hourly) and us_china_news_daily are unpaused; `make down` stops everything.""")
     return 0
 
 
 def down() -> int:
-    pid_file = STANDALONE_HOME / "standalone.pid"
+    pid_file = AIRFLOW_HOME / "standalone.pid"
     if pid_file.exists():
         pid = int(pid_file.read_text())
         stop_process_group(pid)
@@ -340,6 +378,9 @@ DEMO_QUERIES = [
      "SELECT outlet, to_char(first_seen_at, 'YYYY-MM-DD HH24:MI') AS first_seen, articles "
      "FROM news.story_reach WHERE story_id = (SELECT story_id FROM news.articles "
      "WHERE canonical_url LIKE 'https://apnews.com/article/blinken-%' LIMIT 1) ORDER BY first_seen_at"),
+    ("Full text: relevant articles whose body mentions rare earths",
+     "SELECT outlet, text_status, left(title, 60) AS title FROM news.us_china_articles_text "
+     "WHERE search @@ websearch_to_tsquery('english', 'rare earth') ORDER BY published_at DESC LIMIT 5"),
     ("Newest relevant headlines",
      "SELECT to_char(published_at, 'MM-DD HH24:MI') AS published, outlet, left(title, 70) AS title "
      "FROM news.us_china_articles LIMIT 8"),
@@ -347,20 +388,25 @@ DEMO_QUERIES = [
 
 
 def demo() -> int:
+    """The polling DAG on the bundled sample feeds, then the full-text step on the bundled article
+    pages, all served from a local HTTP server, then a few example queries."""
     from .feedserver import FeedServer
 
     server = FeedServer().start()
     try:
         server.add_directory(DEMO_DIR / "feeds")
+        serve_demo_pages(server)
         template = (DEMO_DIR / "feeds.yaml").read_text(encoding="utf-8")
         demo_dir = STATE_DIR / "demo"
         demo_dir.mkdir(parents=True, exist_ok=True)
         feeds_path = demo_dir / "feeds.yaml"
         feeds_path.write_text(template.replace("{base}", server.base_url), encoding="utf-8")
-        print(f"newswatch demo: serving {DEMO_DIR / 'feeds'} at {server.base_url}")
+        print(f"newswatch demo: serving {DEMO_DIR / 'feeds'} and {DEMO_DIR / 'pages'} at {server.base_url}")
         code = run_dag({"force": True}, feeds_path=str(feeds_path),
                        extra_env={"NEWSWATCH_ALLOW_PRIVATE_NETWORKS": "true"},
-                       database="newswatch_demo", label="demo")
+                       database="newswatch_demo", label="demo", fulltext=False)
+        if code == 0:
+            print("  " + demo_fulltext(server.base_url))
     finally:
         server.stop()
     if code != 0:
@@ -368,6 +414,50 @@ def demo() -> int:
     uri, _ = warehouse_uri("newswatch_demo")
     print_queries(uri, DEMO_QUERIES)
     return 0
+
+
+# The demo's robots.txt keeps one article page off limits, so the demo shows that status too.
+DEMO_ROBOTS = b"User-agent: *\nDisallow: /pages/pbs.org/newshour/show/\n"
+_SUFFIX_RE = re.compile(r"\.[A-Za-z0-9]{1,8}$")
+
+
+def demo_page_path(url: str) -> str:
+    """Where the demo serves an article's page (demo/pages/README.md has the rule)."""
+    from ..normalize import canonicalize_url
+
+    parts = urlsplit(canonicalize_url(url))
+    path = parts.path or "/"
+    if path.endswith("/"):
+        path += "index.html"
+    elif not _SUFFIX_RE.search(path.rsplit("/", 1)[-1]):
+        path += ".html"
+    return f"/pages/{parts.hostname}{path}"
+
+
+def serve_demo_pages(server) -> None:
+    pages = DEMO_DIR / "pages"
+    for file in sorted(pages.rglob("*")):
+        if file.is_file() and file.name != "README.md":
+            # no charset in the header: the GB18030 pages declare theirs in <meta>
+            server.add_document("/pages/" + file.relative_to(pages).as_posix(), file.read_bytes(), "text/html")
+    server.add_document("/robots.txt", DEMO_ROBOTS, "text/plain")
+
+
+def demo_fulltext(base_url: str) -> str:
+    """The full-text step on the demo warehouse, each article's page fetched from the local
+    server (`rewrite`), since the demo's articles carry their outlets' real addresses."""
+    from dataclasses import replace
+
+    from ..config import Settings, connection_to_dsn
+    from ..pipeline import fulltext
+
+    uri, _ = warehouse_uri("newswatch_demo")
+    settings = Settings.from_env()
+    settings = replace(settings, warehouse_dsn=connection_to_dsn(uri),
+                       fetch=replace(settings.fetch, allow_private_networks=True),
+                       fulltext=replace(settings.fulltext, days=3650))
+    report = fulltext(settings, rewrite=lambda url: base_url + demo_page_path(url))
+    return report["line"]
 
 
 def print_queries(uri: str, queries) -> None:
