@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -135,7 +136,10 @@ def canonicalize_url(url: str) -> str:
     url = url.strip()
     if url.startswith("//"):
         url = "https:" + url
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:   # a malformed IPv6 host, say
+        raise UnusableURL(f"not a URL ({exc}): {url[:200]!r}") from None
     if parts.scheme.lower() not in ("http", "https"):
         raise UnusableURL(f"not an http(s) URL: {url[:200]!r}")
     host = (parts.hostname or "").rstrip(".")
@@ -456,16 +460,25 @@ def over_limit(entry: RawEntry) -> Rejected | None:
 
 
 def raw_for_storage(raw: dict) -> dict:
-    """The raw entry kept with a reject: text fields reduced to text, nothing unstorable."""
-    out = {}
-    for key, value in raw.items():
-        if isinstance(value, str):
-            out[key] = html_to_text(value) if key in ("title", "summary") else storable(value)
-        elif isinstance(value, dict):
-            out[key] = raw_for_storage(value)
-        else:
-            out[key] = value
-    return out
+    """The raw entry kept with a reject: text fields reduced to text, and nothing jsonb cannot
+    hold, however deep (keys, lists, NUL, lone surrogates, numbers such as 1e999)."""
+    return {storable(str(key)): (html_to_text(value) if key in ("title", "summary") and isinstance(value, str)
+                                 else _storable_json(value))
+            for key, value in raw.items()}
+
+
+def _storable_json(value):
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, dict):
+        return raw_for_storage(value)
+    if isinstance(value, (list, tuple)):
+        return [_storable_json(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return storable(str(value))
 
 
 def content_hash(title: str, summary: str) -> str:
@@ -475,6 +488,8 @@ def content_hash(title: str, summary: str) -> str:
 def normalize_entry(entry: RawEntry, *, fetched_at: datetime, feed_outlet: str | None = None,
                     feed_language: str | None = None, feed_title: str | None = None,
                     document_language: str | None = None, feed_timezone: str | None = None) -> Article | Rejected:
+    if entry.problem:
+        return Rejected(entry.problem, f"the document's entry is not one ({entry.problem})")
     too_long = over_limit(entry)
     if too_long:
         return too_long

@@ -38,6 +38,7 @@ class RawEntry:
     source_url: str | None = None
     tags: list[str] = field(default_factory=list)
     raw: dict = field(default_factory=dict)
+    problem: str | None = None      # why the document's entry cannot be an article at all
 
 
 @dataclass
@@ -109,6 +110,15 @@ def strip_internal_dtd(body: bytes) -> tuple[bytes, bool]:
         return body, False
     end = depth_end if depth_end is not None else i
     return body[:start] + body[end + 1:], True
+
+
+def _join(base: str, link: str) -> str:
+    """A link resolved against the document's address; one urljoin cannot read (a malformed IPv6
+    host) is kept as written, to be rejected with its entry rather than fail the feed."""
+    try:
+        return urljoin(base, link)
+    except ValueError:
+        return link
 
 
 def _looks_like_json(body: bytes, content_type: str | None) -> bool:
@@ -245,8 +255,11 @@ def parse_json_feed(body: bytes) -> ParsedFeed:
         raise FeedParseError("JSON Feed has no `items` list")
     language = _json_str(doc, "language")
     entries = []
-    for item in items:
+    for position, item in enumerate(items):
         if not isinstance(item, dict):
+            # not an item at all; kept as a reject rather than dropped without a trace
+            entries.append(RawEntry(None, None, None, None, None, None, None, problem="not_an_object",
+                                    raw={"position": position, "item": repr(item)[:500]}))
             continue
         authors = item.get("authors") if isinstance(item.get("authors"), list) else (
             [item["author"]] if isinstance(item.get("author"), dict) else [])
@@ -383,7 +396,7 @@ def _rss_entry(item, base: str) -> RawEntry:
     if link is None and guid and (guid_el.get("isPermaLink", "true").strip().lower() != "false"):
         link = guid
     if link:
-        link = urljoin(base, link)
+        link = _join(base, link)
     source_el = item.find("source")
     content = _text(item.find(CONTENT_ENCODED))
     summary = _text(item.find("description"))
@@ -433,7 +446,7 @@ def _fast_atom(root, url: str | None) -> ParsedFeed | None:
         link = None
         for l in entry.iterfind(f"{ATOM}link"):
             if l.get("rel", "alternate") == "alternate" and l.get("href"):
-                link = urljoin(base, l.get("href").strip())
+                link = _join(base, l.get("href").strip())
                 break
         guid = (_text(entry.find(f"{ATOM}id")) or "").strip() or None
         summary = _atom_text(entry.find(f"{ATOM}summary"))
