@@ -18,6 +18,7 @@ article", stored next to the raw URL, which is kept untouched in `article_sighti
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import html
 import math
@@ -125,8 +126,12 @@ def _strip_amp_path(path: str) -> str:
         path = "/".join(kept) or "/"
         if not path.startswith("/"):
             path = "/" + path
-    path = re.sub(r"\.amp(\.html?)?$", lambda m: m.group(1) or "", path, flags=re.IGNORECASE)
+    if ".amp" in path.lower():
+        path = _AMP_SUFFIX_RE.sub(lambda m: m.group(1) or "", path)
     return path
+
+
+_AMP_SUFFIX_RE = re.compile(r"\.amp(\.html?)?$", re.IGNORECASE)
 
 
 def canonicalize_url(url: str) -> str:
@@ -172,13 +177,22 @@ def canonicalize_url(url: str) -> str:
 
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k, v)]
     path = _strip_amp_path(parts.path or "/")
+    if "/." not in path and _PLAIN_RE.match(path) and all(_PLAIN_RE.match(k) and _PLAIN_RE.match(v)
+                                                           for k, v in query):
+        # nothing for w3lib to escape or unescape: its answer is this (query sorted), for a
+        # fraction of its cost (tests/unit/test_normalize.py checks they agree)
+        return f"https://{netloc}{path}" + ("?" + "&".join(f"{k}={v}" for k, v in sorted(query)) if query else "")
     rebuilt = urlunsplit(("https", netloc, path, urlencode(query, doseq=True), ""))
     return w3lib_canonicalize(rebuilt, keep_blank_values=True)
 
 
+# characters of a path or query part that w3lib's canonical form leaves exactly as they are
+# (it also resolves "." and ".." segments: paths with "/." take its way)
+_PLAIN_RE = re.compile(r"^[A-Za-z0-9\-._~/]*$")
+
+
 # --- text -----------------------------------------------------------------------------------
 
-_WS_RE = re.compile(r"\s+")
 _TAG_RE = re.compile(r"<[^>]+>")
 _BLOCK_TAGS = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
                "blockquote", "tr", "table", "section", "article", "figure", "figcaption"}
@@ -249,27 +263,29 @@ def storable(text: str) -> str:
 
 def _collapse(text: str) -> str:
     text = unicodedata.normalize("NFC", storable(text)).replace("\u00a0", " ").replace("\u200b", "")
-    return _WS_RE.sub(" ", text).strip()
+    return " ".join(text.split())   # every run of (Unicode) whitespace to one space, ends trimmed
 
 
-# (pattern, words that must occur for it to match): a cheap substring test skips the regular
-# expression for the great majority of summaries, which carry none of these tails.
+# (pattern, window, needles): each pattern is anchored at the end and can only start within its
+# last `window` characters, and cannot match unless one of its needles is there, so for the great
+# majority of summaries, which carry none of these tails, no regular expression runs at all.
 _BOILERPLATE_PATTERNS = [
-    (re.compile(p, re.IGNORECASE), needles)
-    for p, needles in (
-        (r"\s*The post .{1,300}? appeared first on .{1,200}?\.?\s*$", ("appeared first",)),
+    (re.compile(p, re.IGNORECASE), window, needles)
+    for p, window, needles in (
+        (r"\s*The post .{1,300}? appeared first on .{1,200}?\.?\s*$", 560, ("appeared first",)),
         (r"\s*This (?:article|story|post) (?:was )?(?:originally )?(?:appeared|published) (?:first )?(?:on|in) .{1,200}?\.?\s*$",
-         ("originally", "appeared", "published")),
-        (r"\s*(?:Continue|Keep) reading(?: the (?:full )?(?:story|article))?\s*(?:\.\.\.|…|»|→|>+)?\s*$", ("reading",)),
+         280, ("appeared on", "appeared in", "appeared first", "published on", "published in", "published first")),
+        (r"\s*(?:Continue|Keep) reading(?: the (?:full )?(?:story|article))?\s*(?:\.\.\.|…|»|→|>+)?\s*$", 60,
+         ("continue reading", "keep reading")),
         (r"\s*(?:Read|See) (?:more|the full (?:story|article))(?: (?:at|on) .{1,80})?\s*(?:\.\.\.|…|»|→|>+)?\s*$",
-         ("more", "full")),
-        (r"\s*\[(?:…|\.\.\.|&hellip;)\]\s*$", ("[",)),
+         130, ("read more", "see more", "read the full", "see the full")),
+        (r"\s*\[(?:…|\.\.\.|&hellip;)\]\s*$", 20, ("[",)),
         (r"\s*(?:Share|Share this|Share on|Tweet|Email|Print|WhatsApp|Facebook|Twitter|LinkedIn|Reddit)"
          r"(?:\s*(?:this|article|story|on|via|to)?\s*(?:Facebook|Twitter|X|LinkedIn|WhatsApp|Email|Reddit)?)?\s*$",
-         ("share", "tweet", "email", "print", "whatsapp", "facebook", "twitter", "linkedin", "reddit")),
-        (r"\s*(?:Must read|Latest article|Related|Recommended|Also read|Read also|READ MORE)\s*:?.{0,200}$",
+         40, ("share", "tweet", "email", "print", "whatsapp", "facebook", "twitter", "linkedin", "reddit")),
+        (r"\s*(?:Must read|Latest article|Related|Recommended|Also read|Read also|READ MORE)\s*:?.{0,200}$", 230,
          ("must read", "latest article", "related", "recommended", "also read", "read also", "read more")),
-        (r"\s*(?:Photo|Image|Video):\s*[^.]{0,80}$", ("photo:", "image:", "video:")),
+        (r"\s*(?:Photo|Image|Video):\s*[^.]{0,80}$", 100, ("photo:", "image:", "video:")),
     )
 ]
 
@@ -287,8 +303,9 @@ def strip_boilerplate(text: str) -> str:
     while previous != tail:
         previous = tail
         lowered = tail.lower()
-        for pattern, needles in _BOILERPLATE_PATTERNS:
-            if any(n in lowered for n in needles):
+        for pattern, window, needles in _BOILERPLATE_PATTERNS:
+            end = lowered[-window:]
+            if any(n in end for n in needles):
                 tail = pattern.sub("", tail).rstrip(" |-–—·•")
                 lowered = tail.lower()
     return (head + tail).strip()
@@ -302,6 +319,7 @@ _SECTION_LABELS = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
 def _label_key(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).lower().strip()
     text = re.sub(r"^the\s+", "", text)
@@ -544,6 +562,17 @@ def normalize_entry(entry: RawEntry, *, fetched_at: datetime, feed_outlet: str |
 def _host_label(url: str | None) -> str:
     if not url:
         return ""
-    host = (urlsplit(url).hostname or "").lower()
-    host = re.sub(r"^(www|amp|m)\.", "", host)
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+    return _site_name(host)
+
+
+@functools.lru_cache(maxsize=4096)
+def _site_name(host: str) -> str:
+    host = _HOST_PREFIX_RE.sub("", host)
     return host.rsplit(".", 1)[0] if "." in host else host
+
+
+_HOST_PREFIX_RE = re.compile(r"^(www|amp|m)\.")

@@ -324,3 +324,21 @@ def test_an_incomplete_date_falls_back_to_first_seen_and_says_so():
 ])
 def test_entities_are_decoded_once_unless_double_escaping_is_proven(raw, expected):
     assert html_to_text(raw) == expected
+
+
+def test_the_fast_path_for_plain_urls_agrees_with_w3lib():
+    """canonicalize_url skips w3lib for URLs it would leave as they are; the answers must agree."""
+    import re
+
+    from newswatch import normalize
+
+    urls = [c[0] for c in URL_CASES] + [
+        "https://ex.com/a/./b/../c?x=1&a=2", "https://ex.com/~user/p-1_2.html?b=&a", "https://ex.com",
+        "http://EX.com:80/A?Z=1&z=2&Z=0", "https://ex.com/a?x=1&x=0", "https://ex.com/path//double?q=a.b~c",
+        "https://ex.com/caf%C3%A9?q=%E4%B8%AD", "https://ex.com/a b?c=d e", "https://ex.com/a?b=1;c=2"]
+    fast = [normalize.canonicalize_url(u) for u in urls]
+    plain, normalize._PLAIN_RE = normalize._PLAIN_RE, re.compile(r"(?!)")   # never plain: always w3lib
+    try:
+        assert fast == [normalize.canonicalize_url(u) for u in urls]
+    finally:
+        normalize._PLAIN_RE = plain

@@ -7,7 +7,6 @@ database's error) and the rest commits, so one odd entry never blocks any later 
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import asdict, dataclass, field
@@ -65,7 +64,10 @@ class MergeResult:
                 setattr(self, key, getattr(self, key) + value)
 
 
-_SELECT_STAGED = f"SELECT {', '.join(PENDING_COLUMNS)} FROM news.staged_entries"
+# relevance_terms is read as its JSON text and written back as it is: parsing and re-encoding
+# every entry's evidence was a visible share of the merge
+_SELECT_STAGED = "SELECT {} FROM news.staged_entries".format(
+    ", ".join("relevance_terms::text AS relevance_terms" if c == "relevance_terms" else c for c in PENDING_COLUMNS))
 _PENDING_SQL = f"{_SELECT_STAGED} WHERE merged_at IS NULL ORDER BY staged_id LIMIT %s"
 _PENDING_BY_ID_SQL = f"{_SELECT_STAGED} WHERE merged_at IS NULL AND staged_id = ANY(%s) ORDER BY staged_id"
 
@@ -398,7 +400,7 @@ def _apply_updates(cur, plan: MergePlan, staged: dict) -> set[int]:
                    relevance_terms = %s::jsonb, relevance_version = %s, text_feed = %s
                WHERE article_id = %s""",
             (r.title, r.title_raw, r.summary, r.content_hash, update.new_revision, r.staged_at,
-             r.relevance_score, r.is_relevant, list(r.topics), json.dumps(r.relevance_terms, ensure_ascii=False),
+             r.relevance_score, r.is_relevant, list(r.topics), r.relevance_terms,
              r.relevance_version, update.text_feed, update.article_id),
         )
     latest = {u.article_id: staged[u.staged_id] for u in plan.updates}   # the last revision of each
@@ -413,11 +415,17 @@ def _apply_updates(cur, plan: MergePlan, staged: dict) -> set[int]:
 
 def _write_identity(cur, plan: MergePlan, staged: dict, new: _NewArticles, latest_seen: datetime) -> None:
     """The batch's sightings, the names it taught us (URL and GUID aliases), and the feeds
-    caught recycling GUIDs."""
-    _upsert_sightings(cur, list(plan.sightings.values()), staged, new.resolve, latest_seen)
-    _add_aliases(cur, [("url", "", url, new.resolve(ref)) for url, ref in plan.url_aliases.items()]
-                 + [("guid", feed, guid, new.resolve(ref)) for (feed, guid), ref in plan.guid_aliases.items()],
-                 latest_seen)
+    caught recycling GUIDs. A new article's rows cannot conflict with anything: they are COPYed
+    straight in; only those of known articles go through an upsert."""
+    sightings = list(plan.sightings.values())
+    _copy_sightings(cur, "news.article_sightings", [s for s in sightings if s.article_ref < 0], staged, new.resolve)
+    _upsert_sightings(cur, [s for s in sightings if s.article_ref > 0], staged, latest_seen)
+    aliases = ([("url", "", url, ref) for url, ref in plan.url_aliases.items()]
+               + [("guid", feed, guid, ref) for (feed, guid), ref in plan.guid_aliases.items()])
+    copy_rows(cur, "news.article_aliases", _ALIAS_COLUMNS,
+              ((kind, feed, value, new.resolve(ref), latest_seen, latest_seen)
+               for kind, feed, value, ref in aliases if ref < 0))
+    _add_aliases(cur, [a for a in aliases if a[3] > 0], latest_seen)
     if plan.guid_reusers:
         log.warning("merge: feed(s) %s gave an old GUID to a different story; taken as new articles",
                     ", ".join(sorted(plan.guid_reusers)))
@@ -425,15 +433,19 @@ def _write_identity(cur, plan: MergePlan, staged: dict, new: _NewArticles, lates
                        WHERE name = ANY(%s)""", (latest_seen, sorted(plan.guid_reusers)))
 
 
+_ALIAS_COLUMNS = ("kind", "feed_name", "value", "article_id", "first_seen_at", "last_seen_at")
+_SIGHTING_COLUMNS = ("article_id", "feed_name", "url", "guid", "outlet", "first_seen_at", "last_seen_at",
+                     "times_seen", "content_hash")
+
+
 def _add_aliases(cur, aliases: list[tuple[str, str, str, int]], seen: datetime) -> None:
-    """Names of articles: a URL names one article for good (the first); a GUID names the article
-    a feed gave it to most recently (seen again: its last_seen_at moves)."""
+    """Names of known articles: a URL names one article for good (the first); a GUID names the
+    article a feed gave it to most recently (seen again: its last_seen_at moves)."""
     if not aliases:
         return
     cur.execute("""CREATE TEMP TABLE IF NOT EXISTS merge_aliases
                    (LIKE news.article_aliases) ON COMMIT DELETE ROWS""")
-    copy_rows(cur, "merge_aliases", ("kind", "feed_name", "value", "article_id", "first_seen_at", "last_seen_at"),
-              ((*alias, seen, seen) for alias in aliases))
+    copy_rows(cur, "merge_aliases", _ALIAS_COLUMNS, ((*alias, seen, seen) for alias in aliases))
     cur.execute("""INSERT INTO news.article_aliases SELECT * FROM merge_aliases WHERE kind = 'url'
                    ON CONFLICT (value) WHERE kind = 'url' DO NOTHING""")
     cur.execute("""INSERT INTO news.article_aliases AS a SELECT * FROM merge_aliases WHERE kind = 'guid'
@@ -441,15 +453,21 @@ def _add_aliases(cur, aliases: list[tuple[str, str, str, int]], seen: datetime) 
                    DO UPDATE SET last_seen_at = greatest(a.last_seen_at, EXCLUDED.last_seen_at)""")
 
 
-def _upsert_sightings(cur, sightings, staged, resolve, latest_seen) -> None:
-    """COPY the batch's sightings into a scratch table, then upsert them in one statement."""
-    cur.execute("""CREATE TEMP TABLE IF NOT EXISTS merge_sightings
-                   (LIKE news.article_sightings INCLUDING DEFAULTS) ON COMMIT DELETE ROWS""")
-    copy_rows(cur, "merge_sightings",
-              ("sighting_id", "article_id", "feed_name", "url", "guid", "outlet", "first_seen_at", "last_seen_at",
-               "times_seen", "content_hash"),
-              ((0, resolve(s.article_ref), s.feed_name, s.url, s.guid, staged[s.staged_id].outlet, s.seen_at,
+def _copy_sightings(cur, table: str, sightings, staged, resolve) -> None:
+    copy_rows(cur, table, _SIGHTING_COLUMNS,
+              ((resolve(s.article_ref), s.feed_name, s.url, s.guid, staged[s.staged_id].outlet, s.seen_at,
                 s.seen_at, 1, s.content_hash) for s in sightings))
+
+
+def _upsert_sightings(cur, sightings, staged, latest_seen) -> None:
+    """Sightings of known articles: COPYed into a scratch table, then upserted in one statement."""
+    if not sightings:
+        return
+    cur.execute("""CREATE TEMP TABLE IF NOT EXISTS merge_sightings ON COMMIT DELETE ROWS AS
+                   SELECT article_id, feed_name, url, guid, outlet, first_seen_at, last_seen_at, times_seen,
+                          content_hash
+                   FROM news.article_sightings WITH NO DATA""")
+    _copy_sightings(cur, "merge_sightings", sightings, staged, lambda ref: ref)
     cur.execute(
         """INSERT INTO news.article_sightings AS s (article_id, feed_name, url, guid, outlet, first_seen_at,
                last_seen_at, content_hash)
@@ -462,12 +480,10 @@ def _upsert_sightings(cur, sightings, staged, resolve, latest_seen) -> None:
                times_seen = s.times_seen + 1,
                content_hash = EXCLUDED.content_hash"""
     )
-    seen_again = sorted({s.article_ref for s in sightings if s.article_ref > 0})
-    if seen_again:
-        cur.execute(
-            "UPDATE news.articles SET last_seen_at = greatest(last_seen_at, %s) WHERE article_id = ANY(%s)",
-            (latest_seen, seen_again),
-        )
+    cur.execute(
+        "UPDATE news.articles SET last_seen_at = greatest(last_seen_at, %s) WHERE article_id = ANY(%s)",
+        (latest_seen, sorted({s.article_ref for s in sightings})),
+    )
 
 
 def _mark_staged(cur, entries, plan, now) -> None:
