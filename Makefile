@@ -54,11 +54,15 @@ chaos: install
 eval: install
 	$(BIN)/newswatch eval
 
-# Benchmark (bench/README.md): newswatch vs reader, a naive loader and COPY, and growth to 1M
-# articles. BENCH_ARGS="--feeds 20 --entries 20 --growth-sizes 1000,5000" for a quick look.
+# Benchmark (bench/README.md): newswatch vs reader, a naive loader and COPY on two corpus shapes
+# (standard, with growth to 1M articles; syndicated), then both side by side.
+# BENCH_ARGS / BENCH_SYNDICATED_ARGS="--feeds 20 --entries 20 --growth-sizes 1000,5000" for a quick look.
 BENCH_ARGS ?=
+BENCH_SYNDICATED_ARGS ?= --feeds 300 --entries 100
 bench: $(VENV)/.bench-installed
-	$(BIN)/python -m bench $(BENCH_ARGS)
+	$(BIN)/python -m bench --out bench/out/standard $(BENCH_ARGS)
+	$(BIN)/python -m bench --scenario syndicated --out bench/out/syndicated --skip-growth --skip-airflow $(BENCH_SYNDICATED_ARGS)
+	$(BIN)/python -m bench.compare bench/out/standard bench/out/syndicated
 
 $(VENV)/.bench-installed: $(VENV)/.installed
 	$(UV) pip install --python $(BIN)/python -c constraints.txt -e '.[dev,cluster,bench]'

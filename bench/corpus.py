@@ -11,6 +11,11 @@ Feeds are a mix of RSS 2.0 (~60%) and Atom 1.0; ~5% of the feeds are in Chinese.
 HTML with 50–150 words (links, bold, entities, and the boilerplate feeds add), dates within the
 last three days so every date is trusted and every article falls in the story window.
 
+The "syndicated" scenario (SCENARIOS) is the other shape newswatch meets: every feed on one
+host, a third of the entries repeated across feeds under URLs with tracking parameters, no
+reprints, and summaries of exactly 80 words drawn from the 300 commonest words, so unrelated
+articles share many shingles and story clustering gets its heaviest candidate load.
+
 The documents are plain files in <out>/corpus/<key>/feeds; a manifest records what was made.
 The feeds YAML is written separately once the server's port is known (`write_feeds_yaml`).
 """
@@ -115,10 +120,35 @@ def summary_html(rng: random.Random, text: str, outlet: str, link: str) -> str:
     return body
 
 
+@dataclass(frozen=True)
+class Scenario:
+    repeats: float = 0.30          # share of entries that repeat another feed's article
+    reprints: float = 0.10         # share that are edited reprints (their own URL)
+    tracking_only: bool = False    # repeats differ only by tracking parameters
+    summary_words: tuple[int, int] = (50, 150)
+    common_words: int | None = None
+
+
+SCENARIOS = {
+    "standard": Scenario(),
+    "syndicated": Scenario(repeats=1 / 3, reprints=0.0, tracking_only=True, summary_words=(80, 80),
+                           common_words=300),
+}
+
+
+def tracking_variant(rng: random.Random, domain: str, path: str) -> tuple[str, str]:
+    """(URL, kind): the article's own address with tracking parameters a syndication adds."""
+    kind = rng.choice(["utm", "tracking_mix"])
+    if kind == "utm":
+        return f"https://www.{domain}{path}?utm_source=partner{rng.randrange(50)}&utm_medium=syndication", kind
+    return f"https://www.{domain}{path}?fbclid=IwAR{rng.randrange(10**8)}&ocid=feed&cmpid=rss", kind
+
+
 class CorpusBuilder:
-    def __init__(self, feeds: int, entries: int, seed: int, now: datetime):
+    def __init__(self, feeds: int, entries: int, seed: int, now: datetime, scenario: Scenario = Scenario()):
         self.rng = random.Random(seed)
-        self.text = TextMaker(random.Random(seed + 1))
+        self.scenario = scenario
+        self.text = TextMaker(random.Random(seed + 1), common_words=scenario.common_words)
         self.n_feeds, self.n_entries, self.now = feeds, entries, now
         self.articles: list[Article] = []
         # per language, the articles of earlier feeds: repeats and reprints come from there
@@ -133,7 +163,8 @@ class CorpusBuilder:
         if title is None:
             title, relevant = self.text.zh_headline() if zh else self.text.headline()
         if summary is None:
-            summary = self.text.zh_summary() if zh else self.text.summary_words(relevant=relevant)
+            lo, hi = self.scenario.summary_words
+            summary = self.text.zh_summary() if zh else self.text.summary_words(lo, hi, relevant=relevant)
         slug = self.text.slug(title) if not zh else "content"
         section = rng.choice(SECTIONS)
         ending = rng.choice(["", ".html", "/"])
@@ -156,14 +187,15 @@ class CorpusBuilder:
 
         for _ in range(self.n_entries):
             roll = rng.random()
-            if roll < 0.30 and n_earlier:
+            if roll < self.scenario.repeats and n_earlier:
                 # a repeat: someone else's article under a URL variant, same text
                 a = pick()
-                link, kind = url_variant(rng, a.domain, a.path)
+                variant = tracking_variant if self.scenario.tracking_only else url_variant
+                link, kind = variant(rng, a.domain, a.path)
                 self.stats["repeats"] += 1
                 self.stats["variants"][kind] = self.stats["variants"].get(kind, 0) + 1
                 items.append(self._item(a, link, guid=link, outlet=a.outlet))
-            elif roll < 0.40 and n_earlier:
+            elif roll < self.scenario.repeats + self.scenario.reprints and n_earlier:
                 # a reprint: this outlet's own copy of another outlet's text, lightly edited
                 src = pick()
                 title = edit_text(rng, src.title, 1) if not zh else src.title + "（更新）"
@@ -253,18 +285,18 @@ class Corpus:
         return self.manifest["entries"]
 
 
-def build(out: Path, feeds: int, entries: int, seed: int) -> Corpus:
+def build(out: Path, feeds: int, entries: int, seed: int, scenario: str = "standard") -> Corpus:
     """Generate the corpus (or reuse the one already generated today for these parameters)."""
     now = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
     # GENERATOR_VERSION: bump when a change to corpus.py/text.py changes what a seed produces
-    key = f"f{feeds}-e{entries}-s{seed}-{now:%Y%m%d}-g{GENERATOR_VERSION}"
+    key = f"{scenario}-f{feeds}-e{entries}-s{seed}-{now:%Y%m%d}-g{GENERATOR_VERSION}"
     directory = out / "corpus" / key
     manifest_path = directory / "manifest.json"
     if manifest_path.exists():
         manifest = json.loads(manifest_path.read_text())
         return Corpus(directory, manifest["feeds"], manifest)
     (directory / "feeds").mkdir(parents=True, exist_ok=True)
-    builder = CorpusBuilder(feeds, entries, seed, now)
+    builder = CorpusBuilder(feeds, entries, seed, now, SCENARIOS[scenario])
     rng = builder.rng
     feed_list = []
     total_bytes = 0
@@ -285,7 +317,8 @@ def build(out: Path, feeds: int, entries: int, seed: int) -> Corpus:
                           "format": fmt, "entries": len(items), "bytes": len(body)})
     manifest = {
         "feeds": feed_list,
-        "params": {"feeds": feeds, "entries": entries, "seed": seed, "base_time": now.isoformat()},
+        "params": {"feeds": feeds, "entries": entries, "seed": seed, "base_time": now.isoformat(),
+                   "scenario": scenario},
         "entries": feeds * entries,
         "distinct_articles": len(builder.articles),
         "originals": builder.stats["originals"],

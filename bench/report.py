@@ -163,6 +163,10 @@ def render(results: dict) -> str:
                          _fmt(_rate(stages["merge_result"]["entries"], stages["merge_wall_s"]))])
         rows.append(["all stages", _fmt(stages.get("entries")), _fmt(total, ".2f"), "", _fmt(_rate(stages.get("entries"), total))])
         out.append(table(["stage", "entries", "wall s", "cpu s", "entries/s"], rows))
+        ex = stages.get("extraction")
+        if ex:
+            out.append(f"full-text extraction (newswatch.extract): {ex['pages_per_s_per_core']:.1f} pages/s on one core "
+                       f"over {ex['pages']} pages ({'demo and real' if ex['real_pages'] else 'demo'} pages)")
         ff = stages.get("fetch_floor", {})
         if ff:
             out.append(f"feed server alone (plain requests, {results['workers']} threads): "

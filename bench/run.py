@@ -32,6 +32,9 @@ from .server import ServerGroup
 def parse_args(argv=None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scenario", choices=sorted(corpus_mod.SCENARIOS), default="standard",
+                    help="the corpus's shape (bench/corpus.py): standard, or syndicated (one host, a third "
+                         "of the entries repeated under tracking URLs, 80-word summaries of common words)")
     ap.add_argument("--feeds", type=int, default=1000, help="feeds in the corpus (default 1000)")
     ap.add_argument("--entries", type=int, default=100, help="entries per feed (default 100)")
     ap.add_argument("--seed", type=int, default=42)
@@ -65,6 +68,9 @@ def newswatch_env(feeds_yaml: Path, warehouse_uri: str, workers: int) -> dict:
         # limit that does not bind in production; it is raised to the worker count (the slot
         # bookkeeping itself, advisory locks per fetch, still runs and is measured).
         "NEWSWATCH_MAX_PER_HOST": str(workers),
+        # the first poll is compared with readers of feeds: the article pages newswatch fetches
+        # afterwards are measured apart (the stage profile's extraction rate)
+        "NEWSWATCH_FULLTEXT": "none",
     })
 
 
@@ -149,11 +155,11 @@ def main(argv=None) -> int:
                      "args": vars(args), "runs": {},
                      "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"}
 
-    print(f"bench: corpus {args.feeds} feeds × {args.entries} entries (seed {args.seed})", flush=True)
+    print(f"bench: {args.scenario} corpus {args.feeds} feeds × {args.entries} entries (seed {args.seed})", flush=True)
     t0 = time.perf_counter()
-    corpus = corpus_mod.build(out, args.feeds, args.entries, args.seed)
+    corpus = corpus_mod.build(out, args.feeds, args.entries, args.seed, args.scenario)
     m = corpus.manifest
-    results["corpus"] = {"feeds": args.feeds, "entries_per_feed": args.entries, "seed": args.seed,
+    results["corpus"] = {"scenario": args.scenario, "feeds": args.feeds, "entries_per_feed": args.entries, "seed": args.seed,
                          "entries": m["entries"], "distinct_articles": m["distinct_articles"],
                          "repeats": m["repeats"], "reprints": m["reprints"], "formats": m["formats"],
                          "bytes": m["bytes"], "url_variants": m["url_variants"],

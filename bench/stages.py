@@ -218,11 +218,34 @@ def main() -> None:
         s.items = result.entries
     extra["merge_wall_s"] = merge.wall
 
+    extra["extraction"] = extraction_rate()
     write_result({"stages": {k: v.to_dict() for k, v in stages.items()}, "entries": n_entries,
                   "articles": n_articles, "workers": workers, **extra})
     for k, v in stages.items():
         d = v.to_dict()
         print(f"{k:12s} {d['wall_s']:8.2f}s wall {d['cpu_s'] or 0:8.2f}s cpu  {d['entries_per_s'] or 0:10.0f} entries/s")
+
+
+def extraction_rate() -> dict:
+    """Full-text extraction (newswatch.extract) on one core: the demo's article pages, which are
+    in the repository, and the real ones in ../shared/articles when they are there."""
+    import gzip
+
+    from newswatch.config import PROJECT_ROOT, DevSettings
+    from newswatch.extract import extract_article
+
+    pages = [p.read_bytes() for p in sorted((PROJECT_ROOT / "demo" / "pages").rglob("*")) if p.suffix != ".md"
+             and p.is_file()]
+    real = DevSettings.from_env().articles_dir / "html"
+    if real.is_dir():
+        pages += [gzip.decompress(p.read_bytes()) for p in sorted(real.glob("*.html.gz"))]
+    extract_article(pages[0])   # imports and tables loaded once, not per page
+    started = time.process_time()
+    for body in pages:
+        extract_article(body)
+    cpu = time.process_time() - started
+    return {"pages": len(pages), "cpu_s": cpu, "pages_per_s_per_core": len(pages) / cpu if cpu else None,
+            "real_pages": real.is_dir()}
 
 
 if __name__ == "__main__":

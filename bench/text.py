@@ -107,9 +107,11 @@ class TextMaker:
     or a third country.
     """
 
-    def __init__(self, rng: random.Random):
+    def __init__(self, rng: random.Random, common_words: int | None = None):
         self.rng = rng
         self.words, self.cum = load_vocab()
+        if common_words:   # the "syndicated" scenario: text made of a small, common vocabulary
+            self.words, self.cum = self.words[:common_words], self.cum[:common_words]
 
     def _background(self, n: int) -> list[str]:
         return self.rng.choices(self.words, cum_weights=self.cum, k=n)
