@@ -48,21 +48,37 @@ MAX_TOKENS = 200
 _WORD_RE = re.compile(r"[0-9a-z\u00e0-\u024f]+|[\u3400-\u4dbf\u4e00-\u9fff\u3040-\u30ff\uac00-\ud7af]")
 
 
-def _crc32(data: bytes) -> int:
-    # datasketch's default is SHA-1 per shingle, most of fingerprint()'s time; its affine32
-    # scheme mixes every input hash (murmur3 finaliser) before the permutations, so CRC-32's
-    # weak avalanche does not matter here and it is 15x cheaper.
-    return zlib.crc32(data)
-
-
 @functools.cache
-def _minhash():
-    """datasketch's MinHash class and the template its permutations come from. Imported on the
-    first fingerprint, not with this module: importing datasketch loads its LSH indexes and SciPy
-    (about 2.5 s), which every poll process and task paid even when all its feeds answered 304."""
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    """The (a, b) of datasketch's affine32 scheme for NUM_PERM and our seed, as uint32 rows.
+    Imported on the first fingerprint, not with this module: importing datasketch loads its LSH
+    indexes and SciPy (about 2.5 s), which every poll process and task paid even when all its
+    feeds answered 304."""
     from datasketch import MinHash
 
-    return MinHash, MinHash(num_perm=NUM_PERM, seed=7, hashfunc=_crc32)
+    a, b = MinHash(num_perm=NUM_PERM, seed=7, hashfunc=zlib.crc32).permutations
+    return a.astype(np.uint32).reshape(1, -1), b.astype(np.uint32).reshape(1, -1)
+
+
+def minhash_signature(grams: set[bytes]) -> np.ndarray:
+    """datasketch's MinHash (affine32 scheme) of `grams`, computed without a MinHash object: the
+    same values (tests/unit/test_dedupe.py holds them equal), at a fraction of the cost, since
+    building the object and hashing through its Python-level loop was most of fingerprint().
+
+    Shingles are hashed with CRC-32, not datasketch's default SHA-1: the scheme mixes every input
+    hash (murmur3's finaliser) before the permutations, so CRC-32's weak avalanche does not
+    matter here and it is 15x cheaper."""
+    a, b = _permutations()
+    if not grams:
+        return np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)
+    hv = np.fromiter(map(zlib.crc32, grams), dtype=np.uint32, count=len(grams)).reshape(-1, 1)
+    # murmur3's 32-bit finaliser; uint32 arithmetic wraps as the scheme intends
+    hv ^= hv >> np.uint32(16)
+    hv *= np.uint32(0x85EBCA6B)
+    hv ^= hv >> np.uint32(13)
+    hv *= np.uint32(0xC2B2AE35)
+    hv ^= hv >> np.uint32(16)
+    return (hv * a + b).min(axis=0)
 
 
 def text_tokens(text: str) -> list[str]:
@@ -76,7 +92,9 @@ def shingles(tokens: list[str], k: int = SHINGLE) -> set[bytes]:
         return set()
     if len(tokens) <= k:
         return {" ".join(tokens).encode("utf-8")}
-    return {" ".join(tokens[i:i + k]).encode("utf-8") for i in range(len(tokens) - k + 1)}
+    # joining the encoded tokens k at a time with map/zip keeps the loop in C
+    encoded = [t.encode("utf-8") for t in tokens]
+    return set(map(b" ".join, zip(*(encoded[i:] for i in range(k)))))
 
 
 def _key(*parts) -> int:
@@ -167,13 +185,8 @@ def keys_of(fingerprints: list[Fingerprint]) -> list[list[int]]:
 def fingerprint(title: str, summary: str) -> Fingerprint:
     tokens = text_tokens(f"{title} {summary}")[:MAX_TOKENS]
     grams = shingles(tokens)
-    MinHash, template = _minhash()
-    minhash = MinHash(num_perm=NUM_PERM, seed=7, permutations=template.permutations, scheme=template.scheme,
-                      hashfunc=_crc32)
-    if grams:
-        minhash.update_batch(list(grams))
     return Fingerprint(
-        signature=minhash.hashvalues.astype(np.uint32).tobytes(),
+        signature=minhash_signature(grams).tobytes(),
         shingle_count=len(grams),
         title_key=title_key(title),
         has_summary=bool(summary and summary.strip()),

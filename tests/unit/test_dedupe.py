@@ -1,15 +1,19 @@
 from datetime import datetime, timedelta, timezone
 
 from newswatch.dedupe import (
+    NUM_PERM,
     Fingerprint,
     KnownArticle,
     NewForClustering,
     StagedEntry,
     StoryCandidate,
     fingerprint,
+    minhash_signature,
     plan_merge,
     plan_stories,
     same_story,
+    shingles,
+    text_tokens,
     title_dates,
 )
 
@@ -135,6 +139,33 @@ def test_band_keys_include_the_title_key():
     assert len(keys) == 49 and keys[-1] == (-1, fp.title_key)
     short = fingerprint("Xi speaks", "")
     assert short.title_key is None and len(short.band_keys()) == 48
+
+
+def test_signatures_are_datasketchs_minhash_of_the_same_shingles():
+    # fingerprints stored by earlier versions must keep matching new ones: the fast path has to
+    # give exactly what datasketch's MinHash gives for the same shingles and hash function
+    import random
+    import zlib
+
+    import numpy as np
+    from datasketch import MinHash
+
+    rng = random.Random(3)
+    words = "china united states talks tariffs taiwan 中 美 关 系 the of a in on".split()
+    texts = ["", "one", "two words", WIRE] + [
+        " ".join(rng.choice(words) for _ in range(rng.randint(1, 300))) for _ in range(200)]
+    for text in texts:
+        grams = shingles(text_tokens(text))
+        reference = MinHash(num_perm=NUM_PERM, seed=7, hashfunc=zlib.crc32)
+        reference.update_batch(list(grams))
+        assert minhash_signature(grams).tobytes() == reference.hashvalues.astype(np.uint32).tobytes(), text
+        assert grams == {" ".join(g).encode() for g in _slow_shingles(text_tokens(text))}
+
+
+def _slow_shingles(tokens, k=3):
+    if len(tokens) <= k:
+        return [tokens] if tokens else []
+    return [tokens[i:i + k] for i in range(len(tokens) - k + 1)]
 
 
 def test_fingerprint_round_trips_through_bytes():

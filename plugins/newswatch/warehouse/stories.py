@@ -6,7 +6,6 @@ import io
 from datetime import datetime, timedelta
 
 from ..dedupe import Fingerprint, StoryCandidate
-from .db import copy_rows
 
 STORY_WINDOW = timedelta(days=7)
 
@@ -29,7 +28,9 @@ def story_candidates(cur, keys: set[int], since: datetime) -> list[StoryCandidat
     if not keys:
         return []
     cur.execute("CREATE TEMP TABLE IF NOT EXISTS merge_keys (band_key bigint) ON COMMIT DELETE ROWS")
-    copy_rows(cur, "merge_keys", ("band_key",), ((k,) for k in keys))
+    # ~50 keys per new article, hundreds of thousands on a first poll: plain integers need none of
+    # copy_rows' per-value quoting
+    cur.copy_expert("COPY merge_keys (band_key) FROM STDIN", io.StringIO("\n".join(map(str, keys)) + "\n"))
     cur.execute("ANALYZE merge_keys")
     cur.execute(
         """SELECT b.band_key, b.article_id, b.story_id
