@@ -1,9 +1,10 @@
-"""Airflow plugin: the "US–China coverage" page, served by the api-server at /newswatch/coverage
-and linked from the UI's navigation (shown inside the UI)."""
+"""Airflow plugin: the analyst's pages (newswatch.ui), served by the api-server under /newswatch
+(coverage, stories, articles, digests, quality) and linked from the UI's navigation as
+"US–China coverage" (Browse), shown inside the UI."""
 
 from airflow.plugins_manager import AirflowPlugin
 
-from newswatch.coverage import create_app
+from newswatch.ui import create_app
 
 
 class NewswatchCoveragePlugin(AirflowPlugin):

@@ -141,12 +141,15 @@ def render_digest(day: date, stories: list[dict], labels: dict[str, str], top: i
         h.append("<p>No relevant story was first seen this day.</p>")
         return "\n".join(md) + "\n", "\n".join(h)
 
+    def reach(s):
+        return (f"{s['outlet_count']} outlet{'s' if s['outlet_count'] != 1 else ''}, "
+                f"{s['article_count']} article{'s' if s['article_count'] != 1 else ''}")
+
     def line_md(s):
         topics = ", ".join(md_text(labels.get(t, t)) for t in s["topics"])
         url = md_url(s.get("url"))
         link = f"[{md_text(s['headline'])}](<{url}>)" if url else md_text(s["headline"])
-        return (f"- {link} — {s['outlet_count']} outlet{'s' if s['outlet_count'] != 1 else ''}, "
-                f"{s['article_count']} article{'s' if s['article_count'] != 1 else ''}"
+        return (f"- {link} — {reach(s)}"
                 f" (first: {md_text(s['first_outlet'] or 'unknown')}){'; ' + topics if topics else ''}")
 
     def line_html(s):
@@ -154,7 +157,7 @@ def render_digest(day: date, stories: list[dict], labels: dict[str, str], top: i
         head = html.escape(s["headline"])
         url = md_url(s.get("url"))
         link = f'<a href="{html.escape(url, quote=True)}">{head}</a>' if url else head
-        return (f"<li>{link} — {s['outlet_count']} outlets, {s['article_count']} articles "
+        return (f"<li>{link} — {reach(s)} "
                 f"(first: {html.escape(s['first_outlet'] or 'unknown')}){'; ' + topics if topics else ''}</li>")
 
     md += [f"## Top stories by reach ({min(top, len(stories))} of {len(stories)})", ""]

@@ -53,6 +53,7 @@ def test_digest_lists_top_stories_and_topics_and_escapes_html():
     assert "- [Blinken \\<meets\\> Xi](<https://apnews.com/x?a=1&b=2>) — 5 outlets, 7 articles (first: AP News)" in md
     assert "### Taiwan" in md and "### Technology \\& export controls" in md
     assert "Blinken &lt;meets&gt; Xi" in html and "<script" not in html and "&amp;b=2" in html
+    assert "— 5 outlets, 7 articles" in html and "— 1 outlet, 1 article " in html
     empty_md, _ = render_digest(date(2026, 11, 27), [], topic_labels())
     assert "No relevant story" in empty_md
 
