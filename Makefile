@@ -9,7 +9,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 PYTEST_ARGS ?=
 
-.PHONY: install run demo test test-celery chaos eval bench up down db-stop clean help
+.PHONY: install run demo test test-celery chaos eval bench screenshots up down db-stop clean help
 
 help:
 	@echo "make install   create .venv (idempotent)"
@@ -20,6 +20,7 @@ help:
 	@echo "make eval      precision/recall of relevance and story clustering"
 	@echo "make up        Airflow standalone on :8080 with the DAGs unpaused (make down stops it; DEMO=1: the demo's data)"
 	@echo "make bench     benchmark vs reader, a naive loader and COPY; growth to 1M articles"
+	@echo "make screenshots  regenerate docs/*.png (the analyst's pages on the demo data; needs chromium)"
 
 install: $(VENV)/.installed
 
@@ -69,6 +70,11 @@ $(VENV)/.bench-installed: $(VENV)/.installed
 	@touch $@
 
 # DEMO=1: the UI shows the warehouse make demo filled (newswatch_demo)
+# The README's screenshots: a throwaway embedded PostgreSQL, the demo feeds and airflow standalone
+# set up as `make up` sets it, photographed with Debian's chromium (about 2 minutes).
+screenshots: install
+	$(BIN)/python -m newswatch.dev.screenshots --out docs
+
 up: install
 	$(BIN)/newswatch local up $(if $(DEMO),--demo,)
 
