@@ -9,12 +9,13 @@ UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 PYTEST_ARGS ?=
 
-.PHONY: install run demo test test-celery chaos eval bench screenshots up down db-stop clean help
+.PHONY: install run demo lint test test-celery chaos eval bench screenshots up down db-stop clean help
 
 help:
 	@echo "make install   create .venv (idempotent)"
 	@echo "make run       one pipeline run through Airflow, real feeds, embedded PostgreSQL unless configured"
 	@echo "make demo      the same, offline, on the bundled sample feeds"
+	@echo "make lint      ruff (lint and format check) and mypy (config in pyproject.toml)"
 	@echo "make test      the whole test suite"
 	@echo "make chaos     the chaos suite: poison entries, killed merges, restarted PostgreSQL, runs at once"
 	@echo "make eval      precision/recall of relevance and story clustering"
@@ -38,6 +39,14 @@ run: install
 
 demo: install
 	$(BIN)/newswatch local demo
+
+# Lint: ruff's rules and formatting (check only: `$(BIN)/ruff format $(LINT_PATHS)` fixes it) and
+# mypy over the plugins; each tool's configuration is in pyproject.toml.
+LINT_PATHS := plugins dags tests bench
+lint: install
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
+	$(BIN)/mypy
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -69,12 +78,12 @@ $(VENV)/.bench-installed: $(VENV)/.installed
 	$(UV) pip install --python $(BIN)/python -c constraints.txt -e '.[dev,cluster,bench]'
 	@touch $@
 
-# DEMO=1: the UI shows the warehouse make demo filled (newswatch_demo)
 # The README's screenshots: a throwaway embedded PostgreSQL, the demo feeds and airflow standalone
 # set up as `make up` sets it, photographed with Debian's chromium (about 2 minutes).
 screenshots: install
 	$(BIN)/python -m newswatch.dev.screenshots --out docs
 
+# DEMO=1: the UI shows the warehouse make demo filled (newswatch_demo)
 up: install
 	$(BIN)/newswatch local up $(if $(DEMO),--demo,)
 
@@ -85,4 +94,4 @@ db-stop:
 	-$(BIN)/newswatch local db-stop
 
 clean: db-stop
-	rm -rf .newswatch .pytest_cache
+	rm -rf .newswatch .pytest_cache .mypy_cache .ruff_cache

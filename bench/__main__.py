@@ -8,7 +8,7 @@ from pathlib import Path
 # plain checkout).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 
-from .run import main  # noqa: E402
+from .run import main
 
 if __name__ == "__main__":
     os.environ.setdefault("PYTHONUNBUFFERED", "1")

@@ -9,8 +9,12 @@ from pathlib import Path
 
 from .report import table
 
-CONTENDERS = (("core_first", "newswatch core, first poll"), ("reader_first", "reader, first update"),
-              ("naive_first", "naive loader"), ("airflow_first", "newswatch through Airflow"))
+CONTENDERS = (
+    ("core_first", "newswatch core, first poll"),
+    ("reader_first", "reader, first update"),
+    ("naive_first", "naive loader"),
+    ("airflow_first", "newswatch through Airflow"),
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,15 +23,22 @@ def main(argv: list[str] | None = None) -> int:
     if not runs:
         print("bench.compare: no results.json in " + ", ".join(map(str, outs)))
         return 1
-    header = ["", *(f"{r['corpus'].get('scenario', 'standard')}: {r['corpus']['feeds']:,} feeds, "
-                    f"{r['corpus']['entries']:,} entries" for r in runs)]
+    header = [
+        "",
+        *(
+            f"{r['corpus'].get('scenario', 'standard')}: {r['corpus']['feeds']:,} feeds, "
+            f"{r['corpus']['entries']:,} entries"
+            for r in runs
+        ),
+    ]
     rows = []
     for label, name in CONTENDERS:
         cells = []
         for r in runs:
             e = r["derived"]["end_to_end"].get(label) or {}
-            cells.append(f"{e['entries_per_s']:,.0f} entries/s ({e['seconds']:.1f} s)" if e.get("entries_per_s")
-                         else "-")
+            cells.append(
+                f"{e['entries_per_s']:,.0f} entries/s ({e['seconds']:.1f} s)" if e.get("entries_per_s") else "-"
+            )
         rows.append([name, *cells])
     copy_rows = []
     for r in runs:
@@ -36,8 +47,9 @@ def main(argv: list[str] | None = None) -> int:
         copy_rows.append(f"{r['corpus']['entries'] / seconds:,.0f} rows/s ({seconds:.1f} s)" if seconds else "-")
     rows.append(["COPY floor (same rows, indexed tables)", *copy_rows])
     ratio = [r["derived"]["ratios"].get("core_vs_reader_entries_per_s") for r in runs]
-    rows.append(["core ÷ reader (target ≥ 2×)", *(f"{v:.2f}× {'PASS' if v >= 2 else 'MISS'}" if v else "-"
-                                                   for v in ratio)])
+    rows.append(
+        ["core ÷ reader (target ≥ 2×)", *(f"{v:.2f}× {'PASS' if v >= 2 else 'MISS'}" if v else "-" for v in ratio)]
+    )
     print(table(header, rows))
     return 0
 

@@ -15,6 +15,7 @@ import json
 import os
 import sys
 import time
+from datetime import UTC
 from pathlib import Path
 
 from .measure import write_result
@@ -25,6 +26,7 @@ def _config() -> dict:
 
 
 # --- newswatch core path --------------------------------------------------------------------
+
 
 def _resolve(module_name: str, attr: str):
     """Unpickling target of a _Timed wrapper: whatever the module holds in that process."""
@@ -131,9 +133,16 @@ class ThreadProfiler:
 
 def top_functions(stats, n: int = 25) -> list[dict]:
     rows = []
-    for (filename, line, func), (cc, nc, tt, ct, _) in stats.stats.items():
-        rows.append({"function": f"{Path(filename).name}:{line}({func})", "file": filename,
-                     "calls": nc, "tottime_s": round(tt, 4), "cumtime_s": round(ct, 4)})
+    for (filename, line, func), (_cc, nc, tt, ct, _) in stats.stats.items():
+        rows.append(
+            {
+                "function": f"{Path(filename).name}:{line}({func})",
+                "file": filename,
+                "calls": nc,
+                "tottime_s": round(tt, 4),
+                "cumtime_s": round(ct, 4),
+            }
+        )
     rows.sort(key=lambda r: r["tottime_s"], reverse=True)
     return rows[:n]
 
@@ -148,7 +157,11 @@ def core() -> None:
     import_s = time.perf_counter() - t_import
     settings = Settings.from_env()
     phases: dict[str, float] = {}
-    _time_phases(pipeline, ["prepare", "_poll_and_merge_together", "poll_feeds_in_processes", "poll_feeds", "merge", "finish"], phases)
+    _time_phases(
+        pipeline,
+        ["prepare", "_poll_and_merge_together", "poll_feeds_in_processes", "poll_feeds", "merge", "finish"],
+        phases,
+    )
     run_id = f"bench__{cfg.get('label', 'core')}__{time.time():.0f}"
     profiler = ThreadProfiler() if cfg.get("profile") else None
     t0 = time.perf_counter()
@@ -159,8 +172,14 @@ def core() -> None:
         summary = pipeline.run_once(settings, run_id, force=True, trigger="bench")
     seconds = time.perf_counter() - t0
     # phase names are the pipeline's; the report calls the polling phase "poll" whichever ran
-    result = {"seconds": seconds, "import_s": import_s, "phases": phases, "summary": summary.to_dict(),
-              "workers": settings.workers, "processes": getattr(settings, "processes", 1)}
+    result = {
+        "seconds": seconds,
+        "import_s": import_s,
+        "phases": phases,
+        "summary": summary.to_dict(),
+        "workers": settings.workers,
+        "processes": getattr(settings, "processes", 1),
+    }
     conn = warehouse.connect(settings.warehouse_dsn)
     try:
         result["warehouse"] = table_counts(conn)
@@ -170,8 +189,7 @@ def core() -> None:
         stats = profiler.stats()
         dump = cfg["profile"]
         stats.dump_stats(dump)
-        result["profile"] = {"pstats": dump, "top_tottime": top_functions(stats),
-                             "threads_left_out": profiler.skipped}
+        result["profile"] = {"pstats": dump, "top_tottime": top_functions(stats), "threads_left_out": profiler.skipped}
         by_cum = sorted(top_functions(stats, 100_000), key=lambda r: r["cumtime_s"], reverse=True)
         result["profile"]["top_cumtime"] = by_cum[:200]
     write_result(result)
@@ -181,8 +199,16 @@ def core() -> None:
 def table_counts(conn) -> dict:
     counts = {}
     with conn.cursor() as cur:
-        for table in ("articles", "article_sightings", "article_revisions", "stories",
-                      "article_fingerprints", "story_bands", "staged_entries", "rejects"):
+        for table in (
+            "articles",
+            "article_sightings",
+            "article_revisions",
+            "stories",
+            "article_fingerprints",
+            "story_bands",
+            "staged_entries",
+            "rejects",
+        ):
             cur.execute(f"SELECT count(*) FROM news.{table}")
             counts[table] = cur.fetchone()[0]
         cur.execute("SELECT count(*) FROM news.articles WHERE is_relevant")
@@ -194,6 +220,7 @@ def table_counts(conn) -> dict:
 
 
 # --- reader ---------------------------------------------------------------------------------
+
 
 def reader() -> None:
     """reader 3.x: add the feeds (first poll only), then update them with its thread pool."""
@@ -230,12 +257,25 @@ def reader() -> None:
     seconds = time.perf_counter() - t0
     counts = rd.get_entry_counts()
     rd.close()
-    write_result({"seconds": seconds, "import_s": import_s, "add_feeds_s": setup_s,
-                  "entries_new": new, "entries_modified": modified, "feeds_not_modified": not_modified,
-                  "feed_errors": errors, "error_samples": error_samples, "entries_total": counts.total,
-                  "workers": cfg["workers"], "db_bytes": os.path.getsize(db)})
-    print(f"reader: {new} new, {modified} modified, {not_modified} feeds unchanged, {errors} errors, "
-          f"{counts.total} entries stored in {seconds:.1f}s")
+    write_result(
+        {
+            "seconds": seconds,
+            "import_s": import_s,
+            "add_feeds_s": setup_s,
+            "entries_new": new,
+            "entries_modified": modified,
+            "feeds_not_modified": not_modified,
+            "feed_errors": errors,
+            "error_samples": error_samples,
+            "entries_total": counts.total,
+            "workers": cfg["workers"],
+            "db_bytes": os.path.getsize(db),
+        }
+    )
+    print(
+        f"reader: {new} new, {modified} modified, {not_modified} feeds unchanged, {errors} errors, "
+        f"{counts.total} entries stored in {seconds:.1f}s"
+    )
 
 
 # --- naive baseline -------------------------------------------------------------------------
@@ -259,7 +299,7 @@ def naive() -> None:
     cfg = _config()
     import threading
     from concurrent.futures import ThreadPoolExecutor
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     import feedparser
     import psycopg2
@@ -297,8 +337,14 @@ def naive() -> None:
                 cur.execute(
                     "INSERT INTO naive_articles (url, feed, guid, title, summary, published) "
                     "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (url) DO NOTHING",
-                    (e.get("link"), url, e.get("id"), e.get("title"), e.get("summary"),
-                     datetime(*published[:6], tzinfo=timezone.utc) if published else None),
+                    (
+                        e.get("link"),
+                        url,
+                        e.get("id"),
+                        e.get("title"),
+                        e.get("summary"),
+                        datetime(*published[:6], tzinfo=UTC) if published else None,
+                    ),
                 )
                 inserted += cur.rowcount
         t3 = time.perf_counter()
@@ -382,8 +428,16 @@ def copy_floor() -> None:
     bare = load("bare")
     dst.close()
     payload_bytes = {t: len(d[1]) for t, d in data.items()}
-    write_result({"rows": rows, "bytes": payload_bytes, "indexed": indexed, "bare": bare,
-                  "seconds": indexed["total"], "seconds_bare": bare["total"]})
+    write_result(
+        {
+            "rows": rows,
+            "bytes": payload_bytes,
+            "indexed": indexed,
+            "bare": bare,
+            "seconds": indexed["total"],
+            "seconds_bare": bare["total"],
+        }
+    )
     print(f"copy floor: {sum(rows.values())} rows; indexed {indexed['total']:.2f}s, bare {bare['total']:.2f}s")
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -33,44 +33,88 @@ from xml.sax.saxutils import escape
 from .text import TextMaker, edit_text
 
 OUTLETS = [
-    ("Reuters", "reuters.com"), ("Associated Press", "apnews.com"), ("BBC News", "bbc.co.uk"),
-    ("The New York Times", "nytimes.com"), ("The Guardian", "theguardian.com"),
-    ("CNN", "cnn.com"), ("Bloomberg", "bloomberg.com"), ("Financial Times", "ft.com"),
-    ("Al Jazeera", "aljazeera.com"), ("NPR", "npr.org"), ("CNBC", "cnbc.com"),
-    ("South China Morning Post", "scmp.com"), ("Nikkei Asia", "asia.nikkei.com"),
-    ("The Japan Times", "japantimes.co.jp"), ("Straits Times", "straitstimes.com"),
-    ("Deutsche Welle", "dw.com"), ("France 24", "france24.com"), ("ABC News", "abcnews.go.com"),
-    ("CBS News", "cbsnews.com"), ("PBS NewsHour", "pbs.org"), ("Politico", "politico.com"),
-    ("The Hill", "thehill.com"), ("Axios", "axios.com"), ("Voice of America", "voanews.com"),
-    ("Radio Free Asia", "rfa.org"), ("Global Times", "globaltimes.cn"),
-    ("China Daily", "chinadaily.com.cn"), ("Xinhua", "english.news.cn"), ("CGTN", "cgtn.com"),
-    ("Taipei Times", "taipeitimes.com"), ("Focus Taiwan", "focustaiwan.tw"),
-    ("The Diplomat", "thediplomat.com"), ("Foreign Policy", "foreignpolicy.com"),
-    ("Brookings", "brookings.edu"), ("CSIS", "csis.org"), ("Council on Foreign Relations", "cfr.org"),
-    ("US State Department", "state.gov"), ("USTR", "ustr.gov"), ("Yonhap", "en.yna.co.kr"),
-    ("Kyodo News", "english.kyodonews.net"), ("ABC Australia", "abc.net.au"),
-    ("The Hindu", "thehindu.com"), ("Times of India", "timesofindia.indiatimes.com"),
-    ("Washington Examiner", "washingtonexaminer.com"), ("Fox News", "foxnews.com"),
-    ("Newsweek", "newsweek.com"), ("Time", "time.com"), ("The Economist", "economist.com"),
-    ("Caixin Global", "caixinglobal.com"), ("Sixth Tone", "sixthtone.com"),
+    ("Reuters", "reuters.com"),
+    ("Associated Press", "apnews.com"),
+    ("BBC News", "bbc.co.uk"),
+    ("The New York Times", "nytimes.com"),
+    ("The Guardian", "theguardian.com"),
+    ("CNN", "cnn.com"),
+    ("Bloomberg", "bloomberg.com"),
+    ("Financial Times", "ft.com"),
+    ("Al Jazeera", "aljazeera.com"),
+    ("NPR", "npr.org"),
+    ("CNBC", "cnbc.com"),
+    ("South China Morning Post", "scmp.com"),
+    ("Nikkei Asia", "asia.nikkei.com"),
+    ("The Japan Times", "japantimes.co.jp"),
+    ("Straits Times", "straitstimes.com"),
+    ("Deutsche Welle", "dw.com"),
+    ("France 24", "france24.com"),
+    ("ABC News", "abcnews.go.com"),
+    ("CBS News", "cbsnews.com"),
+    ("PBS NewsHour", "pbs.org"),
+    ("Politico", "politico.com"),
+    ("The Hill", "thehill.com"),
+    ("Axios", "axios.com"),
+    ("Voice of America", "voanews.com"),
+    ("Radio Free Asia", "rfa.org"),
+    ("Global Times", "globaltimes.cn"),
+    ("China Daily", "chinadaily.com.cn"),
+    ("Xinhua", "english.news.cn"),
+    ("CGTN", "cgtn.com"),
+    ("Taipei Times", "taipeitimes.com"),
+    ("Focus Taiwan", "focustaiwan.tw"),
+    ("The Diplomat", "thediplomat.com"),
+    ("Foreign Policy", "foreignpolicy.com"),
+    ("Brookings", "brookings.edu"),
+    ("CSIS", "csis.org"),
+    ("Council on Foreign Relations", "cfr.org"),
+    ("US State Department", "state.gov"),
+    ("USTR", "ustr.gov"),
+    ("Yonhap", "en.yna.co.kr"),
+    ("Kyodo News", "english.kyodonews.net"),
+    ("ABC Australia", "abc.net.au"),
+    ("The Hindu", "thehindu.com"),
+    ("Times of India", "timesofindia.indiatimes.com"),
+    ("Washington Examiner", "washingtonexaminer.com"),
+    ("Fox News", "foxnews.com"),
+    ("Newsweek", "newsweek.com"),
+    ("Time", "time.com"),
+    ("The Economist", "economist.com"),
+    ("Caixin Global", "caixinglobal.com"),
+    ("Sixth Tone", "sixthtone.com"),
 ]
-ZH_OUTLETS = [("新华网", "xinhuanet.com"), ("人民网", "people.com.cn"), ("环球网", "huanqiu.com"),
-              ("联合早报", "zaobao.com.sg")]
+ZH_OUTLETS = [
+    ("新华网", "xinhuanet.com"),
+    ("人民网", "people.com.cn"),
+    ("环球网", "huanqiu.com"),
+    ("联合早报", "zaobao.com.sg"),
+]
 GENERATOR_VERSION = 2
 
-SECTIONS = ["world", "world/asia", "world/china", "politics", "business", "news/world-asia",
-            "international", "asia-pacific", "china"]
+SECTIONS = [
+    "world",
+    "world/asia",
+    "world/china",
+    "politics",
+    "business",
+    "news/world-asia",
+    "international",
+    "asia-pacific",
+    "china",
+]
 
 
 @dataclass
 class Article:
     """One distinct article (one canonical URL) somewhere in the corpus."""
+
     aid: int
     outlet: str
     domain: str
     path: str
     title: str
-    summary: str          # plain text; HTML is added per appearance
+    summary: str  # plain text; HTML is added per appearance
     published: datetime
     zh: bool
 
@@ -122,17 +166,16 @@ def summary_html(rng: random.Random, text: str, outlet: str, link: str) -> str:
 
 @dataclass(frozen=True)
 class Scenario:
-    repeats: float = 0.30          # share of entries that repeat another feed's article
-    reprints: float = 0.10         # share that are edited reprints (their own URL)
-    tracking_only: bool = False    # repeats differ only by tracking parameters
+    repeats: float = 0.30  # share of entries that repeat another feed's article
+    reprints: float = 0.10  # share that are edited reprints (their own URL)
+    tracking_only: bool = False  # repeats differ only by tracking parameters
     summary_words: tuple[int, int] = (50, 150)
     common_words: int | None = None
 
 
 SCENARIOS = {
     "standard": Scenario(),
-    "syndicated": Scenario(repeats=1 / 3, reprints=0.0, tracking_only=True, summary_words=(80, 80),
-                           common_words=300),
+    "syndicated": Scenario(repeats=1 / 3, reprints=0.0, tracking_only=True, summary_words=(80, 80), common_words=300),
 }
 
 
@@ -178,7 +221,7 @@ class CorpusBuilder:
         rng = self.rng
         items = []
         earlier = self.by_lang[zh]
-        n_earlier = len(earlier)          # only articles of earlier feeds, not this one's
+        n_earlier = len(earlier)  # only articles of earlier feeds, not this one's
         made: list[Article] = []
 
         def pick() -> Article:
@@ -228,12 +271,16 @@ class CorpusBuilder:
 
 
 def render_rss(title: str, site: str, language: str, items: list[dict], now: datetime) -> bytes:
-    out = ['<?xml version="1.0" encoding="UTF-8"?>',
-           '<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/">', "<channel>",
-           f"<title>{escape(title)}</title>", f"<link>{escape(site)}</link>",
-           f"<description>{escape(title)} – latest news</description>",
-           f"<language>{language}</language>",
-           f"<lastBuildDate>{format_datetime(now)}</lastBuildDate>"]
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/">',
+        "<channel>",
+        f"<title>{escape(title)}</title>",
+        f"<link>{escape(site)}</link>",
+        f"<description>{escape(title)} – latest news</description>",
+        f"<language>{language}</language>",
+        f"<lastBuildDate>{format_datetime(now)}</lastBuildDate>",
+    ]
     for it in items:
         out.append("<item>")
         out.append(f"<title>{escape(it['title'])}</title>")
@@ -250,10 +297,14 @@ def render_rss(title: str, site: str, language: str, items: list[dict], now: dat
 
 
 def render_atom(title: str, site: str, language: str, items: list[dict], now: datetime) -> bytes:
-    out = ['<?xml version="1.0" encoding="utf-8"?>',
-           f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{language}">',
-           f"<title>{escape(title)}</title>", f'<link href="{escape(site)}" rel="alternate"/>',
-           f"<id>{escape(site)}/atom</id>", f"<updated>{now.isoformat()}</updated>"]
+    out = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{language}">',
+        f"<title>{escape(title)}</title>",
+        f'<link href="{escape(site)}" rel="alternate"/>',
+        f"<id>{escape(site)}/atom</id>",
+        f"<updated>{now.isoformat()}</updated>",
+    ]
     for it in items:
         out.append("<entry>")
         out.append(f"<title>{escape(it['title'])}</title>")
@@ -272,8 +323,8 @@ def render_atom(title: str, site: str, language: str, items: list[dict], now: da
 
 @dataclass
 class Corpus:
-    directory: Path           # holds feeds/ and manifest.json
-    feeds: list[dict]         # name, file, outlet, language, format, entries
+    directory: Path  # holds feeds/ and manifest.json
+    feeds: list[dict]  # name, file, outlet, language, format, entries
     manifest: dict
 
     @property
@@ -287,7 +338,7 @@ class Corpus:
 
 def build(out: Path, feeds: int, entries: int, seed: int, scenario: str = "standard") -> Corpus:
     """Generate the corpus (or reuse the one already generated today for these parameters)."""
-    now = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    now = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     # GENERATOR_VERSION: bump when a change to corpus.py/text.py changes what a seed produces
     key = f"{scenario}-f{feeds}-e{entries}-s{seed}-{now:%Y%m%d}-g{GENERATOR_VERSION}"
     directory = out / "corpus" / key
@@ -313,12 +364,26 @@ def build(out: Path, feeds: int, entries: int, seed: int, scenario: str = "stand
         filename = f"{name}.{'xml' if fmt == 'rss' else 'atom'}"
         (directory / "feeds" / filename).write_bytes(body)
         total_bytes += len(body)
-        feed_list.append({"name": name, "file": filename, "outlet": outlet, "language": language,
-                          "format": fmt, "entries": len(items), "bytes": len(body)})
+        feed_list.append(
+            {
+                "name": name,
+                "file": filename,
+                "outlet": outlet,
+                "language": language,
+                "format": fmt,
+                "entries": len(items),
+                "bytes": len(body),
+            }
+        )
     manifest = {
         "feeds": feed_list,
-        "params": {"feeds": feeds, "entries": entries, "seed": seed, "base_time": now.isoformat(),
-                   "scenario": scenario},
+        "params": {
+            "feeds": feeds,
+            "entries": entries,
+            "seed": seed,
+            "base_time": now.isoformat(),
+            "scenario": scenario,
+        },
         "entries": feeds * entries,
         "distinct_articles": len(builder.articles),
         "originals": builder.stats["originals"],

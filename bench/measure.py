@@ -34,9 +34,9 @@ class ProcessRun:
     wall_s: float
     cpu_user_s: float
     cpu_sys_s: float
-    maxrss_bytes: int              # wait4 ru_maxrss: the process or its largest reaped descendant
-    tree_peak_rss_bytes: int       # sampled: all processes of the tree at once
-    single_peak_rss_bytes: int     # sampled: the largest single process of the tree
+    maxrss_bytes: int  # wait4 ru_maxrss: the process or its largest reaped descendant
+    tree_peak_rss_bytes: int  # sampled: all processes of the tree at once
+    single_peak_rss_bytes: int  # sampled: the largest single process of the tree
     server_cpu_s: float | None
     result: dict = field(default_factory=dict)
     log: str | None = None
@@ -66,7 +66,7 @@ class _Sampler(threading.Thread):
             return
         while not self._halt.is_set():
             try:
-                procs = [root] + root.children(recursive=True)
+                procs = [root, *root.children(recursive=True)]
             except psutil.NoSuchProcess:
                 break
             total = 0
@@ -87,14 +87,16 @@ class _Sampler(threading.Thread):
 
 def bench_env(extra: dict | None = None) -> dict:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), str(PROJECT_ROOT / "plugins"),
-                                                      env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(PROJECT_ROOT), str(PROJECT_ROOT / "plugins"), env.get("PYTHONPATH")])
+    )
     env.update(extra or {})
     return env
 
 
-def run_process(label: str, cmd: list[str], *, env: dict, out_dir: Path, server=None,
-                timeout: float | None = None) -> ProcessRun:
+def run_process(
+    label: str, cmd: list[str], *, env: dict, out_dir: Path, server=None, timeout: float | None = None
+) -> ProcessRun:
     """Run `cmd`, wait for it with wait4, and return what was measured. The command's output
     goes to <out_dir>/logs/<label>.log; its own figures come back through $BENCH_RESULT."""
     logs = out_dir / "logs"
@@ -126,12 +128,18 @@ def run_process(label: str, cmd: list[str], *, env: dict, out_dir: Path, server=
     if result_path.exists():
         result = json.loads(result_path.read_text())
     run = ProcessRun(
-        label=label, cmd=cmd, returncode=proc.returncode, wall_s=wall,
-        cpu_user_s=usage.ru_utime, cpu_sys_s=usage.ru_stime,
+        label=label,
+        cmd=cmd,
+        returncode=proc.returncode,
+        wall_s=wall,
+        cpu_user_s=usage.ru_utime,
+        cpu_sys_s=usage.ru_stime,
         maxrss_bytes=usage.ru_maxrss * 1024,  # kilobytes on Linux
-        tree_peak_rss_bytes=sampler.tree_peak, single_peak_rss_bytes=sampler.single_peak,
+        tree_peak_rss_bytes=sampler.tree_peak,
+        single_peak_rss_bytes=sampler.single_peak,
         server_cpu_s=(server.cpu_seconds() - server_before) if server else None,
-        result=result, log=str(log_path),
+        result=result,
+        log=str(log_path),
     )
     if proc.returncode != 0:
         tail = log_path.read_text(errors="replace").splitlines()[-25:]

@@ -52,7 +52,7 @@ def serve(directory: Path, port: int, reuse_port: bool) -> None:
 
 
 class _Discard(list):
-    def append(self, item):  # noqa: D401 - a list that forgets
+    def append(self, item):  # a list that forgets
         pass
 
 
@@ -77,10 +77,11 @@ class ServerGroup:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "ServerGroup":
+    def start(self) -> ServerGroup:
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), str(PROJECT_ROOT / "plugins"),
-                                                          env.get("PYTHONPATH")]))
+        env["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(PROJECT_ROOT), str(PROJECT_ROOT / "plugins"), env.get("PYTHONPATH")])
+        )
         for _ in range(self.procs):
             cmd = [sys.executable, "-m", "bench.server", "--dir", str(self.directory), "--port", str(self.port)]
             if self.procs > 1:

@@ -29,7 +29,7 @@ import json
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from .growth import merge_split
 from .measure import write_result
@@ -51,8 +51,12 @@ class Stage:
         self.cpu += time.process_time() - self._c
 
     def to_dict(self) -> dict:
-        return {"wall_s": self.wall, "cpu_s": self.cpu, "entries": self.items,
-                "entries_per_s": (self.items / self.wall) if self.wall else None}
+        return {
+            "wall_s": self.wall,
+            "cpu_s": self.cpu,
+            "entries": self.items,
+            "entries_per_s": (self.items / self.wall) if self.wall else None,
+        }
 
 
 def _server_cpu(pids: list[int]) -> float:
@@ -100,9 +104,13 @@ def main() -> None:
     with floor, ThreadPoolExecutor(workers) as pool:
         sizes = list(pool.map(lambda f: len(session.get(f.url, timeout=60).content), feeds))
     session.close()
-    extra["fetch_floor"] = {"wall_s": floor.wall, "requests": len(feeds), "bytes": sum(sizes),
-                            "requests_per_s": len(feeds) / floor.wall,
-                            "server_cpu_s": _server_cpu(server_pids) - cpu0}
+    extra["fetch_floor"] = {
+        "wall_s": floor.wall,
+        "requests": len(feeds),
+        "bytes": sum(sizes),
+        "requests_per_s": len(feeds) / floor.wall,
+        "server_cpu_s": _server_cpu(server_pids) - cpu0,
+    }
 
     # -- fetch ---------------------------------------------------------------------------------
     st = stages["fetch"] = Stage("fetch")
@@ -129,7 +137,7 @@ def main() -> None:
 
     # -- normalise -----------------------------------------------------------------------------
     st = stages["normalise"] = Stage("normalise")
-    fetched_at = datetime.now(timezone.utc)
+    fetched_at = datetime.now(UTC)
     outlets = {f.url: f for f in feeds}
     normalised = []  # (feed, result, parsed, [(position, article)])
     rejected = 0
@@ -138,9 +146,14 @@ def main() -> None:
             feed = outlets[r.url]
             arts = []
             for position, entry in enumerate(p.entries):
-                a = normalize_entry(entry, fetched_at=fetched_at, feed_outlet=feed.outlet,
-                                    feed_language=feed.language, feed_title=p.title,
-                                    document_language=p.language)
+                a = normalize_entry(
+                    entry,
+                    fetched_at=fetched_at,
+                    feed_outlet=feed.outlet,
+                    feed_language=feed.language,
+                    feed_title=p.title,
+                    document_language=p.language,
+                )
                 if isinstance(a, Rejected):
                     rejected += 1
                 else:
@@ -183,14 +196,27 @@ def main() -> None:
             rows = []
             for position, a in arts:
                 rows.append(warehouse.StagedRow.of(position, a, scores[id(a)], fps[id(a)]))
-            outcome = Outcome(status="ok", http_status=r.http_status, etag=r.etag,
-                              last_modified=r.last_modified, body_hash=r.body_hash)
-            now = datetime.now(timezone.utc)
+            outcome = Outcome(
+                status="ok",
+                http_status=r.http_status,
+                etag=r.etag,
+                last_modified=r.last_modified,
+                body_hash=r.body_hash,
+            )
+            now = datetime.now(UTC)
             decision = decide(states[feed.name], outcome, now)
             record = warehouse.FetchRecord(
-                feed_name=feed.name, run_id=run_id, started_at=fetched_at, finished_at=now,
-                status=decision.log_status, url=r.url, final_url=r.final_url, http_status=r.http_status,
-                bytes=len(r.body), entries_seen=len(p.entries))
+                feed_name=feed.name,
+                run_id=run_id,
+                started_at=fetched_at,
+                finished_at=now,
+                status=decision.log_status,
+                url=r.url,
+                final_url=r.final_url,
+                http_status=r.http_status,
+                bytes=len(r.body),
+                entries_seen=len(p.entries),
+            )
             warehouse.record_fetch(conn, record, decision, rows, [])
     st.items = n_articles
     del normalised, scores, fps, parsed, results
@@ -219,11 +245,20 @@ def main() -> None:
     extra["merge_wall_s"] = merge.wall
 
     extra["extraction"] = extraction_rate()
-    write_result({"stages": {k: v.to_dict() for k, v in stages.items()}, "entries": n_entries,
-                  "articles": n_articles, "workers": workers, **extra})
+    write_result(
+        {
+            "stages": {k: v.to_dict() for k, v in stages.items()},
+            "entries": n_entries,
+            "articles": n_articles,
+            "workers": workers,
+            **extra,
+        }
+    )
     for k, v in stages.items():
         d = v.to_dict()
-        print(f"{k:12s} {d['wall_s']:8.2f}s wall {d['cpu_s'] or 0:8.2f}s cpu  {d['entries_per_s'] or 0:10.0f} entries/s")
+        print(
+            f"{k:12s} {d['wall_s']:8.2f}s wall {d['cpu_s'] or 0:8.2f}s cpu  {d['entries_per_s'] or 0:10.0f} entries/s"
+        )
 
 
 def extraction_rate() -> dict:
@@ -234,18 +269,25 @@ def extraction_rate() -> dict:
     from newswatch.config import PROJECT_ROOT, DevSettings
     from newswatch.extract import extract_article
 
-    pages = [p.read_bytes() for p in sorted((PROJECT_ROOT / "demo" / "pages").rglob("*")) if p.suffix != ".md"
-             and p.is_file()]
+    pages = [
+        p.read_bytes()
+        for p in sorted((PROJECT_ROOT / "demo" / "pages").rglob("*"))
+        if p.suffix != ".md" and p.is_file()
+    ]
     real = DevSettings.from_env().articles_dir / "html"
     if real.is_dir():
         pages += [gzip.decompress(p.read_bytes()) for p in sorted(real.glob("*.html.gz"))]
-    extract_article(pages[0])   # imports and tables loaded once, not per page
+    extract_article(pages[0])  # imports and tables loaded once, not per page
     started = time.process_time()
     for body in pages:
         extract_article(body)
     cpu = time.process_time() - started
-    return {"pages": len(pages), "cpu_s": cpu, "pages_per_s_per_core": len(pages) / cpu if cpu else None,
-            "real_pages": real.is_dir()}
+    return {
+        "pages": len(pages),
+        "cpu_s": cpu,
+        "pages_per_s_per_core": len(pages) / cpu if cpu else None,
+        "real_pages": real.is_dir(),
+    }
 
 
 if __name__ == "__main__":

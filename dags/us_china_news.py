@@ -76,14 +76,23 @@ def us_china_news():
 
         params = params or {}
         with fail_fast_on_config_errors():
-            plan = prepare_run(task_settings(), run_id, "airflow", force=bool(params.get("force")),
-                               only=list(params.get("feeds") or []) or None)
+            plan = prepare_run(
+                task_settings(),
+                run_id,
+                "airflow",
+                force=bool(params.get("force")),
+                only=list(params.get("feeds") or []) or None,
+            )
             get_current_context()["ti"].xcom_push(key="plan", value=asdict(plan))
             return group_feeds(plan.due, SETTINGS.max_fetch_tasks)
 
     # named after its feeds before it starts (the label survives however the task ends)
-    @task(pool=FETCH_POOL, map_index_template="{{ task.op_kwargs['feeds'] | feed_label }}",
-          execution_timeout=timedelta(minutes=15), retry_policy=expected_failure_policy())
+    @task(
+        pool=FETCH_POOL,
+        map_index_template="{{ task.op_kwargs['feeds'] | feed_label }}",
+        execution_timeout=timedelta(minutes=15),
+        retry_policy=expected_failure_policy(),
+    )
     def poll(feeds: list[str], run_id=None, ti=None) -> dict:
         """Fetch, parse, normalise, score, fingerprint and stage the feeds of this group; each
         feed's outcome is logged in one line and kept in news.fetch_log with this task's name,
@@ -96,8 +105,7 @@ def us_china_news():
         if failed and len(failed) == len(reports):
             # The feed's failure is recorded and backed off; a retry now would only hammer it.
             raise ExpectedFailure("; ".join(r.line() for r in failed))
-        return {"feeds": len(reports), "failed": len(failed),
-                "staged": sum(r.staged for r in reports)}
+        return {"feeds": len(reports), "failed": len(failed), "staged": sum(r.staged for r in reports)}
 
     @task(trigger_rule="all_done")
     def merge() -> dict:

@@ -74,12 +74,12 @@ def _warehouse():
 def us_china_news_daily():
     wait = DateTimeSensor(
         task_id="wait_for_late_articles",
-        target_time="{{ data_interval_end.add(hours=%d).isoformat() }}" % DELAY_HOURS,
+        target_time="{{ data_interval_end.add(hours=%d).isoformat() }}" % DELAY_HOURS,  # noqa: UP031 - Jinja braces
         mode="reschedule",
         poke_interval=600,
         timeout=int(timedelta(days=1).total_seconds()),
         doc_md="Waits, without holding a worker slot, until NEWSWATCH_DAILY_DELAY_HOURS after the day "
-               "closes, so articles published late in the day are in before it is judged.",
+        "closes, so articles published late in the day are in before it is judged.",
     )
 
     @task

@@ -9,8 +9,9 @@ from newswatch.ui import create_app
 
 class NewswatchCoveragePlugin(AirflowPlugin):
     name = "newswatch"
-    fastapi_apps = [{"app": create_app(), "url_prefix": "/newswatch", "name": "newswatch coverage"}]
-    external_views = [
+    # Airflow reads these class attributes (declared as plain lists on AirflowPlugin, so not ClassVar here)
+    fastapi_apps = [{"app": create_app(), "url_prefix": "/newswatch", "name": "newswatch coverage"}]  # noqa: RUF012
+    external_views = [  # noqa: RUF012
         {
             "name": "US–China coverage",
             "href": "newswatch/coverage",

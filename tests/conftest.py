@@ -92,9 +92,9 @@ def dsn(make_database):
 def sqlalchemy_url(dsn: str, driver: str = "postgresql") -> str:
     """A libpq DSN as a URL (Airflow connections want postgresql://, its metadata
     postgresql+psycopg2://)."""
-    from psycopg2.extensions import parse_dsn
-
     from urllib.parse import quote
+
+    from psycopg2.extensions import parse_dsn
 
     p = parse_dsn(dsn)
     login = quote(p["user"], safe="") + (":" + quote(p["password"], safe="") if p.get("password") else "")
@@ -131,13 +131,19 @@ def make_settings(tmp_path, dsn):
         if feeds is not None:
             lines = ["feeds:"]
             for name, url in feeds.items():
-                lines += [f"  - name: {name}", f"    url: \"{url}\"", f"    outlet: Outlet {name}"]
+                lines += [f"  - name: {name}", f'    url: "{url}"', f"    outlet: Outlet {name}"]
             feeds_path.write_text("\n".join(lines) + "\n")
-        fetch = FetchSettings(allow_private_networks=True, connect_timeout=2, read_timeout=2, deadline=5,
-                              max_per_host=4)
+        fetch = FetchSettings(
+            allow_private_networks=True, connect_timeout=2, read_timeout=2, deadline=5, max_per_host=4
+        )
         fetch = replace(fetch, **fetch_overrides)
-        return Settings(feeds_path=feeds_path, topics_path=ROOT / "config" / "topics.yaml",
-                        warehouse_dsn=dsn, fetch=fetch, workers=4)
+        return Settings(
+            feeds_path=feeds_path,
+            topics_path=ROOT / "config" / "topics.yaml",
+            warehouse_dsn=dsn,
+            fetch=fetch,
+            workers=4,
+        )
 
     return build
 

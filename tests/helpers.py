@@ -2,40 +2,82 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from datetime import datetime, timedelta, timezone
 from xml.sax.saxutils import escape
 
-BASE_TIME = datetime(2026, 11, 27, 8, 0, tzinfo=timezone.utc)
+BASE_TIME = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 
 
-_SUBJECTS = ["soybean purchases", "chip export controls", "fentanyl precursors", "Taiwan arms sales",
-             "student visas", "South China Sea patrols", "climate finance", "rare earth exports",
-             "detained citizens", "entity list additions", "tariff exclusions", "military hotlines"]
-_PLACES = ["Geneva", "Beijing", "Washington", "Singapore", "Bali", "London", "Tianjin", "Anchorage",
-           "Lima", "Kuala Lumpur", "Stockholm", "Madrid"]
-_VERBS = ["clash over", "make progress on", "trade barbs about", "agree to review", "stall on",
-          "exchange proposals on", "pause talks on", "set deadlines for"]
+_SUBJECTS = [
+    "soybean purchases",
+    "chip export controls",
+    "fentanyl precursors",
+    "Taiwan arms sales",
+    "student visas",
+    "South China Sea patrols",
+    "climate finance",
+    "rare earth exports",
+    "detained citizens",
+    "entity list additions",
+    "tariff exclusions",
+    "military hotlines",
+]
+_PLACES = [
+    "Geneva",
+    "Beijing",
+    "Washington",
+    "Singapore",
+    "Bali",
+    "London",
+    "Tianjin",
+    "Anchorage",
+    "Lima",
+    "Kuala Lumpur",
+    "Stockholm",
+    "Madrid",
+]
+_VERBS = [
+    "clash over",
+    "make progress on",
+    "trade barbs about",
+    "agree to review",
+    "stall on",
+    "exchange proposals on",
+    "pause talks on",
+    "set deadlines for",
+]
 
 
-def item(n: int, title: str | None = None, link: str | None = None, summary: str | None = None,
-         guid: str | None = None, when: datetime | None = None) -> dict:
+def item(
+    n: int,
+    title: str | None = None,
+    link: str | None = None,
+    summary: str | None = None,
+    guid: str | None = None,
+    when: datetime | None = None,
+) -> dict:
     """A distinct, relevant-looking entry per n (different words, so no two cluster together)."""
     subject, place, verb = _SUBJECTS[n % 12], _PLACES[(n * 5 + 3) % 12], _VERBS[(n * 3 + 1) % 8]
     return {
         "title": title if title is not None else f"US and China {verb} {subject} in {place} ({n})",
         "link": link if link is not None else f"https://news.example.com/world/story-{n}?utm_source=rss",
-        "summary": summary if summary is not None else (
+        "summary": summary
+        if summary is not None
+        else (
             f"Negotiators from Washington and Beijing met in {place} where {subject} dominated a session "
-            f"that diplomats described as item {n} of a long agenda."),
+            f"that diplomats described as item {n} of a long agenda."
+        ),
         "guid": guid,
         "when": when or BASE_TIME - timedelta(minutes=n),
     }
 
 
 def rss(items: list[dict], title: str = "Example feed", extra_channel: str = "") -> bytes:
-    parts = [f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>{escape(title)}</title>'
-             f"<link>https://news.example.com/</link>{extra_channel}"]
+    parts = [
+        f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>{escape(title)}</title>'
+        f"<link>https://news.example.com/</link>{extra_channel}"
+    ]
     for it in items:
         parts.append("<item>")
         if it.get("title") is not None:
@@ -70,12 +112,23 @@ def rows(conn, sql: str, params=()):
 
 
 def table_counts(conn) -> dict:
-    return {t: count(conn, t) for t in ("articles", "article_sightings", "stories", "rejects",
-                                         "article_revisions", "article_fingerprints", "story_bands")}
+    return {
+        t: count(conn, t)
+        for t in (
+            "articles",
+            "article_sightings",
+            "stories",
+            "rejects",
+            "article_revisions",
+            "article_fingerprints",
+            "story_bands",
+        )
+    }
 
 
-def trigger_and_wait(base: str, token: str, dag_id: str, *, conf: dict | None = None, timeout: float = 300,
-                     check_alive=lambda: None) -> tuple[str, str | None, list[dict]]:
+def trigger_and_wait(
+    base: str, token: str, dag_id: str, *, conf: dict | None = None, timeout: float = 300, check_alive=lambda: None
+) -> tuple[str, str | None, list[dict]]:
     """Trigger `dag_id` through Airflow's REST API and wait for the run to end; returns the run
     id, its final state and its task instances. `check_alive` is called between polls (to fail early when a
     process the run needs has died)."""
@@ -84,8 +137,12 @@ def trigger_and_wait(base: str, token: str, dag_id: str, *, conf: dict | None = 
     import requests
 
     headers = {"Authorization": f"Bearer {token}"}
-    r = requests.post(f"{base}/api/v2/dags/{dag_id}/dagRuns", headers=headers,
-                      json={"logical_date": None, "conf": conf or {}}, timeout=30)
+    r = requests.post(
+        f"{base}/api/v2/dags/{dag_id}/dagRuns",
+        headers=headers,
+        json={"logical_date": None, "conf": conf or {}},
+        timeout=30,
+    )
     assert r.status_code == 200, r.text
     run_id = r.json()["dag_run_id"]
     run_url = f"{base}/api/v2/dags/{dag_id}/dagRuns/{run_id}"
@@ -96,6 +153,7 @@ def trigger_and_wait(base: str, token: str, dag_id: str, *, conf: dict | None = 
             break
         check_alive()
         time.sleep(3)
-    tis = requests.get(f"{run_url}/taskInstances", headers=headers, params={"limit": 100},
-                       timeout=10).json()["task_instances"]
+    tis = requests.get(f"{run_url}/taskInstances", headers=headers, params={"limit": 100}, timeout=10).json()[
+        "task_instances"
+    ]
     return run_id, state, tis

@@ -44,6 +44,7 @@ def decide(user, auth_manager, allowed_roles: tuple[str, ...]) -> Access:
         return Access(False, False, f"NEWSWATCH_UI_ROLES allows only {', '.join(allowed_roles)}")
     from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity, DagDetails
 
-    ops = auth_manager.is_authorized_dag(method="GET", user=user, access_entity=DagAccessEntity.TASK_LOGS,
-                                         details=DagDetails(id=POLLING_DAG))
+    ops = auth_manager.is_authorized_dag(
+        method="GET", user=user, access_entity=DagAccessEntity.TASK_LOGS, details=DagDetails(id=POLLING_DAG)
+    )
     return Access(True, bool(ops))

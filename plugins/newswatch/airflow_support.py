@@ -20,6 +20,8 @@ WAREHOUSE_CONN_ID = "news_warehouse"
 READER_CONN_ID = "news_warehouse_readonly"
 FETCH_POOL = "newswatch_fetch"
 FULLTEXT_POOL = "newswatch_fulltext"
+
+
 def reader_dsn() -> str:
     """The read-only login for the UI's pages when it is configured, else the pipeline's own
     (the pages then still open their transactions read-only)."""
@@ -36,7 +38,7 @@ def warehouse_dsn(fallback: str | None = None, conn_id: str = WAREHOUSE_CONN_ID)
         from airflow.sdk import BaseHook
 
         conn = BaseHook.get_connection(conn_id)
-    except Exception as exc:  # Airflow raises its own not-found error types across versions
+    except Exception as exc:  # noqa: BLE001 - Airflow raises its own not-found error types across versions
         if fallback:
             return fallback
         raise ConfigError(
@@ -44,8 +46,9 @@ def warehouse_dsn(fallback: str | None = None, conn_id: str = WAREHOUSE_CONN_ID)
             f"or add it in Admin > Connections ({exc})"
         ) from None
     extra = conn.extra_dejson if hasattr(conn, "extra_dejson") else {}
-    return conn_fields_to_dsn(host=conn.host, port=conn.port, user=conn.login, password=conn.password,
-                              dbname=conn.schema, extra=extra)
+    return conn_fields_to_dsn(
+        host=conn.host, port=conn.port, user=conn.login, password=conn.password, dbname=conn.schema, extra=extra
+    )
 
 
 def task_settings() -> Settings:
@@ -66,9 +69,15 @@ def expected_failure_policy():
     anything else (the warehouse unreachable, a bug) keeps the task's normal retries."""
     from airflow.sdk import ExceptionRetryPolicy, RetryAction, RetryRule
 
-    return ExceptionRetryPolicy(rules=[RetryRule(
-        exception=f"{ExpectedFailure.__module__}.{ExpectedFailure.__qualname__}", action=RetryAction.FAIL,
-        reason="the feeds failed on their own side: they are backed off, not retried now")])
+    return ExceptionRetryPolicy(
+        rules=[
+            RetryRule(
+                exception=f"{ExpectedFailure.__module__}.{ExpectedFailure.__qualname__}",
+                action=RetryAction.FAIL,
+                reason="the feeds failed on their own side: they are backed off, not retried now",
+            )
+        ]
+    )
 
 
 @contextlib.contextmanager

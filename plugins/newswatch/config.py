@@ -20,8 +20,16 @@ from .errors import ConfigError, FeedsFileError
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 FEED_KEYS = ("name", "url", "outlet", "outlet_type", "language", "enabled", "timezone")
-OUTLET_TYPES = ("wire", "us_press", "international_press", "asian_press", "chinese_state_media", "government",
-                "think_tank", "aggregator")
+OUTLET_TYPES = (
+    "wire",
+    "us_press",
+    "international_press",
+    "asian_press",
+    "chinese_state_media",
+    "government",
+    "think_tank",
+    "aggregator",
+)
 FEED_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")
 LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
@@ -37,7 +45,7 @@ class FeedConfig:
     enabled: bool = True
     # IANA zone the outlet writes its local times in (zone-less dates, "CST" on a Chinese site)
     timezone: str | None = None
-    outlet_type: str | None = None   # one of OUTLET_TYPES
+    outlet_type: str | None = None  # one of OUTLET_TYPES
 
     @property
     def host(self) -> str:
@@ -55,6 +63,11 @@ def resolve_path(value: str | os.PathLike) -> Path:
 
 def _node_line(node: yaml.Node) -> int:
     return node.start_mark.line + 1
+
+
+def _text_or_none(value: object) -> str | None:
+    """A validated optional text field of a feed: the string, or None when absent or empty."""
+    return value if isinstance(value, str) and value else None
 
 
 def parse_feeds(text: str, source: str = "<feeds>") -> list[FeedConfig]:
@@ -91,10 +104,7 @@ def parse_feeds(text: str, source: str = "<feeds>") -> list[FeedConfig]:
         for key_node, value_node in item.value:
             key = key_node.value
             if key not in FEED_KEYS:
-                problems.append(
-                    f"line {_node_line(key_node)}: unknown key {key!r} "
-                    f"(allowed: {', '.join(FEED_KEYS)})"
-                )
+                problems.append(f"line {_node_line(key_node)}: unknown key {key!r} (allowed: {', '.join(FEED_KEYS)})")
                 continue
             values[key] = loader.construct_object(value_node, deep=True)
         label = f"feed {values['name']!r}" if isinstance(values.get("name"), str) else "a feed"
@@ -109,9 +119,7 @@ def parse_feeds(text: str, source: str = "<feeds>") -> list[FeedConfig]:
                 "(at most 60 characters)"
             )
         elif name in names_seen:
-            problems.append(
-                f"line {line}: duplicate feed name {name!r} (first used at line {names_seen[name]})"
-            )
+            problems.append(f"line {line}: duplicate feed name {name!r} (first used at line {names_seen[name]})")
         else:
             names_seen[name] = line
 
@@ -127,9 +135,7 @@ def parse_feeds(text: str, source: str = "<feeds>") -> list[FeedConfig]:
                 problems.append(f"line {line}: {label}: {url_problem}")
             elif url in urls_seen:
                 other, other_line = urls_seen[url]
-                problems.append(
-                    f"line {line}: {label} has the same url as feed {other!r} (line {other_line})"
-                )
+                problems.append(f"line {line}: {label} has the same url as feed {other!r} (line {other_line})")
             else:
                 urls_seen[url] = (str(name), line)
 
@@ -144,8 +150,9 @@ def parse_feeds(text: str, source: str = "<feeds>") -> list[FeedConfig]:
             problems.append(f"line {line}: {label}: `enabled` must be true or false")
         outlet_type = values.get("outlet_type")
         if outlet_type is not None and outlet_type not in OUTLET_TYPES:
-            problems.append(f"line {line}: {label}: `outlet_type` {outlet_type!r} is not one of "
-                            f"{', '.join(OUTLET_TYPES)}")
+            problems.append(
+                f"line {line}: {label}: `outlet_type` {outlet_type!r} is not one of {', '.join(OUTLET_TYPES)}"
+            )
         tz = values.get("timezone")
         if tz is not None:
             from .dates import zone
@@ -160,11 +167,11 @@ def parse_feeds(text: str, source: str = "<feeds>") -> list[FeedConfig]:
                 FeedConfig(
                     name=str(name),
                     url=str(url),
-                    outlet=(outlet or None),
-                    language=(language or None),
+                    outlet=_text_or_none(outlet),
+                    language=_text_or_none(language),
                     enabled=bool(enabled),
-                    timezone=(tz or None),
-                    outlet_type=(outlet_type or None),
+                    timezone=_text_or_none(tz),
+                    outlet_type=_text_or_none(outlet_type),
                 )
             )
     if problems:
@@ -183,7 +190,7 @@ def check_feed_url(url: str) -> str | None:
     if not parts.hostname:
         return f"url {url!r} has no host"
     try:
-        parts.port
+        _ = parts.port  # raises ValueError for a port out of range or not a number
     except ValueError:
         return f"url {url!r} has an invalid port"
     return None
@@ -296,7 +303,7 @@ class FetchSettings:
     user_agent: str = DEFAULT_USER_AGENT
 
     @classmethod
-    def from_env(cls, environ=os.environ) -> "FetchSettings":
+    def from_env(cls, environ=os.environ) -> FetchSettings:
         return cls(
             connect_timeout=env_number("NEWSWATCH_CONNECT_TIMEOUT", 10, minimum=0.1, environ=environ),
             read_timeout=env_number("NEWSWATCH_READ_TIMEOUT", 30, minimum=0.1, environ=environ),
@@ -317,22 +324,24 @@ FULLTEXT_MODES = ("relevant", "all", "none")
 @dataclass(frozen=True)
 class FulltextSettings:
     """Which articles get their page fetched and extracted, and how hard to try (fulltext.py)."""
-    mode: str = "relevant"            # NEWSWATCH_FULLTEXT: relevant | all | none
-    workers: int = 4                  # concurrent page fetches
+
+    mode: str = "relevant"  # NEWSWATCH_FULLTEXT: relevant | all | none
+    workers: int = 4  # concurrent page fetches
     max_bytes: int = 5 * 1024 * 1024  # largest page accepted
-    limit: int = 500                  # pages attempted per run at most (the rest wait for the next)
-    days: int = 3                     # articles first seen this many days back are candidates
+    limit: int = 500  # pages attempted per run at most (the rest wait for the next)
+    days: int = 3  # articles first seen this many days back are candidates
 
     @classmethod
-    def from_env(cls, environ=os.environ) -> "FulltextSettings":
+    def from_env(cls, environ=os.environ) -> FulltextSettings:
         mode = (environ.get("NEWSWATCH_FULLTEXT") or "relevant").strip().lower()
         if mode not in FULLTEXT_MODES:
             raise ConfigError(f"NEWSWATCH_FULLTEXT={mode!r}: expected one of {', '.join(FULLTEXT_MODES)}")
         return cls(
             mode=mode,
             workers=env_number("NEWSWATCH_FULLTEXT_WORKERS", 4, minimum=1, cast=int, environ=environ),
-            max_bytes=env_number("NEWSWATCH_FULLTEXT_MAX_BYTES", 5 * 1024 * 1024, minimum=64 * 1024, cast=int,
-                                 environ=environ),
+            max_bytes=env_number(
+                "NEWSWATCH_FULLTEXT_MAX_BYTES", 5 * 1024 * 1024, minimum=64 * 1024, cast=int, environ=environ
+            ),
             limit=env_number("NEWSWATCH_FULLTEXT_LIMIT", 500, minimum=1, cast=int, environ=environ),
             days=env_number("NEWSWATCH_FULLTEXT_DAYS", 3, minimum=1, cast=int, environ=environ),
         )
@@ -350,7 +359,7 @@ class Settings:
     outlets_path: Path = PROJECT_ROOT / "config" / "outlets.yaml"
 
     @classmethod
-    def from_env(cls, environ=os.environ) -> "Settings":
+    def from_env(cls, environ=os.environ) -> Settings:
         raw_conn = environ.get("AIRFLOW_CONN_NEWS_WAREHOUSE")
         return cls(
             feeds_path=feeds_path_from_env(environ),
@@ -358,8 +367,9 @@ class Settings:
             warehouse_dsn=connection_to_dsn(raw_conn) if raw_conn else None,
             fetch=FetchSettings.from_env(environ),
             workers=env_number("NEWSWATCH_FETCH_WORKERS", 8, minimum=1, cast=int, environ=environ),
-            processes=env_number("NEWSWATCH_PROCESSES", min(os.cpu_count() or 1, 8), minimum=1, cast=int,
-                                 environ=environ),
+            processes=env_number(
+                "NEWSWATCH_PROCESSES", min(os.cpu_count() or 1, 8), minimum=1, cast=int, environ=environ
+            ),
             fulltext=FulltextSettings.from_env(environ),
             outlets_path=env_path("NEWSWATCH_OUTLETS", "config/outlets.yaml", environ),
         )
@@ -368,12 +378,13 @@ class Settings:
 @dataclass(frozen=True)
 class Thresholds:
     """The daily data-quality checks' limits."""
+
     min_relevant: int = 1
     duplicate_ratio: tuple[float, float] = (0.0, 0.99)
     max_lag_hours: float = 12.0
 
     @classmethod
-    def from_env(cls, environ=os.environ) -> "Thresholds":
+    def from_env(cls, environ=os.environ) -> Thresholds:
         raw = environ.get("NEWSWATCH_DQ_DUPLICATE_RATIO", "0.0,0.99")
         try:
             low, high = (float(x) for x in raw.split(","))
@@ -388,18 +399,19 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class DailySettings:
-    delay_hours: int = 6                  # how long after a day closes the daily DAG waits
+    delay_hours: int = 6  # how long after a day closes the daily DAG waits
     thresholds: Thresholds = field(default_factory=Thresholds)
     staging_retention_days: int = 7
     topics_path: Path = PROJECT_ROOT / "config" / "topics.yaml"
 
     @classmethod
-    def from_env(cls, environ=os.environ) -> "DailySettings":
+    def from_env(cls, environ=os.environ) -> DailySettings:
         return cls(
             delay_hours=env_number("NEWSWATCH_DAILY_DELAY_HOURS", 6, minimum=0, cast=int, environ=environ),
             thresholds=Thresholds.from_env(environ),
-            staging_retention_days=env_number("NEWSWATCH_STAGING_RETENTION_DAYS", 7, minimum=1, cast=int,
-                                              environ=environ),
+            staging_retention_days=env_number(
+                "NEWSWATCH_STAGING_RETENTION_DAYS", 7, minimum=1, cast=int, environ=environ
+            ),
             topics_path=env_path("NEWSWATCH_TOPICS", "config/topics.yaml", environ),
         )
 
@@ -411,8 +423,18 @@ class DailySettings:
 # thousands pays 64 task starts rather than one per feed.
 DEFAULT_MAX_FETCH_TASKS = 64
 DEFAULT_ASSET_URI = "postgres://news-warehouse:5432/newswatch/news/articles"
-_SCHEDULE_PRESETS = {"@once", "@continuous", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly",
-                     "@yearly", "@annually", "@midnight"}
+_SCHEDULE_PRESETS = {
+    "@once",
+    "@continuous",
+    "@hourly",
+    "@daily",
+    "@weekly",
+    "@monthly",
+    "@quarterly",
+    "@yearly",
+    "@annually",
+    "@midnight",
+}
 
 
 def parse_schedule(name: str, raw: str) -> str | None:
@@ -431,17 +453,20 @@ def parse_schedule(name: str, raw: str) -> str | None:
 @dataclass(frozen=True)
 class AirflowSettings:
     """What the DAG files read when Airflow parses them."""
+
     poll_schedule: str | None = "@hourly"
     max_fetch_tasks: int = DEFAULT_MAX_FETCH_TASKS
     asset_uri: str = DEFAULT_ASSET_URI
 
     @classmethod
-    def from_env(cls, environ=os.environ) -> "AirflowSettings":
+    def from_env(cls, environ=os.environ) -> AirflowSettings:
         return cls(
-            poll_schedule=parse_schedule("NEWSWATCH_POLL_SCHEDULE",
-                                         environ.get("NEWSWATCH_POLL_SCHEDULE") or "@hourly"),
-            max_fetch_tasks=env_number("NEWSWATCH_MAX_FETCH_TASKS", DEFAULT_MAX_FETCH_TASKS, minimum=1, cast=int,
-                                       environ=environ),
+            poll_schedule=parse_schedule(
+                "NEWSWATCH_POLL_SCHEDULE", environ.get("NEWSWATCH_POLL_SCHEDULE") or "@hourly"
+            ),
+            max_fetch_tasks=env_number(
+                "NEWSWATCH_MAX_FETCH_TASKS", DEFAULT_MAX_FETCH_TASKS, minimum=1, cast=int, environ=environ
+            ),
             asset_uri=environ.get("NEWSWATCH_ASSET_URI") or DEFAULT_ASSET_URI,
         )
 
@@ -449,10 +474,11 @@ class AirflowSettings:
 @dataclass(frozen=True)
 class UISettings:
     """The analyst's pages in the Airflow UI."""
-    allowed_roles: tuple[str, ...] = ()   # empty: whoever the auth manager grants the view
+
+    allowed_roles: tuple[str, ...] = ()  # empty: whoever the auth manager grants the view
 
     @classmethod
-    def from_env(cls, environ=os.environ) -> "UISettings":
+    def from_env(cls, environ=os.environ) -> UISettings:
         raw = environ.get("NEWSWATCH_UI_ROLES") or ""
         return cls(allowed_roles=tuple(r.strip() for r in raw.split(",") if r.strip()))
 
@@ -460,6 +486,7 @@ class UISettings:
 @dataclass(frozen=True)
 class DevSettings:
     """The laptop setup (make run / demo / up), the tests and the benchmark."""
+
     state_dir: Path = PROJECT_ROOT / ".newswatch"
     ui_port: int = 8080
     test_database_url: str | None = None
@@ -471,7 +498,7 @@ class DevSettings:
     articles_dir: Path = PROJECT_ROOT.parent / "shared" / "articles"
 
     @classmethod
-    def from_env(cls, environ=os.environ) -> "DevSettings":
+    def from_env(cls, environ=os.environ) -> DevSettings:
         return cls(
             state_dir=Path(environ.get("NEWSWATCH_STATE_DIR") or PROJECT_ROOT / ".newswatch"),
             ui_port=env_number("NEWSWATCH_UI_PORT", 8080, minimum=1, cast=int, environ=environ),
@@ -501,14 +528,16 @@ def connection_to_dsn(raw: str) -> str:
         if isinstance(extra, str):
             extra = json.loads(extra or "{}")
         return conn_fields_to_dsn(
-            host=data.get("host"), port=data.get("port"), user=data.get("login"),
-            password=data.get("password"), dbname=data.get("schema"), extra=extra,
+            host=data.get("host"),
+            port=data.get("port"),
+            user=data.get("login"),
+            password=data.get("password"),
+            dbname=data.get("schema"),
+            extra=extra,
         )
     parts = urlsplit(raw)
     if parts.scheme not in ("postgres", "postgresql"):
-        raise ConfigError(
-            "AIRFLOW_CONN_NEWS_WAREHOUSE must be a postgres:// or postgresql:// URI or a JSON connection"
-        )
+        raise ConfigError("AIRFLOW_CONN_NEWS_WAREHOUSE must be a postgres:// or postgresql:// URI or a JSON connection")
     from urllib.parse import parse_qsl
 
     extra = dict(parse_qsl(parts.query))

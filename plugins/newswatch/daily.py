@@ -18,11 +18,23 @@ from .config import DailySettings, Thresholds
 from .warehouse import daily as store
 from .warehouse.daily import day_window, refresh_rollups
 
-__all__ = ["CHECKS", "CheckResult", "Thresholds", "day_window", "evaluate_checks", "refresh_rollups",
-           "render_digest", "run_checks", "topic_labels", "write_digest", "apply_retention"]
+__all__ = [
+    "CHECKS",
+    "CheckResult",
+    "Thresholds",
+    "apply_retention",
+    "day_window",
+    "evaluate_checks",
+    "refresh_rollups",
+    "render_digest",
+    "run_checks",
+    "topic_labels",
+    "write_digest",
+]
 
 
 # --- data quality ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class CheckResult:
@@ -48,46 +60,77 @@ def evaluate_checks(metrics: dict, thresholds: Thresholds, day: date | None = No
     results = {}
     stale = list(metrics.get("stale_feeds") or [])
     results["feed_freshness"] = CheckResult(
-        "feed_freshness", not stale, float(len(stale)), "0 feeds without a successful fetch in 24 h",
-        (f"{on}{len(stale)} of {active} active feeds had no successful fetch in the day's last 24 hours: "
-         f"{', '.join(stale[:20])}{' …' if len(stale) > 20 else ''}")
-        if stale else f"{on}all {active} active feeds fetched successfully",
+        "feed_freshness",
+        not stale,
+        float(len(stale)),
+        "0 feeds without a successful fetch in 24 h",
+        (
+            f"{on}{len(stale)} of {active} active feeds had no successful fetch in the day's last 24 hours: "
+            f"{', '.join(stale[:20])}{' …' if len(stale) > 20 else ''}"
+        )
+        if stale
+        else f"{on}all {active} active feeds fetched successfully",
     )
     relevant = int(metrics.get("relevant_articles") or 0)
     results["relevant_volume"] = CheckResult(
-        "relevant_volume", relevant >= thresholds.min_relevant, float(relevant),
+        "relevant_volume",
+        relevant >= thresholds.min_relevant,
+        float(relevant),
         f">= {thresholds.min_relevant} relevant articles",
-        f"{on}no feed was fetched that day, so nothing was loaded (is the polling DAG running? see "
-        "feed_freshness)" if fetches == 0 else
-        f"{on}{relevant} relevant articles among {metrics.get('new_articles', 0)} new ones",
+        f"{on}no feed was fetched that day, so nothing was loaded (is the polling DAG running? see feed_freshness)"
+        if fetches == 0
+        else f"{on}{relevant} relevant articles among {metrics.get('new_articles', 0)} new ones",
     )
     merged = int(metrics.get("merged_entries") or 0)
     low, high = thresholds.duplicate_ratio
     if merged:
         ratio = int(metrics.get("duplicate_entries") or 0) / merged
         results["duplicate_ratio"] = CheckResult(
-            "duplicate_ratio", low <= ratio <= high, round(ratio, 4), f"between {low} and {high}",
+            "duplicate_ratio",
+            low <= ratio <= high,
+            round(ratio, 4),
+            f"between {low} and {high}",
             f"{on}{ratio:.1%} of {merged} merged entries were already known "
-            + ("(everything a duplicate: is canonicalisation collapsing distinct articles?)" if ratio > high else
-               "(nothing a duplicate: is dedupe working?)" if ratio < low else ""),
+            + (
+                "(everything a duplicate: is canonicalisation collapsing distinct articles?)"
+                if ratio > high
+                else "(nothing a duplicate: is dedupe working?)"
+                if ratio < low
+                else ""
+            ),
         )
     else:
-        results["duplicate_ratio"] = CheckResult("duplicate_ratio", True, None, f"between {low} and {high}",
-                                                 f"{on}no entries were merged that day")
+        results["duplicate_ratio"] = CheckResult(
+            "duplicate_ratio", True, None, f"between {low} and {high}", f"{on}no entries were merged that day"
+        )
     failed = int(metrics.get("failed_entries") or 0)
     results["merge_failures"] = CheckResult(
-        "merge_failures", failed == 0, float(failed), "0 staged entries the merge could not load",
-        (f"{on}{failed} staged entries could not be loaded and are in news.rejects (reason merge_failed), "
-         "with the database's error") if failed else f"{on}every merged entry loaded",
+        "merge_failures",
+        failed == 0,
+        float(failed),
+        "0 staged entries the merge could not load",
+        (
+            f"{on}{failed} staged entries could not be loaded and are in news.rejects (reason merge_failed), "
+            "with the database's error"
+        )
+        if failed
+        else f"{on}every merged entry loaded",
     )
     lag = metrics.get("lag_median_hours")
     if lag is None:
-        results["ingest_lag"] = CheckResult("ingest_lag", True, None, f"median <= {thresholds.max_lag_hours} h",
-                                            f"{on}no article with a publication time was first seen that day")
+        results["ingest_lag"] = CheckResult(
+            "ingest_lag",
+            True,
+            None,
+            f"median <= {thresholds.max_lag_hours} h",
+            f"{on}no article with a publication time was first seen that day",
+        )
     else:
         p90 = metrics.get("lag_p90_hours")
         results["ingest_lag"] = CheckResult(
-            "ingest_lag", lag <= thresholds.max_lag_hours, round(float(lag), 2),
+            "ingest_lag",
+            lag <= thresholds.max_lag_hours,
+            round(float(lag), 2),
             f"median <= {thresholds.max_lag_hours} h",
             f"{on}publish -> ingest lag: median {lag:.1f} h, p90 {float(p90 or 0):.1f} h",
         )
@@ -101,6 +144,7 @@ def run_checks(conn, day: date, thresholds: Thresholds | None = None) -> dict[st
 
 
 # --- digest ---------------------------------------------------------------------------------
+
 
 def topic_labels(settings: DailySettings | None = None) -> dict[str, str]:
     """Topic -> label, from the relevance rules (config/topics.yaml), in their order."""
@@ -125,12 +169,18 @@ def md_url(url: str | None) -> str | None:
     brackets percent-encoded; anything else (javascript:, data:) is no link at all."""
     if not url or not re.match(r"(?i)^https?://", url):
         return None
-    return quote(url, safe="/:?#[]@!$&'*+,;=%~-._").replace("(", "%28").replace(")", "%29") \
-        .replace("[", "%5B").replace("]", "%5D")
+    return (
+        quote(url, safe="/:?#[]@!$&'*+,;=%~-._")
+        .replace("(", "%28")
+        .replace(")", "%29")
+        .replace("[", "%5B")
+        .replace("]", "%5D")
+    )
 
 
-def render_digest(day: date, stories: list[dict], labels: dict[str, str], top: int = 10,
-                  per_topic: int = 3) -> tuple[str, str]:
+def render_digest(
+    day: date, stories: list[dict], labels: dict[str, str], top: int = 10, per_topic: int = 3
+) -> tuple[str, str]:
     """Markdown and HTML for the day: top stories by reach, then the leading stories per topic
     (`labels`: topic -> label, in the order the sections should come)."""
     title = f"US–China coverage, {day:%A %d %B %Y} (UTC)"
@@ -142,23 +192,28 @@ def render_digest(day: date, stories: list[dict], labels: dict[str, str], top: i
         return "\n".join(md) + "\n", "\n".join(h)
 
     def reach(s):
-        return (f"{s['outlet_count']} outlet{'s' if s['outlet_count'] != 1 else ''}, "
-                f"{s['article_count']} article{'s' if s['article_count'] != 1 else ''}")
+        return (
+            f"{s['outlet_count']} outlet{'s' if s['outlet_count'] != 1 else ''}, "
+            f"{s['article_count']} article{'s' if s['article_count'] != 1 else ''}"
+        )
 
     def line_md(s):
         topics = ", ".join(md_text(labels.get(t, t)) for t in s["topics"])
         url = md_url(s.get("url"))
         link = f"[{md_text(s['headline'])}](<{url}>)" if url else md_text(s["headline"])
-        return (f"- {link} — {reach(s)}"
-                f" (first: {md_text(s['first_outlet'] or 'unknown')}){'; ' + topics if topics else ''}")
+        return (
+            f"- {link} — {reach(s)} (first: {md_text(s['first_outlet'] or 'unknown')}){'; ' + topics if topics else ''}"
+        )
 
     def line_html(s):
         topics = ", ".join(html.escape(labels.get(t, t)) for t in s["topics"])
         head = html.escape(s["headline"])
         url = md_url(s.get("url"))
         link = f'<a href="{html.escape(url, quote=True)}">{head}</a>' if url else head
-        return (f"<li>{link} — {reach(s)} "
-                f"(first: {html.escape(s['first_outlet'] or 'unknown')}){'; ' + topics if topics else ''}</li>")
+        return (
+            f"<li>{link} — {reach(s)} "
+            f"(first: {html.escape(s['first_outlet'] or 'unknown')}){'; ' + topics if topics else ''}</li>"
+        )
 
     md += [f"## Top stories by reach ({min(top, len(stories))} of {len(stories)})", ""]
     md += [line_md(s) for s in stories[:top]]
@@ -182,6 +237,7 @@ def write_digest(conn, day: date) -> int:
 
 
 # --- retention ------------------------------------------------------------------------------
+
 
 def apply_retention(conn, day: date, staging_days: int | None = None) -> dict[str, int]:
     """Delete merged staging rows older than `staging_days` (NEWSWATCH_STAGING_RETENTION_DAYS)

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -41,11 +41,12 @@ from dateutil.parser import parserinfo as _DateutilParserInfo
 
 __all__ = ["ABBREVIATIONS", "FEED_LOCAL", "parse_date", "zone"]
 
-UTC = timezone.utc
+
 MAX_LENGTH = 160  # longer "dates" are prose or markup, not dates
 
 
 # --- zones -----------------------------------------------------------------------------------
+
 
 @lru_cache(maxsize=512)
 def _zone(name: str) -> tzinfo:
@@ -54,12 +55,15 @@ def _zone(name: str) -> tzinfo:
     except (ZoneInfoNotFoundError, ValueError, OSError):
         # ZoneInfoNotFoundError: no such key; ValueError: malformed key ('../x', absolute path);
         # OSError: a directory of the database such as 'Asia'.
-        raise ValueError(f"unknown time zone {name!r}: expected an IANA zone name such as "
-                         f"'Asia/Shanghai', 'Asia/Tokyo', 'America/New_York' or 'UTC'") from None
+        raise ValueError(
+            f"unknown time zone {name!r}: expected an IANA zone name such as "
+            f"'Asia/Shanghai', 'Asia/Tokyo', 'America/New_York' or 'UTC'"
+        ) from None
 
 
-def zone(name: str) -> tzinfo:
-    """The IANA zone `name` (e.g. 'Asia/Shanghai'), cached; ValueError for an unknown name."""
+def zone(name: object) -> tzinfo:
+    """The IANA zone `name` (e.g. 'Asia/Shanghai'), cached; ValueError for an unknown name or for
+    anything that is not a name (it checks values read from configuration files)."""
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"time zone must be a non-empty IANA zone name, not {name!r}")
     return _zone(name.strip())
@@ -67,6 +71,7 @@ def zone(name: str) -> tzinfo:
 
 # Zone abbreviations and words -> UTC offset in minutes, or an IANA name where the word means
 # "local time there" (daylight saving included). Keys are upper case (CJK words as written).
+# fmt: off
 ABBREVIATIONS: dict[str, int | str] = {
     # Universal time.
     "UTC": 0, "GMT": 0, "UT": 0, "Z": 0, "UCT": 0,
@@ -96,6 +101,7 @@ ABBREVIATIONS: dict[str, int | str] = {
     "臺灣時間": 480, "台灣時間": 480, "香港时间": 480, "香港時間": 480, "新加坡时间": 480,
     "日本時間": 540, "東京時間": 540, "日本时间": 540, "东京时间": 540, "한국시간": 540,
 }
+# fmt: on
 
 # The abbreviations Asian outlets put on their local time. With a feed time zone configured they
 # mean that zone (a Chinese site's "CST" is China Standard Time); without one they keep their
@@ -145,7 +151,8 @@ def _offset(sign: str, hours: str, minutes: str | None) -> tzinfo | None:
 _OFFSET_RE = re.compile(
     r"(?:(?:GMT|UTC|UT)\s*|[A-Za-z]{2,5}(?=[+-]\d{2}:?\d{2}))?"
     r"(?P<sign>[+-])\s?(?P<h>\d{1,2})(?::?(?P<m>\d{2}))?(?:\s*[A-Za-z]{1,5})?",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _COMMENT_RE = re.compile(r"[(\[]([^()\[\]]*)[)\]]")
 
 
@@ -175,22 +182,25 @@ def _zone_of(rest: str, feed: tzinfo | None) -> tzinfo | None:
 # --- field tables ----------------------------------------------------------------------------
 
 _MONTHS: dict[str, int] = {}
-for _number, _names in enumerate((
-    # English (full, abbreviated), then the abbreviations and names of localised RFC 822 dates:
-    # German, French, Spanish, Portuguese, Italian. No name maps to two different months.
-    "january jan janeiro januar janvier janv enero ene gennaio gen",
-    "february feb februar février fevrier févr fevr fév fev febrero fevereiro febbraio",
-    "march mar märz mär marz mrz mars marzo março marco",
-    "april apr avril avr abril abr aprile",
-    "may mai mayo maio maggio mag",
-    "june jun juni juin junio junho giugno giu",
-    "july jul juli juillet juil julio julho luglio lug",
-    "august aug août aout agosto ago",
-    "september sep sept septembre septiembre setiembre setembro settembre set",
-    "october oct oktober okt octobre octubre outubro out ottobre ott",
-    "november nov novembre noviembre novembro",
-    "december dec dezember dez décembre déc diciembre dic dezembro dicembre",
-), start=1):
+for _number, _names in enumerate(
+    (
+        # English (full, abbreviated), then the abbreviations and names of localised RFC 822 dates:
+        # German, French, Spanish, Portuguese, Italian. No name maps to two different months.
+        "january jan janeiro januar janvier janv enero ene gennaio gen",
+        "february feb februar février fevrier févr fevr fév fev febrero fevereiro febbraio",
+        "march mar märz mär marz mrz mars marzo março marco",
+        "april apr avril avr abril abr aprile",
+        "may mai mayo maio maggio mag",
+        "june jun juni juin junio junho giugno giu",
+        "july jul juli juillet juil julio julho luglio lug",
+        "august aug août aout agosto ago",
+        "september sep sept septembre septiembre setiembre setembro settembre set",
+        "october oct oktober okt octobre octubre outubro out ottobre ott",
+        "november nov novembre noviembre novembro",
+        "december dec dezember dez décembre déc diciembre dic dezembro dicembre",
+    ),
+    start=1,
+):
     for _word in _names.split():
         _MONTHS[_word] = _number
 del _number, _names, _word
@@ -201,36 +211,40 @@ _PM = {"pm", "下午", "午後", "오후"}
 # --- the fast regexes ------------------------------------------------------------------------
 
 # Clock time as written after an English or ISO date: 8:00, 08:00:00, 08:00:00.123, 2:02:33 PM.
-_TIME = (r"(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,](?P<F>\d+))?)?"
-         r"(?:\s*(?P<ap>[AaPp]\.?[Mm]\.?)(?![A-Za-z]))?")
+_TIME = (
+    r"(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,](?P<F>\d+))?)?"
+    r"(?:\s*(?P<ap>[AaPp]\.?[Mm]\.?)(?![A-Za-z]))?"
+)
 
 # Clock time after a numeric or 年月日 date: also 8時00分, 8时30分15秒, 下午3:00, 午前8時, 오후 3:00.
-_CJK_TIME = (r"(?P<ap1>上午|下午|午前|午後|오전|오후|[AaPp][Mm])?\s*"
-             r"(?P<H>\d{1,2})\s*(?:"
-             r":(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,](?P<F>\d+))?)?"
-             r"|[時时点點시]\s*(?:(?P<M2>\d{1,2})\s*[分분])?\s*(?:(?P<S2>\d{1,2})\s*[秒초])?"
-             r")(?:\s*(?P<ap>[AaPp]\.?[Mm]\.?)(?![A-Za-z]))?")
+_CJK_TIME = (
+    r"(?P<ap1>上午|下午|午前|午後|오전|오후|[AaPp][Mm])?\s*"
+    r"(?P<H>\d{1,2})\s*(?:"
+    r":(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,](?P<F>\d+))?)?"
+    r"|[時时点點시]\s*(?:(?P<M2>\d{1,2})\s*[分분])?\s*(?:(?P<S2>\d{1,2})\s*[秒초])?"
+    r")(?:\s*(?P<ap>[AaPp]\.?[Mm]\.?)(?![A-Za-z]))?"
+)
 
 _WEEKDAY = r"(?:[^\W\d_]{2,}\.?(?:\s*,\s*|\s+))?"  # any language; not checked against the date
 
 # RFC 822/1123 and its sloppy relatives: "Mon, 04 Mar 2024 08:00:00 +0800", "4 Mar 24 8:00 GMT",
 # "Tue, 4 March 2024", "mer, 16 nov 2022 00:38:15 +0100", "04-Mar-2024 08:00".
 _DAY_FIRST_RE = re.compile(
-    _WEEKDAY
-    + r"(?P<d>\d{1,2})(?:st|nd|rd|th)?\.?\s*[-\s]\s*(?P<mon>[^\W\d_]{3,9})\.?\s*[-\s,]\s*"
-      r"(?P<y>\d{4}|\d{2})(?![\d:])"
-      r"(?:(?:\s*,\s*|\s+at\s+|\s+|T)" + _TIME + r")?"
-      r"(?P<zone>.*)",
-    re.IGNORECASE | re.DOTALL)
+    _WEEKDAY + r"(?P<d>\d{1,2})(?:st|nd|rd|th)?\.?\s*[-\s]\s*(?P<mon>[^\W\d_]{3,9})\.?\s*[-\s,]\s*"
+    r"(?P<y>\d{4}|\d{2})(?![\d:])"
+    r"(?:(?:\s*,\s*|\s+at\s+|\s+|T)" + _TIME + r")?"
+    r"(?P<zone>.*)",
+    re.IGNORECASE | re.DOTALL,
+)
 
 # Month first: "Sat, Dec 16 2023 02:02:33 PM", "March 4, 2024 8:00 AM EST",
 # "Mon Mar 04 2024 08:00:00 GMT+0800 (China Standard Time)" (JavaScript's Date.toString()).
 _MONTH_FIRST_RE = re.compile(
-    _WEEKDAY
-    + r"(?P<mon>[^\W\d_]{3,9})\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?\s*,?\s*(?P<y>\d{4})(?![\d:])"
-      r"(?:(?:\s*,\s*|\s+at\s+|\s+|T)" + _TIME + r")?"
-      r"(?P<zone>.*)",
-    re.IGNORECASE | re.DOTALL)
+    _WEEKDAY + r"(?P<mon>[^\W\d_]{3,9})\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?\s*,?\s*(?P<y>\d{4})(?![\d:])"
+    r"(?:(?:\s*,\s*|\s+at\s+|\s+|T)" + _TIME + r")?"
+    r"(?P<zone>.*)",
+    re.IGNORECASE | re.DOTALL,
+)
 
 # ISO 8601 / RFC 3339 / W3C-DTF and the numeric forms of Asian sites: 2024-03-04T08:00:00+08:00,
 # 2024-03-04 08:00:00, 2024-3-4 8:00, 2024/03/04 08:00, 2024.03.04, 2024. 3. 4. 오전 8:00,
@@ -240,19 +254,22 @@ _NUMERIC_RE = re.compile(
     r"\s*(?:日|일|\.(?!\d))?"
     r"(?:(?:\s*T\s*|\s*,\s*|\s*)" + _CJK_TIME + r")?"
     r"(?P<zone>.*)",
-    re.DOTALL)
+    re.DOTALL,
+)
 
 # ISO 8601 basic format: 20240304T080000Z, 20240304T0800+0800.
 _BASIC_RE = re.compile(
     r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})T(?P<H>\d{2})(?P<M>\d{2})(?P<S>\d{2})?(?:[.,](?P<F>\d+))?"
     r"(?P<zone>.*)",
-    re.DOTALL)
+    re.DOTALL,
+)
 
 # Removed from non-ASCII strings before matching: weekdays written in Chinese, Japanese or
 # Korean, bare or in brackets: (月) （一） 星期一 周一 週一 月曜日 (월) 월요일.
 _CJK_WEEKDAY_RE = re.compile(
     r"[(\[]\s*(?:[月火水木金土日一二三四五六天월화수목금토일]|星期.|[周週].|[月火水木金土日]曜日?|[월화수목금토일]요일)\s*[)\]]"
-    r"|星期[一二三四五六日天]|[周週][一二三四五六日天]|[月火水木金土日]曜日|[월화수목금토일]요일")
+    r"|星期[一二三四五六日天]|[周週][一二三四五六日天]|[月火水木金土日]曜日|[월화수목금토일]요일"
+)
 # Japanese era and Republic of China years -> Gregorian: 令和6年 -> 2024年, 民國113年 -> 2024年.
 _ERA_RE = re.compile(r"(令和|平成|昭和|民國|民国)\s*(\d{1,3}|元)\s*年")
 _ERA_BASE = {"令和": 2018, "平成": 1988, "昭和": 1925, "民國": 1911, "民国": 1911}
@@ -283,8 +300,17 @@ def _prepare(text) -> str | None:
     return s or None
 
 
-def _build(year: int, month: int, day: int, hour: int, minute: int, second: int, micro: int,
-           zone_text: str, feed: tzinfo | None) -> datetime | None:
+def _build(
+    year: int,
+    month: int,
+    day: int,
+    hour: int,
+    minute: int,
+    second: int,
+    micro: int,
+    zone_text: str,
+    feed: tzinfo | None,
+) -> datetime | None:
     tz = _zone_of(zone_text.strip(" ,;"), feed)
     if tz is None:
         return None
@@ -316,9 +342,18 @@ def _hour(hour: int, ampm: str) -> int | None:
     return hour + 12 if hour < 12 else hour
 
 
-def _assemble(year: int, month: int, day: str, hour: str | None, minute: str | None,
-              second: str | None, fraction: str | None, ampm: str | None, zone_text: str,
-              feed: tzinfo | None) -> datetime | None:
+def _assemble(
+    year: int,
+    month: int,
+    day: str,
+    hour: str | None,
+    minute: str | None,
+    second: str | None,
+    fraction: str | None,
+    ampm: str | None,
+    zone_text: str,
+    feed: tzinfo | None,
+) -> datetime | None:
     if hour is None:
         return _build(year, month, int(day), 0, 0, 0, 0, zone_text, feed)
     h: int | None = int(hour)
@@ -326,9 +361,17 @@ def _assemble(year: int, month: int, day: str, hour: str | None, minute: str | N
         h = _hour(int(hour), ampm)
     if h is None:
         return None
-    return _build(year, month, int(day), h, int(minute) if minute else 0,
-                  int(second) if second else 0,
-                  int(fraction[:6].ljust(6, "0")) if fraction else 0, zone_text, feed)
+    return _build(
+        year,
+        month,
+        int(day),
+        h,
+        int(minute) if minute else 0,
+        int(second) if second else 0,
+        int(fraction[:6].ljust(6, "0")) if fraction else 0,
+        zone_text,
+        feed,
+    )
 
 
 def _iso(s: str, feed: tzinfo | None):
@@ -393,6 +436,7 @@ def _fast(s: str, feed: tzinfo | None):
 
 # --- the dateutil fallback -------------------------------------------------------------------
 
+
 class _ParserInfo(_DateutilParserInfo):
     """dateutil's word tables with a fixed two-digit-year rule: dateutil's own rule puts the
     year within 50 years of the current year, i.e. reads the clock."""
@@ -431,19 +475,24 @@ def _fallback(s: str, feed: tzinfo | None) -> datetime | None:
 
     results = []
     try:
-        for default, dayfirst, yearfirst in ((_DEFAULT_A, False, False), (_DEFAULT_B, False, False),
-                                             (_DEFAULT_A, True, False), (_DEFAULT_A, False, True)):
-            dt = _DATEUTIL.parse(s, default=default, dayfirst=dayfirst, yearfirst=yearfirst,
-                                 tzinfos=tzinfos)
+        for default, dayfirst, yearfirst in (
+            (_DEFAULT_A, False, False),
+            (_DEFAULT_B, False, False),
+            (_DEFAULT_A, True, False),
+            (_DEFAULT_A, False, True),
+        ):
+            dt = _DATEUTIL.parse(s, default=default, dayfirst=dayfirst, yearfirst=yearfirst, tzinfos=tzinfos)
             if dt.tzinfo is None:
                 dt = dt.replace(tzinfo=feed or UTC)
             results.append(dt)
-    except Exception:  # dateutil raises ParserError, OverflowError, TypeError, ...; all mean "no"
+    except Exception:  # noqa: BLE001 - dateutil raises ParserError, OverflowError, TypeError...: all mean "no"
         return None
     first = results[0]
-    if any((r.year, r.month, r.day, r.hour, r.minute, r.second, r.microsecond)
-           != (first.year, first.month, first.day, first.hour, first.minute, first.second,
-               first.microsecond) for r in results[1:]):
+    if any(
+        (r.year, r.month, r.day, r.hour, r.minute, r.second, r.microsecond)
+        != (first.year, first.month, first.day, first.hour, first.minute, first.second, first.microsecond)
+        for r in results[1:]
+    ):
         return None
     try:
         return first.astimezone(UTC)
@@ -452,6 +501,7 @@ def _fallback(s: str, feed: tzinfo | None) -> datetime | None:
 
 
 # --- the API ---------------------------------------------------------------------------------
+
 
 def parse_date(text: str | None, tz: str | tzinfo | None = None) -> datetime | None:
     """Aware UTC datetime, or None when `text` is not a complete date (never filled from today).
@@ -472,5 +522,5 @@ def parse_date(text: str | None, tz: str | tzinfo | None = None) -> datetime | N
         if result is not _NO_MATCH:
             return result
         return _fallback(s, feed)
-    except Exception:  # defensive: a date string must never break a feed
+    except Exception:  # noqa: BLE001 - defensive: a date string must never break a feed
         return None

@@ -14,8 +14,8 @@ module what to do, and applies the answer. Nothing here touches a database:
 
 from __future__ import annotations
 
-import hashlib
 import functools
+import hashlib
 import re
 import unicodedata
 import zlib
@@ -28,17 +28,17 @@ import numpy as np
 
 NUM_PERM = 96
 BANDS = 48
-ROWS = NUM_PERM // BANDS          # 2 rows a band: a pair at Jaccard 0.2 shares a band 86% of the time
+ROWS = NUM_PERM // BANDS  # 2 rows a band: a pair at Jaccard 0.2 shares a band 86% of the time
 SHINGLE = 3
 TITLE_KEY_MIN_TOKENS = 6
-TITLE_BAND = -1                   # band index used for the title key in the band table
+TITLE_BAND = -1  # band index used for the title key in the band table
 
 # Verification, chosen on the dev part of tests/data/story_pairs.jsonl (`make eval`): the
 # overlap coefficient |A∩B| / min(|A|, |B|) of the two texts' shingle sets. It, not Jaccard,
 # is what stays high when a reprint trims or extends the summary, or when a Google News
 # pointer carries only the headline.
 SAME_STORY_OVERLAP = 0.65
-MIN_SHINGLES_FOR_OVERLAP = 3      # below this (a 4-word headline alone) only near-identity counts
+MIN_SHINGLES_FOR_OVERLAP = 3  # below this (a 4-word headline alone) only near-identity counts
 SHORT_TEXT_JACCARD = 0.9
 
 # Reprints are recognisable from their opening: the first MAX_TOKENS words of title + summary
@@ -94,7 +94,7 @@ def shingles(tokens: list[str], k: int = SHINGLE) -> set[bytes]:
         return {" ".join(tokens).encode("utf-8")}
     # joining the encoded tokens k at a time with map/zip keeps the loop in C
     encoded = [t.encode("utf-8") for t in tokens]
-    return set(map(b" ".join, zip(*(encoded[i:] for i in range(k)))))
+    return set(map(b" ".join, zip(*(encoded[i:] for i in range(k)), strict=False)))
 
 
 def _key(*parts) -> int:
@@ -110,9 +110,32 @@ def title_key(title: str) -> int | None:
     return _key("title", " ".join(tokens))
 
 
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
-           "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
-           "sept", "oct", "nov", "dec")
+_MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+)
 _DATE_MARK_RE = re.compile(r"(?:19|20)\d\d|\d{1,2}\s*[年月日]|\b(?:" + "|".join(_MONTHS) + r")\b", re.IGNORECASE)
 
 
@@ -128,7 +151,7 @@ def title_dates(title: str) -> str | None:
 
 @dataclass(frozen=True)
 class Fingerprint:
-    signature: bytes          # NUM_PERM uint32 MinHash values
+    signature: bytes  # NUM_PERM uint32 MinHash values
     shingle_count: int
     title_key: int | None
     has_summary: bool
@@ -140,7 +163,7 @@ class Fingerprint:
 
     def band_keys(self) -> list[tuple[int, int]]:
         """(band index, key) for every LSH band, plus the title key as band TITLE_BAND."""
-        keys = list(zip(range(BANDS), band_keys_batch([self.signature])[0].tolist()))
+        keys = list(zip(range(BANDS), band_keys_batch([self.signature])[0].tolist(), strict=True))
         if self.title_key is not None:
             keys.append((TITLE_BAND, self.title_key))
         return keys
@@ -149,7 +172,7 @@ class Fingerprint:
         return keys_of([self])[0]
 
 
-_BAND_SALT = (np.arange(1, BANDS + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+_BAND_SALT = np.arange(1, BANDS + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
 
 
 def _mix64(x: np.ndarray) -> np.ndarray:
@@ -178,8 +201,10 @@ def keys_of(fingerprints: list[Fingerprint]) -> list[list[int]]:
     if not fingerprints:
         return []
     bands = band_keys_batch([fp.signature for fp in fingerprints])
-    return [row.tolist() + ([fp.title_key] if fp.title_key is not None else [])
-            for row, fp in zip(bands, fingerprints)]
+    return [
+        row.tolist() + ([fp.title_key] if fp.title_key is not None else [])
+        for row, fp in zip(bands, fingerprints, strict=True)
+    ]
 
 
 def fingerprint(title: str, summary: str) -> Fingerprint:
@@ -225,19 +250,20 @@ def same_story(a: Fingerprint, b: Fingerprint) -> tuple[bool, str, float]:
 
 # --- story assignment -----------------------------------------------------------------------
 
+
 @dataclass
 class StoryCandidate:
     article_id: int
     story_id: int
     fingerprint: Fingerprint
-    keys: list[int] | None = None   # the band keys it is stored under, when the caller knows them
+    keys: list[int] | None = None  # the band keys it is stored under, when the caller knows them
 
 
 @dataclass
 class NewForClustering:
-    ref: int                  # the new article's temporary id (negative)
+    ref: int  # the new article's temporary id (negative)
     fingerprint: Fingerprint
-    keys: list[int] | None = None   # its band keys, when the caller computed them in bulk
+    keys: list[int] | None = None  # its band keys, when the caller computed them in bulk
 
 
 @dataclass
@@ -249,8 +275,11 @@ class StoryPlan:
     evidence: dict[int, tuple[str, float, int]] = field(default_factory=dict)
 
 
-def plan_stories(new_articles: list[NewForClustering], candidates: list[StoryCandidate],
-                 story_texts: dict[int, list[Fingerprint]] | None = None) -> StoryPlan:
+def plan_stories(
+    new_articles: list[NewForClustering],
+    candidates: list[StoryCandidate],
+    story_texts: dict[int, list[Fingerprint]] | None = None,
+) -> StoryPlan:
     """Give every new article a story: the story of its best-matching candidate, else a new one.
 
     `candidates` are known articles that share at least one band key with a new article (the
@@ -310,6 +339,7 @@ def plan_stories(new_articles: list[NewForClustering], candidates: list[StoryCan
 
 # --- exact dedupe, identity and revisions ---------------------------------------------------
 
+
 @dataclass
 class StagedEntry:
     staged_id: int
@@ -333,14 +363,15 @@ class KnownArticle:
     summary: str
     content_hash: str
     revision: int
-    changed_at: datetime   # when the current text became current (updated_at or first_seen_at)
-    text_feed: str | None = None            # the feed whose text the article carries
+    changed_at: datetime  # when the current text became current (updated_at or first_seen_at)
+    text_feed: str | None = None  # the feed whose text the article carries
     fingerprint: Fingerprint | None = None  # known when a GUID match must be checked against it
 
 
 @dataclass
 class Revision:
     """The text an article had before an update, kept in news.article_revisions."""
+
     revision: int
     title: str
     summary: str
@@ -352,15 +383,15 @@ class Revision:
 @dataclass
 class ArticleUpdate:
     article_id: int
-    staged_id: int            # the entry whose text becomes current
+    staged_id: int  # the entry whose text becomes current
     new_revision: int
     previous: Revision
-    text_feed: str = ""       # the feed that gave the new text
+    text_feed: str = ""  # the feed that gave the new text
 
 
 @dataclass
 class SightingUpsert:
-    article_ref: int          # article_id, or a new article's negative ref
+    article_ref: int  # article_id, or a new article's negative ref
     staged_id: int
     feed_name: str
     url: str
@@ -377,8 +408,8 @@ class MergePlan:
     text_of: dict[int, int] = field(default_factory=dict)
     updates: list[ArticleUpdate] = field(default_factory=list)
     sightings: dict[tuple[int, str], SightingUpsert] = field(default_factory=dict)
-    outcomes: dict[int, str] = field(default_factory=dict)        # staged_id -> outcome
-    article_of: dict[int, int] = field(default_factory=dict)      # staged_id -> article ref
+    outcomes: dict[int, str] = field(default_factory=dict)  # staged_id -> outcome
+    article_of: dict[int, int] = field(default_factory=dict)  # staged_id -> article ref
     # names the warehouse did not yet know for an article: canonical URL -> ref, and
     # (feed, GUID) -> ref (a GUID that named another article before now names this one)
     url_aliases: dict[str, int] = field(default_factory=dict)
@@ -413,8 +444,11 @@ def texts_agree(entry: StagedEntry, article: KnownArticle) -> bool:
     that share at least half their words."""
     if entry.summary and entry.summary == article.summary:
         return True
-    if entry.fingerprint is not None and article.fingerprint is not None \
-            and same_story(entry.fingerprint, article.fingerprint)[0]:
+    if (
+        entry.fingerprint is not None
+        and article.fingerprint is not None
+        and same_story(entry.fingerprint, article.fingerprint)[0]
+    ):
         return True
     a, b = _words(entry.title), _words(article.title)
     return bool(a and b) and len(a & b) / len(a | b) >= 0.5
@@ -430,7 +464,7 @@ def unreliable_guids(entries: list[StagedEntry]) -> set[tuple[int, str]]:
     return {key for key, urls in links.items() if len(urls) > 1}
 
 
-_NEVER = "__never__"   # a feed that has not carried the article before
+_NEVER = "__never__"  # a feed that has not carried the article before
 
 
 class _Planner:
@@ -445,7 +479,7 @@ class _Planner:
         self.guids: dict[tuple[str, str], int] = dict(known_by_guid)
         self.untrusted = unreliable_guids(entries)
         self.sighting_hash = dict(known_sightings)
-        self.current: dict[int, KnownArticle] = {}   # the text each article carries now, in this batch
+        self.current: dict[int, KnownArticle] = {}  # the text each article carries now, in this batch
         self.next_ref = -1
 
     def article(self, ref: int) -> KnownArticle | None:
@@ -465,15 +499,16 @@ class _Planner:
         if known is not None and not texts_agree(entry, known):
             self.plan.guid_reusers.add(entry.feed_name)
             return None
-        self.urls[entry.canonical_url] = by_guid    # the same item, its link changed
+        self.urls[entry.canonical_url] = by_guid  # the same item, its link changed
         self.plan.url_aliases[entry.canonical_url] = by_guid
         return by_guid
 
     def new_article(self, entry: StagedEntry) -> int:
         ref, self.next_ref = self.next_ref, self.next_ref - 1
         self.plan.new_articles[ref] = self.plan.text_of[ref] = entry.staged_id
-        self.current[ref] = KnownArticle(ref, entry.canonical_url, entry.title, entry.summary,
-                                         entry.content_hash, 1, entry.seen_at, entry.feed_name)
+        self.current[ref] = KnownArticle(
+            ref, entry.canonical_url, entry.title, entry.summary, entry.content_hash, 1, entry.seen_at, entry.feed_name
+        )
         self.urls[entry.canonical_url] = ref
         self.plan.url_aliases[entry.canonical_url] = ref
         return ref
@@ -482,16 +517,35 @@ class _Planner:
         """`entry`'s text becomes the article's: with a revision row keeping a stored article's
         old text; a new article's earlier text was never loaded and needs none."""
         if ref > 0:
-            self.plan.updates.append(ArticleUpdate(
-                article_id=ref, staged_id=entry.staged_id, new_revision=article.revision + 1,
-                previous=Revision(article.revision, article.title, article.summary, article.content_hash,
-                                  article.changed_at, entry.seen_at),
-                text_feed=entry.feed_name))
+            self.plan.updates.append(
+                ArticleUpdate(
+                    article_id=ref,
+                    staged_id=entry.staged_id,
+                    new_revision=article.revision + 1,
+                    previous=Revision(
+                        article.revision,
+                        article.title,
+                        article.summary,
+                        article.content_hash,
+                        article.changed_at,
+                        entry.seen_at,
+                    ),
+                    text_feed=entry.feed_name,
+                )
+            )
         else:
             self.plan.text_of[ref] = entry.staged_id
-        self.current[ref] = KnownArticle(ref, article.canonical_url, entry.title, entry.summary,
-                                         entry.content_hash, article.revision + (ref > 0), entry.seen_at,
-                                         entry.feed_name, entry.fingerprint)
+        self.current[ref] = KnownArticle(
+            ref,
+            article.canonical_url,
+            entry.title,
+            entry.summary,
+            entry.content_hash,
+            article.revision + (ref > 0),
+            entry.seen_at,
+            entry.feed_name,
+            entry.fingerprint,
+        )
 
     def seen_again(self, ref: int, entry: StagedEntry) -> str:
         """What a known article's new sighting does to it: a revision from the feed whose text it
@@ -531,7 +585,8 @@ class _Planner:
             self.guids[key] = ref
         self.sighting_hash[(ref, entry.feed_name)] = entry.content_hash
         self.plan.sightings[(ref, entry.feed_name)] = SightingUpsert(
-            ref, entry.staged_id, entry.feed_name, entry.url, entry.guid, entry.content_hash, entry.seen_at)
+            ref, entry.staged_id, entry.feed_name, entry.url, entry.guid, entry.content_hash, entry.seen_at
+        )
         self.plan.outcomes[entry.staged_id] = outcome
         self.plan.article_of[entry.staged_id] = ref
 
@@ -566,8 +621,10 @@ def plan_merge(
 
 # --- the order in which a batch's new articles are clustered ---------------------------------
 
-def clustering_order(refs: list[int], fingerprints: dict[int, Fingerprint],
-                     published: dict[int, datetime], urls: dict[int, str]) -> list[int]:
+
+def clustering_order(
+    refs: list[int], fingerprints: dict[int, Fingerprint], published: dict[int, datetime], urls: dict[int, str]
+) -> list[int]:
     """Clustering is greedy (an article joins the best story formed before it), so a batch goes
     in a fixed order, not in the order the polls happened to finish: articles with text before
     headline-only ones (which then join the article they point at rather than found a story),

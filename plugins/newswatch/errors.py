@@ -66,14 +66,26 @@ class FeedError(NewswatchError):
 # The classes a feed's failure can fall in; `fetch_log.error_class` holds one of these (or
 # `internal`, for a failure inside newswatch while handling the feed).
 FETCH_ERROR_CLASSES = (
-    "dns", "connect", "timeout", "tls", "http_4xx", "http_5xx", "too_large",
-    "not_a_feed", "parse_error", "blocked", "redirect_loop", "gone", "rate_limited",
+    "dns",
+    "connect",
+    "timeout",
+    "tls",
+    "http_4xx",
+    "http_5xx",
+    "too_large",
+    "not_a_feed",
+    "parse_error",
+    "blocked",
+    "redirect_loop",
+    "gone",
+    "rate_limited",
 )
 
 
 class FetchFailure(FeedError):
-    def __init__(self, error_class: str, message: str, *, http_status: int | None = None,
-                 retry_after: float | None = None):
+    def __init__(
+        self, error_class: str, message: str, *, http_status: int | None = None, retry_after: float | None = None
+    ):
         assert error_class in FETCH_ERROR_CLASSES, error_class
         super().__init__(message)
         self.error_class = error_class

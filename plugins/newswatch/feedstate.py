@@ -22,12 +22,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-MIN_INTERVAL = 3600           # the hourly schedule
+MIN_INTERVAL = 3600  # the hourly schedule
 MAX_INTERVAL = 24 * 3600
 MAX_BACKOFF = 24 * 3600
 MAX_RETRY_AFTER = 7 * 24 * 3600
 REDIRECT_MOVE_AFTER = 3
-DUE_SLACK = timedelta(minutes=5)   # a run a few minutes early still polls a feed due this hour
+DUE_SLACK = timedelta(minutes=5)  # a run a few minutes early still polls a feed due this hour
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,8 @@ class FeedState:
 @dataclass(frozen=True)
 class Outcome:
     """What a fetch (and, for a 200, the parse) found, in the terms the decider needs."""
-    status: str                       # 'ok' | 'not_modified' | 'error'
+
+    status: str  # 'ok' | 'not_modified' | 'error'
     http_status: int | None = None
     error_class: str | None = None
     etag: str | None = None
@@ -66,8 +67,8 @@ class Outcome:
 @dataclass(frozen=True)
 class Decision:
     state: FeedState
-    log_status: str                   # what fetch_log records
-    body_unchanged: bool = False      # a 200 with the same body as last time: skip parsing
+    log_status: str  # what fetch_log records
+    body_unchanged: bool = False  # a 200 with the same body as last time: skip parsing
     url_moved_to: str | None = None
     disabled: bool = False
 
@@ -111,16 +112,14 @@ def decide(state: FeedState, outcome: Outcome, now: datetime) -> Decision:
         poll_interval_seconds=interval,
         next_poll_at=now + timedelta(seconds=interval),
         last_success_at=now,
-        disabled_reason=None,   # a feed disabled after a 410 that answers again (a forced poll) is back
+        disabled_reason=None,  # a feed disabled after a 410 that answers again (a forced poll) is back
     )
     if outcome.status == "ok":
         # A 200 replaces the validators with what the server sent now, even none: keeping an
         # old ETag the server no longer sends would make us ask for a version it forgot.
-        new = replace(new, etag=outcome.etag, last_modified=outcome.last_modified,
-                      last_body_hash=outcome.body_hash)
+        new = replace(new, etag=outcome.etag, last_modified=outcome.last_modified, last_body_hash=outcome.body_hash)
     elif outcome.etag or outcome.last_modified:
-        new = replace(new, etag=outcome.etag or state.etag,
-                      last_modified=outcome.last_modified or state.last_modified)
+        new = replace(new, etag=outcome.etag or state.etag, last_modified=outcome.last_modified or state.last_modified)
 
     moved_to = None
     if outcome.permanent_redirect:
@@ -132,8 +131,12 @@ def decide(state: FeedState, outcome: Outcome, now: datetime) -> Decision:
     else:
         new = replace(new, redirect_url=None, redirect_seen_count=0)
 
-    return Decision(new, "not_modified" if unchanged else "ok", body_unchanged=unchanged
-                    and outcome.status == "ok", url_moved_to=moved_to)
+    return Decision(
+        new,
+        "not_modified" if unchanged else "ok",
+        body_unchanged=unchanged and outcome.status == "ok",
+        url_moved_to=moved_to,
+    )
 
 
 def _decide_failure(state: FeedState, outcome: Outcome, now: datetime) -> Decision:

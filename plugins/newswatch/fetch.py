@@ -16,8 +16,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -110,7 +110,9 @@ def address_refusal(ip: str, allowed: tuple[str, ...] = ()) -> str | None:
 
 
 def _guarded_connection(base):
-    class Guarded(base):
+    # a subclass of whichever urllib3 connection class it is given (HTTP or HTTPS): mypy cannot
+    # type a class whose base is a parameter
+    class Guarded(base):  # type: ignore[misc,valid-type]
         """Checks the address actually connected to, after DNS, on every new connection, so
         neither a redirect hop nor a DNS answer that changes between check and use can reach
         an internal address."""
@@ -159,8 +161,11 @@ def make_session(settings: FetchSettings, pool_size: int = 10) -> requests.Sessi
     # all the guard could check; newswatch connects directly so the check means something.
     session.trust_env = False
     adapter = _GuardedAdapter(
-        settings.allow_private_networks, settings.allowed_networks, pool_connections=pool_size,
-        pool_maxsize=pool_size, max_retries=0,
+        settings.allow_private_networks,
+        settings.allowed_networks,
+        pool_connections=pool_size,
+        pool_maxsize=pool_size,
+        max_retries=0,
     )
     session.mount("http://", adapter)
     session.mount("https://", adapter)
@@ -192,7 +197,7 @@ def resolve(host: str, port: int, timeout: float) -> list[str]:
         raise FetchFailure("dns", f"DNS lookup of {host} failed: {exc.strerror or exc}") from None
     except UnicodeError as exc:
         raise FetchFailure("dns", f"host name {host!r} is not valid: {exc}") from None
-    return sorted({info[4][0] for info in infos})
+    return sorted({str(info[4][0]) for info in infos})  # the address of each (address, port, ...)
 
 
 def check_url_allowed(url: str, settings: FetchSettings, deadline_left: float) -> None:
@@ -220,6 +225,7 @@ def check_url_allowed(url: str, settings: FetchSettings, deadline_left: float) -
 
 # --- the fetch ------------------------------------------------------------------------------
 
+
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
     if not value:
         return None
@@ -231,8 +237,8 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     except (TypeError, ValueError, IndexError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    now = now or datetime.now(timezone.utc)
+        when = when.replace(tzinfo=UTC)
+    now = now or datetime.now(UTC)
     return max(0.0, (when - now).total_seconds())
 
 
@@ -299,13 +305,15 @@ def _fetch_into(result, url, session, settings, etag, last_modified, started):
             if response.is_redirect or response.status_code in PERMANENT_REDIRECTS | TEMPORARY_REDIRECTS:
                 location = response.headers.get("Location")
                 if not location:
-                    raise FetchFailure("http_5xx", f"HTTP {response.status_code} redirect without a Location "
-                                       "header (a server error)", http_status=response.status_code)
+                    raise FetchFailure(
+                        "http_5xx",
+                        f"HTTP {response.status_code} redirect without a Location header (a server error)",
+                        http_status=response.status_code,
+                    )
                 target = urljoin(current, location.strip())
                 result.redirects.append(Redirect(response.status_code, current, target))
                 if target in seen:
-                    raise FetchFailure("redirect_loop", f"redirect loop at {target}",
-                                       http_status=response.status_code)
+                    raise FetchFailure("redirect_loop", f"redirect loop at {target}", http_status=response.status_code)
                 seen.add(target)
                 current = target
                 continue
@@ -314,8 +322,11 @@ def _fetch_into(result, url, session, settings, etag, last_modified, started):
             return
         finally:
             response.close()
-    raise FetchFailure("redirect_loop", f"more than {settings.max_redirects} redirects (last: {current})",
-                       http_status=result.http_status)
+    raise FetchFailure(
+        "redirect_loop",
+        f"more than {settings.max_redirects} redirects (last: {current})",
+        http_status=result.http_status,
+    )
 
 
 def _get(session, url, headers, settings, left):
@@ -389,7 +400,8 @@ def _read_response(result: FetchResult, response, settings: FetchSettings, start
         raise FetchFailure(
             "rate_limited" if status == 429 else "http_5xx",
             f"HTTP {status} {response.reason or ''}".strip() + _retry_note(response),
-            http_status=status, retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            http_status=status,
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
         )
     if status == 410:
         raise FetchFailure("gone", "HTTP 410 Gone: the publisher removed this feed", http_status=status)
@@ -402,8 +414,11 @@ def _read_response(result: FetchResult, response, settings: FetchSettings, start
 
     declared = response.headers.get("Content-Length")
     if declared and declared.isdigit() and int(declared) > settings.max_body_bytes:
-        raise FetchFailure("too_large", f"body of {int(declared):,} bytes exceeds the "
-                           f"{settings.max_body_bytes:,}-byte limit", http_status=status)
+        raise FetchFailure(
+            "too_large",
+            f"body of {int(declared):,} bytes exceeds the {settings.max_body_bytes:,}-byte limit",
+            http_status=status,
+        )
     chunks = []
     size = 0
     digest = hashlib.sha256()
@@ -411,8 +426,9 @@ def _read_response(result: FetchResult, response, settings: FetchSettings, start
     try:
         while True:
             if time.monotonic() - started > settings.deadline:
-                raise FetchFailure("timeout", f"body not complete within the {settings.deadline:.0f}s deadline",
-                                   http_status=status)
+                raise FetchFailure(
+                    "timeout", f"body not complete within the {settings.deadline:.0f}s deadline", http_status=status
+                )
             # read1 returns what has arrived instead of waiting for a full buffer, so a server
             # that trickles bytes is caught by the deadline check above.
             chunk = raw.read1(64 * 1024, decode_content=True)
@@ -420,19 +436,24 @@ def _read_response(result: FetchResult, response, settings: FetchSettings, start
                 break
             size += len(chunk)
             if size > settings.max_body_bytes:
-                raise FetchFailure("too_large", f"body exceeds the {settings.max_body_bytes:,}-byte limit",
-                                   http_status=status)
+                raise FetchFailure(
+                    "too_large", f"body exceeds the {settings.max_body_bytes:,}-byte limit", http_status=status
+                )
             digest.update(chunk)
             chunks.append(chunk)
     except FetchFailure:
         raise
-    except Exception as exc:  # urllib3 raises a family of errors mid-body
+    except Exception as exc:  # noqa: BLE001 - urllib3 raises a family of errors mid-body
         name = type(exc).__name__
         if "Timeout" in name or "timed out" in str(exc):
             raise FetchFailure("timeout", f"reading the body timed out: {_short(exc)}", http_status=status) from None
         if "Decode" in name:
-            raise FetchFailure("parse_error", f"could not decompress the body: {_short(exc)}", http_status=status) from None
-        raise FetchFailure("connect", f"connection broke while reading the body: {_short(exc)}", http_status=status) from None
+            raise FetchFailure(
+                "parse_error", f"could not decompress the body: {_short(exc)}", http_status=status
+            ) from None
+        raise FetchFailure(
+            "connect", f"connection broke while reading the body: {_short(exc)}", http_status=status
+        ) from None
     result.body = b"".join(chunks)
     result.body_hash = digest.hexdigest()
     result.status = "ok"

@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from protego import Protego
@@ -36,8 +36,8 @@ from . import warehouse
 from .config import FetchSettings, Settings
 from .extract import EXTRACTOR, extract_article
 from .fetch import FetchResult, fetch, make_session
-from .normalize import decode_google_news_url, text_for_scoring
-from .relevance import load_rules
+from .normalize import decode_google_news_url
+from .relevance import load_rules, score_with_body
 from .warehouse import texts
 
 log = logging.getLogger("newswatch.fulltext")
@@ -49,7 +49,7 @@ PAGE_DEADLINE = 60.0
 MAX_CRAWL_DELAY = 60.0
 BACKOFF_BASE = timedelta(minutes=10)
 BACKOFF_MAX = timedelta(hours=12)
-SLOT_PATIENCE = 30.0      # seconds a page waits for its host's spare slot before the next run
+SLOT_PATIENCE = 30.0  # seconds a page waits for its host's spare slot before the next run
 PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
 
 
@@ -74,7 +74,7 @@ def backoff_after(result: FetchResult, failures: int) -> timedelta | None:
     status = result.http_status or 0
     if result.error_class != "rate_limited" and not 500 <= status < 600:
         return None
-    wait = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** failures)
+    wait = min(BACKOFF_MAX, BACKOFF_BASE * 2**failures)
     if result.retry_after:
         wait = max(wait, min(BACKOFF_MAX, timedelta(seconds=result.retry_after)))
     return wait
@@ -83,19 +83,23 @@ def backoff_after(result: FetchResult, failures: int) -> timedelta | None:
 @dataclass(frozen=True)
 class RobotsPolicy:
     """robots.txt of one origin: parsed rules, everything allowed (there is none), or unreadable."""
+
     parser: Protego | None = None
-    unreadable: str | None = None     # why, when it could not be read
+    unreadable: str | None = None  # why, when it could not be read
 
     @classmethod
     def from_fetch(cls, http_status: int | None, body: str | None) -> RobotsPolicy:
         if body is not None:
             return cls(Protego.parse(body))
         if http_status is not None and 400 <= http_status < 500:
-            return cls()   # RFC 9309: a missing robots.txt (4xx) allows everything
+            return cls()  # RFC 9309: a missing robots.txt (4xx) allows everything
         # ... and one that cannot be read (5xx, no answer) means "do not crawl" until it can be:
         # the page is tried again later, not marked disallowed for good
-        return cls(unreadable=f"robots.txt could not be read (HTTP {http_status})" if http_status
-                   else "robots.txt could not be read (no answer)")
+        return cls(
+            unreadable=f"robots.txt could not be read (HTTP {http_status})"
+            if http_status
+            else "robots.txt could not be read (no answer)"
+        )
 
     def allows(self, url: str, agent: str) -> bool:
         return self.parser.can_fetch(url, agent) if self.parser is not None else self.unreadable is None
@@ -105,16 +109,6 @@ class RobotsPolicy:
         return min(float(delay), MAX_CRAWL_DELAY) if delay else 0.0
 
 
-def score_with_body(rules, title: str, summary: str, body: str | None):
-    """The article's relevance, read from its headline, its summary and, where the summary is a
-    teaser and the page was fetched, the opening of its body; the evidence says which."""
-    text = text_for_scoring(summary, body)
-    result = rules.score(title, text)
-    result.terms["text"] = "headline, summary and the body's opening" if text != (summary or "") \
-        else "headline and summary"
-    return result
-
-
 def agent_token(user_agent: str) -> str:
     """The product token robots.txt rules are written for ('newswatch' of 'newswatch/0.1 (+...)')."""
     return user_agent.split("/", 1)[0].strip() or user_agent
@@ -122,12 +116,13 @@ def agent_token(user_agent: str) -> str:
 
 # --- a run ------------------------------------------------------------------------------------
 
+
 @dataclass
 class FulltextReport:
     candidates: int = 0
     statuses: dict = field(default_factory=dict)
-    waiting: int = 0            # host busy, backing off, or inside its crawl delay: next run
-    relabelled: int = 0         # articles whose relevance or topics changed with their body
+    waiting: int = 0  # host busy, backing off, or inside its crawl delay: next run
+    relabelled: int = 0  # articles whose relevance or topics changed with their body
     seconds: float = 0.0
     skipped: str | None = None  # why nothing was tried (NEWSWATCH_FULLTEXT=none)
 
@@ -135,19 +130,29 @@ class FulltextReport:
         if self.skipped:
             return f"full text: {self.skipped}"
         done = ", ".join(f"{n} {s}" for s, n in sorted(self.statuses.items(), key=lambda kv: -kv[1])) or "none"
-        return (f"full text: {sum(self.statuses.values())} of {self.candidates} pages fetched ({done}); "
-                f"{self.waiting} waiting for their host; {self.relabelled} articles relabelled "
-                f"with their body; {self.seconds:.1f}s")
+        return (
+            f"full text: {sum(self.statuses.values())} of {self.candidates} pages fetched ({done}); "
+            f"{self.waiting} waiting for their host; {self.relabelled} articles relabelled "
+            f"with their body; {self.seconds:.1f}s"
+        )
 
 
 def page_fetch_settings(settings: Settings) -> FetchSettings:
-    return replace(settings.fetch, max_body_bytes=settings.fulltext.max_bytes,
-                   deadline=min(settings.fetch.deadline, PAGE_DEADLINE))
+    return replace(
+        settings.fetch, max_body_bytes=settings.fulltext.max_bytes, deadline=min(settings.fetch.deadline, PAGE_DEADLINE)
+    )
 
 
-def run_fulltext(settings: Settings, dsn: str, *, since: datetime | None = None, limit: int | None = None,
-                 article_ids: list[int] | None = None, everything: bool | None = None,
-                 rewrite: Callable[[str], str] | None = None) -> FulltextReport:
+def run_fulltext(
+    settings: Settings,
+    dsn: str,
+    *,
+    since: datetime | None = None,
+    limit: int | None = None,
+    article_ids: list[int] | None = None,
+    everything: bool | None = None,
+    rewrite: Callable[[str], str] | None = None,
+) -> FulltextReport:
     """Fetch, extract and keep the pages of the articles that need them. `rewrite` maps an
     article's URL to the address to fetch it from (the demo serves its pages locally)."""
     report = FulltextReport()
@@ -156,10 +161,11 @@ def run_fulltext(settings: Settings, dsn: str, *, since: datetime | None = None,
         return report
     started = time.monotonic()
     everything = settings.fulltext.mode == "all" if everything is None else everything
-    since = since or datetime.now(timezone.utc) - timedelta(days=settings.fulltext.days)
+    since = since or datetime.now(UTC) - timedelta(days=settings.fulltext.days)
     with warehouse.connection(dsn) as conn:
-        jobs = texts.candidates(conn, everything=everything, since=since, limit=limit or settings.fulltext.limit,
-                                article_ids=article_ids)
+        jobs = texts.candidates(
+            conn, everything=everything, since=since, limit=limit or settings.fulltext.limit, article_ids=article_ids
+        )
     report.candidates = len(jobs)
     if jobs:
         fetcher = _PageFetcher(settings, dsn, rewrite)
@@ -213,7 +219,7 @@ class _PageFetcher:
         for job in jobs:
             outcome = self.one(job)
             outcomes.append(outcome)
-            if outcome[0] == "waiting":   # the host is backing off or stays busy: the rest wait too
+            if outcome[0] == "waiting":  # the host is backing off or stays busy: the rest wait too
                 outcomes += [("waiting", False)] * (len(jobs) - len(outcomes))
                 break
         return outcomes
@@ -237,10 +243,15 @@ class _PageFetcher:
                 return "waiting", False
             conn.autocommit = False
             changed = texts.record(conn, attempt, self.score)
-            log.info("article %d: %s %s%s", job.article_id, attempt.status, attempt.url,
-                     f" ({attempt.detail})" if attempt.detail else "")
+            log.info(
+                "article %d: %s %s%s",
+                job.article_id,
+                attempt.status,
+                attempt.url,
+                f" ({attempt.detail})" if attempt.detail else "",
+            )
             return attempt.status, changed
-        except Exception:  # noqa: BLE001 - one page's failure never stops the others
+        except Exception:  # one page's failure never stops the others
             log.exception("article %d: full text failed", job.article_id)
             conn.rollback()
             return "waiting", False
@@ -250,18 +261,28 @@ class _PageFetcher:
         url = self.rewrite(decode_google_news_url(job.url) or job.url)
         parts = urlsplit(url)
         host, origin = (parts.hostname or "").lower(), f"{parts.scheme}://{parts.netloc}"
-        started = datetime.now(timezone.utc)
+        started = datetime.now(UTC)
 
         def done(status: str, detail: str | None = None, result: FetchResult | None = None, **extra):
             return texts.TextAttempt(
-                article_id=job.article_id, requested_url=job.url, url=(result.final_url if result else None) or url,
-                status=status, detail=detail, extractor=EXTRACTOR, fetched_at=started,
+                article_id=job.article_id,
+                requested_url=job.url,
+                url=(result.final_url if result else None) or url,
+                status=status,
+                detail=detail,
+                extractor=EXTRACTOR,
+                fetched_at=started,
                 http_status=result.http_status if result else None,
-                duration_ms=int((datetime.now(timezone.utc) - started).total_seconds() * 1000), **extra)
+                duration_ms=int((datetime.now(UTC) - started).total_seconds() * 1000),
+                **extra,
+            )
 
         if host == "news.google.com":
-            return done("blocked", "a Google News pointer whose publisher URL is not in the link "
-                                   "(its story's other articles carry the text)")
+            return done(
+                "blocked",
+                "a Google News pointer whose publisher URL is not in the link "
+                "(its story's other articles carry the text)",
+            )
         conn.autocommit = True
         state = texts.host_state(conn, host)
         if state.backoff_until and state.backoff_until > started:
@@ -273,20 +294,34 @@ class _PageFetcher:
             return done("robots_disallowed", f"{origin}/robots.txt disallows this page for {self.agent}")
         delay = policy.crawl_delay(self.agent)
         if delay and state.last_fetch_at:
-            time.sleep(max(0.0, delay - (datetime.now(timezone.utc) - state.last_fetch_at).total_seconds()))
+            time.sleep(max(0.0, delay - (datetime.now(UTC) - state.last_fetch_at).total_seconds()))
         result = self.fetch_in_spare_slot(conn, host, url)
         if result is None:
             return None
         backoff = backoff_after(result, state.failures)
-        texts.host_fetched(conn, host, backoff=backoff,
-                           reason=f"HTTP {result.http_status} {result.error_class or ''}".strip() if backoff else None)
+        texts.host_fetched(
+            conn,
+            host,
+            backoff=backoff,
+            reason=f"HTTP {result.http_status} {result.error_class or ''}".strip() if backoff else None,
+        )
         failed = failure_status(result)
         if failed:
             return done(*failed, result=result)
-        page = extract_article(result.body or b"", url=result.final_url or url, content_type=result.content_type,
-                               feed_summary=job.summary)
-        return done(page.status, page.detail, result, text=page.text, word_count=page.word_count or None,
-                    language=page.language, title=page.title, author=page.author, published_at=page.published)
+        page = extract_article(
+            result.body or b"", url=result.final_url or url, content_type=result.content_type, feed_summary=job.summary
+        )
+        return done(
+            page.status,
+            page.detail,
+            result,
+            text=page.text,
+            word_count=page.word_count or None,
+            language=page.language,
+            title=page.title,
+            author=page.author,
+            published_at=page.published,
+        )
 
     def fetch_in_spare_slot(self, conn, host: str, url: str) -> FetchResult | None:
         """Fetch `url` in its host's spare slot, waiting a little while the polls hold it; None
@@ -312,7 +347,7 @@ class _PageFetcher:
             body = result.body.decode("utf-8", "replace") if result.status == "ok" and result.body else None
             status = result.http_status
             if result.status == "ok" and body is None:
-                body = ""   # an empty robots.txt allows everything
+                body = ""  # an empty robots.txt allows everything
             policy = RobotsPolicy.from_fetch(status, body)
             texts.robots_put(conn, origin, status, body, ROBOTS_ERROR_TTL if policy.unreadable else ROBOTS_TTL)
         else:

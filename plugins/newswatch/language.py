@@ -22,8 +22,31 @@ import threading
 
 __all__ = ["LANGUAGES", "detect_language", "normalize_language"]
 
-LANGUAGES = ("en", "zh", "es", "fr", "de", "pt", "it", "ru", "ja", "ko", "ar", "hi", "id",
-             "vi", "tr", "nl", "pl", "uk", "fa", "ur", "th", "ms", "sv")
+LANGUAGES = (
+    "en",
+    "zh",
+    "es",
+    "fr",
+    "de",
+    "pt",
+    "it",
+    "ru",
+    "ja",
+    "ko",
+    "ar",
+    "hi",
+    "id",
+    "vi",
+    "tr",
+    "nl",
+    "pl",
+    "uk",
+    "fa",
+    "ur",
+    "th",
+    "ms",
+    "sv",
+)
 MIN_CHARS = 8
 MIN_PROBABILITY = 0.5
 

@@ -25,7 +25,8 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from typing import TypeGuard
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from lxml import html as lxml_html
@@ -39,6 +40,7 @@ from .parse import RawEntry
 
 NORMALIZER_VERSION = 1
 
+# fmt: off
 TRACKING_PARAMS = frozenset(
     p.lower()
     for p in (
@@ -54,6 +56,7 @@ TRACKING_PARAMS = frozenset(
         "oc", "dicbo", "utm", "tpcc", "tid", "amp", "outputtype", "maca",
     )
 )
+# fmt: on
 TRACKING_PREFIXES = ("utm_", "itm_", "pk_", "mtm_", "vero_", "oly_", "hsa_", "wt.", "at_")
 # Parameters in TRACKING_PARAMS that some sites also use for content ("?cid=1234" can name an
 # article): dropped only when the value is a known tracking value.
@@ -109,7 +112,7 @@ def decode_google_news_url(url: str) -> str | None:
             if not byte & 0x80:
                 break
             shift += 7
-        candidate = raw[i:i + length]
+        candidate = raw[i : i + length]
         try:
             text = candidate.decode("utf-8")
         except UnicodeDecodeError:
@@ -143,7 +146,7 @@ def canonicalize_url(url: str) -> str:
         url = "https:" + url
     try:
         parts = urlsplit(url)
-    except ValueError as exc:   # a malformed IPv6 host, say
+    except ValueError as exc:  # a malformed IPv6 host, say
         raise UnusableURL(f"not a URL ({exc}): {url[:200]!r}") from None
     if parts.scheme.lower() not in ("http", "https"):
         raise UnusableURL(f"not an http(s) URL: {url[:200]!r}")
@@ -168,7 +171,7 @@ def canonicalize_url(url: str) -> str:
         host = host.lower()
     for prefix in ("www.", "amp."):
         if host.startswith(prefix) and host.count(".") >= 2:
-            host = host[len(prefix):]
+            host = host[len(prefix) :]
     try:
         port = parts.port
     except ValueError:
@@ -177,8 +180,7 @@ def canonicalize_url(url: str) -> str:
 
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k, v)]
     path = _strip_amp_path(parts.path or "/")
-    if "/." not in path and _PLAIN_RE.match(path) and all(_PLAIN_RE.match(k) and _PLAIN_RE.match(v)
-                                                           for k, v in query):
+    if "/." not in path and _PLAIN_RE.match(path) and all(_PLAIN_RE.match(k) and _PLAIN_RE.match(v) for k, v in query):
         # nothing for w3lib to escape or unescape: its answer is this (query sorted), for a
         # fraction of its cost (tests/unit/test_normalize.py checks they agree)
         return f"https://{netloc}{path}" + ("?" + "&".join(f"{k}={v}" for k, v in sorted(query)) if query else "")
@@ -194,10 +196,45 @@ _PLAIN_RE = re.compile(r"^[A-Za-z0-9\-._~/]*$")
 # --- text -----------------------------------------------------------------------------------
 
 _TAG_RE = re.compile(r"<[^>]+>")
-_BLOCK_TAGS = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
-               "blockquote", "tr", "table", "section", "article", "figure", "figcaption"}
-_DROP_TAGS = ("script", "style", "noscript", "iframe", "object", "embed", "svg", "form",
-              "button", "figure", "figcaption", "img", "video", "audio", "picture", "source")
+_BLOCK_TAGS = {
+    "p",
+    "div",
+    "br",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "tr",
+    "table",
+    "section",
+    "article",
+    "figure",
+    "figcaption",
+}
+_DROP_TAGS = (
+    "script",
+    "style",
+    "noscript",
+    "iframe",
+    "object",
+    "embed",
+    "svg",
+    "form",
+    "button",
+    "figure",
+    "figcaption",
+    "img",
+    "video",
+    "audio",
+    "picture",
+    "source",
+)
 
 
 _ENTITY_RE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
@@ -263,7 +300,7 @@ def storable(text: str) -> str:
 
 def _collapse(text: str) -> str:
     text = unicodedata.normalize("NFC", storable(text)).replace("\u00a0", " ").replace("\u200b", "")
-    return " ".join(text.split())   # every run of (Unicode) whitespace to one space, ends trimmed
+    return " ".join(text.split())  # every run of (Unicode) whitespace to one space, ends trimmed
 
 
 # (pattern, window, needles): each pattern is anchored at the end and can only start within its
@@ -273,18 +310,34 @@ _BOILERPLATE_PATTERNS = [
     (re.compile(p, re.IGNORECASE), window, needles)
     for p, window, needles in (
         (r"\s*The post .{1,300}? appeared first on .{1,200}?\.?\s*$", 560, ("appeared first",)),
-        (r"\s*This (?:article|story|post) (?:was )?(?:originally )?(?:appeared|published) (?:first )?(?:on|in) .{1,200}?\.?\s*$",
-         280, ("appeared on", "appeared in", "appeared first", "published on", "published in", "published first")),
-        (r"\s*(?:Continue|Keep) reading(?: the (?:full )?(?:story|article))?\s*(?:\.\.\.|…|»|→|>+)?\s*$", 60,
-         ("continue reading", "keep reading")),
-        (r"\s*(?:Read|See) (?:more|the full (?:story|article))(?: (?:at|on) .{1,80})?\s*(?:\.\.\.|…|»|→|>+)?\s*$",
-         130, ("read more", "see more", "read the full", "see the full")),
+        (
+            r"\s*This (?:article|story|post) (?:was )?(?:originally )?(?:appeared|published) (?:first )?"
+            r"(?:on|in) .{1,200}?\.?\s*$",
+            280,
+            ("appeared on", "appeared in", "appeared first", "published on", "published in", "published first"),
+        ),
+        (
+            r"\s*(?:Continue|Keep) reading(?: the (?:full )?(?:story|article))?\s*(?:\.\.\.|…|»|→|>+)?\s*$",
+            60,
+            ("continue reading", "keep reading"),
+        ),
+        (
+            r"\s*(?:Read|See) (?:more|the full (?:story|article))(?: (?:at|on) .{1,80})?\s*(?:\.\.\.|…|»|→|>+)?\s*$",
+            130,
+            ("read more", "see more", "read the full", "see the full"),
+        ),
         (r"\s*\[(?:…|\.\.\.|&hellip;)\]\s*$", 20, ("[",)),
-        (r"\s*(?:Share|Share this|Share on|Tweet|Email|Print|WhatsApp|Facebook|Twitter|LinkedIn|Reddit)"
-         r"(?:\s*(?:this|article|story|on|via|to)?\s*(?:Facebook|Twitter|X|LinkedIn|WhatsApp|Email|Reddit)?)?\s*$",
-         40, ("share", "tweet", "email", "print", "whatsapp", "facebook", "twitter", "linkedin", "reddit")),
-        (r"\s*(?:Must read|Latest article|Related|Recommended|Also read|Read also|READ MORE)\s*:?.{0,200}$", 230,
-         ("must read", "latest article", "related", "recommended", "also read", "read also", "read more")),
+        (
+            r"\s*(?:Share|Share this|Share on|Tweet|Email|Print|WhatsApp|Facebook|Twitter|LinkedIn|Reddit)"
+            r"(?:\s*(?:this|article|story|on|via|to)?\s*(?:Facebook|Twitter|X|LinkedIn|WhatsApp|Email|Reddit)?)?\s*$",
+            40,
+            ("share", "tweet", "email", "print", "whatsapp", "facebook", "twitter", "linkedin", "reddit"),
+        ),
+        (
+            r"\s*(?:Must read|Latest article|Related|Recommended|Also read|Read also|READ MORE)\s*:?.{0,200}$",
+            230,
+            ("must read", "latest article", "related", "recommended", "also read", "read also", "read more"),
+        ),
         (r"\s*(?:Photo|Image|Video):\s*[^.]{0,80}$", 100, ("photo:", "image:", "video:")),
     )
 ]
@@ -313,9 +366,22 @@ def strip_boilerplate(text: str) -> str:
 
 _SUFFIX_SPLIT_RE = re.compile(r"\s+(?:[-–—|:•·]|::)\s+(?=[^-–—|:•·]{1,60}$)")
 _SECTION_LABELS = {
-    "world", "world news", "news", "asia", "asia pacific", "asia-pacific", "china", "us news",
-    "u.s. news", "international", "latest news", "breaking news", "top stories", "politics",
-    "business", "economy",
+    "world",
+    "world news",
+    "news",
+    "asia",
+    "asia pacific",
+    "asia-pacific",
+    "china",
+    "us news",
+    "u.s. news",
+    "international",
+    "latest news",
+    "breaking news",
+    "top stories",
+    "politics",
+    "business",
+    "economy",
 }
 
 
@@ -345,8 +411,7 @@ def _names_source(suffix: str, sources: list[str]) -> bool:
     return False
 
 
-def clean_title(raw_title: str | None, sources: list[str] | None = None, *,
-                pointer: bool = False) -> str:
+def clean_title(raw_title: str | None, sources: list[str] | None = None, *, pointer: bool = False) -> str:
     """Clean text title with an outlet or section suffix removed when it names the source.
 
     Google News (`pointer`) always appends " - Source" to the headline, sometimes with a name
@@ -366,7 +431,7 @@ def strip_title_suffix(title: str, sources: list[str] | None = None, *, pointer:
         match = _SUFFIX_SPLIT_RE.search(title)
         if not match:
             break
-        head, suffix = title[: match.start()], title[match.end():]
+        head, suffix = title[: match.start()], title[match.end() :]
         if len(head) < 12 or not _names_source(suffix, sources):
             break
         title = head.rstrip()
@@ -386,47 +451,30 @@ def clean_summary(raw_summary: str | None, raw_content: str | None = None) -> st
     return text
 
 
-# Relevance reads the headline and the feed's summary; when the summary is a teaser (or absent,
-# as for a Google News pointer) and the article's body was fetched, the body's opening stands in
-# for it: judged on the article, not on a teaser. Only the opening: a side named once deep in the
-# body is a passing mention, as it is deep in a long summary.
-TEASER_CHARS = 300
-BODY_LEAD_CHARS = 700
-
-
-def text_for_scoring(summary: str, body: str | None) -> str:
-    """What relevance reads besides the headline."""
-    summary = summary or ""
-    if not body or len(summary) >= TEASER_CHARS:
-        return summary
-    lead = body[:BODY_LEAD_CHARS]
-    if len(body) > BODY_LEAD_CHARS:
-        cut = max(lead.rfind(". "), lead.rfind("。"))
-        lead = lead[:cut + 1] if cut > BODY_LEAD_CHARS // 2 else lead.rsplit(" ", 1)[0]
-    return f"{summary} {lead}".strip() if summary and not body.startswith(summary[:80]) else lead
-
-
 # --- dates ----------------------------------------------------------------------------------
 
-EARLIEST_TRUSTED = datetime(1995, 1, 1, tzinfo=timezone.utc)
+EARLIEST_TRUSTED = datetime(1995, 1, 1, tzinfo=UTC)
 FUTURE_SLACK = timedelta(days=1)
 
 
-def trusted(dt: datetime | None, now: datetime) -> bool:
+def trusted(dt: datetime | None, now: datetime) -> TypeGuard[datetime]:
+    """Whether dt is a plausible time for an entry seen at `now` (so, not None)."""
     return dt is not None and EARLIEST_TRUSTED <= dt <= now + FUTURE_SLACK
 
 
-def choose_published(published: datetime | None, updated: datetime | None,
-                     first_seen: datetime) -> tuple[datetime, str]:
+def choose_published(
+    published: datetime | None, updated: datetime | None, first_seen: datetime
+) -> tuple[datetime, str]:
     """published_at and where it came from: 'published', 'updated' or 'first_seen'."""
     if trusted(published, first_seen):
-        return published.astimezone(timezone.utc), "published"
+        return published.astimezone(UTC), "published"
     if trusted(updated, first_seen):
-        return updated.astimezone(timezone.utc), "updated"
+        return updated.astimezone(UTC), "updated"
     return first_seen, "first_seen"
 
 
 # --- the entry ------------------------------------------------------------------------------
+
 
 @dataclass
 class Article:
@@ -466,11 +514,13 @@ def _utf8_len(text: str | None) -> int:
 
 def over_limit(entry: RawEntry) -> Rejected | None:
     """The first field of `entry` over its byte limit, as a rejection, or None."""
-    for reason, value, limit in (("url_too_long", entry.link, MAX_URL_BYTES),
-                                 ("guid_too_long", entry.guid, MAX_GUID_BYTES),
-                                 ("title_too_long", entry.title, MAX_TITLE_BYTES),
-                                 ("summary_too_long", entry.summary, MAX_SUMMARY_BYTES),
-                                 ("summary_too_long", entry.content, MAX_SUMMARY_BYTES)):
+    for reason, value, limit in (
+        ("url_too_long", entry.link, MAX_URL_BYTES),
+        ("guid_too_long", entry.guid, MAX_GUID_BYTES),
+        ("title_too_long", entry.title, MAX_TITLE_BYTES),
+        ("summary_too_long", entry.summary, MAX_SUMMARY_BYTES),
+        ("summary_too_long", entry.content, MAX_SUMMARY_BYTES),
+    ):
         size = _utf8_len(value)
         if size > limit:
             return Rejected(reason, f"{size:,} bytes, over the {limit:,}-byte limit")
@@ -480,9 +530,12 @@ def over_limit(entry: RawEntry) -> Rejected | None:
 def raw_for_storage(raw: dict) -> dict:
     """The raw entry kept with a reject: text fields reduced to text, and nothing jsonb cannot
     hold, however deep (keys, lists, NUL, lone surrogates, numbers such as 1e999)."""
-    return {storable(str(key)): (html_to_text(value) if key in ("title", "summary") and isinstance(value, str)
-                                 else _storable_json(value))
-            for key, value in raw.items()}
+    return {
+        storable(str(key)): (
+            html_to_text(value) if key in ("title", "summary") and isinstance(value, str) else _storable_json(value)
+        )
+        for key, value in raw.items()
+    }
 
 
 def _storable_json(value):
@@ -500,12 +553,19 @@ def _storable_json(value):
 
 
 def content_hash(title: str, summary: str) -> str:
-    return hashlib.sha1(f"{title}\n{summary}".encode("utf-8")).hexdigest()
+    return hashlib.sha1(f"{title}\n{summary}".encode()).hexdigest()
 
 
-def normalize_entry(entry: RawEntry, *, fetched_at: datetime, feed_outlet: str | None = None,
-                    feed_language: str | None = None, feed_title: str | None = None,
-                    document_language: str | None = None, feed_timezone: str | None = None) -> Article | Rejected:
+def normalize_entry(
+    entry: RawEntry,
+    *,
+    fetched_at: datetime,
+    feed_outlet: str | None = None,
+    feed_language: str | None = None,
+    feed_title: str | None = None,
+    document_language: str | None = None,
+    feed_timezone: str | None = None,
+) -> Article | Rejected:
     if entry.problem:
         return Rejected(entry.problem, f"the document's entry is not one ({entry.problem})")
     too_long = over_limit(entry)
@@ -519,15 +579,22 @@ def normalize_entry(entry: RawEntry, *, fetched_at: datetime, feed_outlet: str |
     except UnusableURL as exc:
         return Rejected("bad_link", str(exc))
     if _utf8_len(canonical) > MAX_URL_BYTES:
-        return Rejected("url_too_long", f"canonical URL of {_utf8_len(canonical):,} bytes, over the "
-                                        f"{MAX_URL_BYTES:,}-byte limit")
+        return Rejected(
+            "url_too_long", f"canonical URL of {_utf8_len(canonical):,} bytes, over the {MAX_URL_BYTES:,}-byte limit"
+        )
     is_pointer = urlsplit(link).hostname == "news.google.com"
-    outlet = _collapse(entry.source_title or "") or feed_outlet or _collapse(feed_title or "") \
+    outlet = (
+        _collapse(entry.source_title or "")
+        or feed_outlet
+        or _collapse(feed_title or "")
         or (urlsplit(canonical).hostname or None)
+    )
     title_text = html_to_text(entry.title)
-    title = strip_title_suffix(title_text, [outlet or "", feed_outlet or "", feed_title or "",
-                                            _host_label(entry.source_url), _host_label(link)],
-                               pointer=is_pointer)
+    title = strip_title_suffix(
+        title_text,
+        [outlet or "", feed_outlet or "", feed_title or "", _host_label(entry.source_url), _host_label(link)],
+        pointer=is_pointer,
+    )
     if not title:
         return Rejected("missing_title", "entry has no usable title")
     # A Google News description is only the headline and the outlet again, never article text.
@@ -536,8 +603,9 @@ def normalize_entry(entry: RawEntry, *, fetched_at: datetime, feed_outlet: str |
         summary = ""
     # dates in the feed's own zone (config `timezone`), so a Beijing site's "08:00 CST" or a
     # zone-less "2024-03-04 08:00" lands on the right day
-    published_at, source = choose_published(parse_date(entry.published_text, feed_timezone),
-                                            parse_date(entry.updated_text, feed_timezone), fetched_at)
+    published_at, source = choose_published(
+        parse_date(entry.published_text, feed_timezone), parse_date(entry.updated_text, feed_timezone), fetched_at
+    )
     language = (
         normalize_language(entry.language)
         or normalize_language(feed_language)

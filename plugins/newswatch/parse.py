@@ -30,15 +30,15 @@ class RawEntry:
     title: str | None
     summary: str | None
     content: str | None
-    published_text: str | None      # dates as the feed wrote them: normalize reads them in the
-    updated_text: str | None        # feed's time zone (dates.py)
+    published_text: str | None  # dates as the feed wrote them: normalize reads them in the
+    updated_text: str | None  # feed's time zone (dates.py)
     author: str | None = None
     language: str | None = None
     source_title: str | None = None
     source_url: str | None = None
     tags: list[str] = field(default_factory=list)
     raw: dict = field(default_factory=dict)
-    problem: str | None = None      # why the document's entry cannot be an article at all
+    problem: str | None = None  # why the document's entry cannot be an article at all
 
 
 @dataclass
@@ -93,7 +93,7 @@ def strip_internal_dtd(body: bytes) -> tuple[bytes, bool]:
             close = body.find(b"?>", i + 2)
             i = len(body) if close < 0 else close + 2
             continue
-        ch = body[i:i + 1]
+        ch = body[i : i + 1]
         if quote:
             if ch == quote:
                 quote = None
@@ -109,7 +109,7 @@ def strip_internal_dtd(body: bytes) -> tuple[bytes, bool]:
     if start is None:
         return body, False
     end = depth_end if depth_end is not None else i
-    return body[:start] + body[end + 1:], True
+    return body[:start] + body[end + 1 :], True
 
 
 def _join(base: str, link: str) -> str:
@@ -129,7 +129,7 @@ def _looks_like_json(body: bytes, content_type: str | None) -> bool:
 
 def _looks_like_html(body: bytes) -> bool:
     head = body[:2048].lstrip().lower()
-    return head.startswith(b"<!doctype html") or head.startswith(b"<html") or b"<html" in head[:512]
+    return head.startswith((b"<!doctype html", b"<html")) or b"<html" in head[:512]
 
 
 def parse_feed(body: bytes, *, content_type: str | None = None, url: str | None = None) -> ParsedFeed:
@@ -236,6 +236,7 @@ def _entry_from_feedparser(e) -> RawEntry:
 
 # --- JSON Feed (https://www.jsonfeed.org/version/1.1/) -------------------------------------
 
+
 def _json_str(obj: dict, key: str) -> str | None:
     """A JSON Feed field that must be a string: anything else (a number, a list, an object) is
     taken as absent, so one ill-typed field costs that field, not the entry or the feed."""
@@ -258,14 +259,26 @@ def parse_json_feed(body: bytes) -> ParsedFeed:
     for position, item in enumerate(items):
         if not isinstance(item, dict):
             # not an item at all; kept as a reject rather than dropped without a trace
-            entries.append(RawEntry(None, None, None, None, None, None, None, problem="not_an_object",
-                                    raw={"position": position, "item": repr(item)[:500]}))
+            entries.append(
+                RawEntry(
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    problem="not_an_object",
+                    raw={"position": position, "item": repr(item)[:500]},
+                )
+            )
             continue
-        authors = item.get("authors") if isinstance(item.get("authors"), list) else (
-            [item["author"]] if isinstance(item.get("author"), dict) else [])
+        listed, single = item.get("authors"), item.get("author")
+        authors = listed if isinstance(listed, list) else ([single] if isinstance(single, dict) else [])
         author = next((a["name"] for a in authors if isinstance(a, dict) and isinstance(a.get("name"), str)), None)
         item_id = item.get("id")
-        tags = item.get("tags") if isinstance(item.get("tags"), list) else []
+        tags = item.get("tags")
+        tags = tags if isinstance(tags, list) else []
         entries.append(
             RawEntry(
                 # the spec says id is a string; numbers are common and unambiguous
@@ -307,8 +320,15 @@ DC = "{http://purl.org/dc/elements/1.1/}"
 SY = "{http://purl.org/rss/1.0/modules/syndication/}"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
-_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=False,
-                              remove_comments=True, remove_pis=True, load_dtd=False)
+_XML_PARSER = etree.XMLParser(
+    resolve_entities=False,
+    no_network=True,
+    huge_tree=False,
+    recover=False,
+    remove_comments=True,
+    remove_pis=True,
+    load_dtd=False,
+)
 _CHARSET_RE = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 _DECL_ENCODING_RE = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*encoding\s*=\s*[\"']([\w.:-]+)", re.IGNORECASE)
 
@@ -372,8 +392,9 @@ def _fast_rss(root, url: str | None) -> ParsedFeed | None:
         language=(_text(channel.find("language")) or "").strip() or None,
         entries=entries,
         ttl_minutes=_int(_text(channel.find("ttl"))),
-        update_period_minutes=_sy_period(_text(channel.find(f"{SY}updatePeriod")),
-                                         _text(channel.find(f"{SY}updateFrequency"))),
+        update_period_minutes=_sy_period(
+            _text(channel.find(f"{SY}updatePeriod")), _text(channel.find(f"{SY}updateFrequency"))
+        ),
     )
 
 
@@ -381,8 +402,10 @@ def _fast_rss(root, url: str | None) -> ParsedFeed | None:
 # lets an image's media:description replace the item's description and media:title its title,
 # whichever comes last): such feeds take the slow path, so both paths give the same articles.
 _RSS_FALLBACK_TAGS = {
-    f"{ATOM}link", "{http://rssnamespace.org/feedburner/ext/1.0}origLink",
-    "{http://search.yahoo.com/mrss/}description", "{http://search.yahoo.com/mrss/}title",
+    f"{ATOM}link",
+    "{http://rssnamespace.org/feedburner/ext/1.0}origLink",
+    "{http://search.yahoo.com/mrss/}description",
+    "{http://search.yahoo.com/mrss/}title",
 }
 
 
@@ -403,8 +426,18 @@ def _rss_entry(item, base: str) -> RawEntry:
     published = _text(item.find("pubDate")) or _text(item.find(f"{DC}date"))
     author = _text(item.find("author")) or _text(item.find(f"{DC}creator"))
     title = _stripped(item.find("title"))
-    raw = {k: v for k, v in (("id", guid), ("link", link), ("title", title),
-                             ("summary", summary), ("published", published), ("author", author)) if v is not None}
+    raw = {
+        k: v
+        for k, v in (
+            ("id", guid),
+            ("link", link),
+            ("title", title),
+            ("summary", summary),
+            ("published", published),
+            ("author", author),
+        )
+        if v is not None
+    }
     return RawEntry(
         guid=guid,
         link=link,
@@ -444,9 +477,9 @@ def _fast_atom(root, url: str | None) -> ParsedFeed | None:
         if entry.get(XML_BASE):
             return None  # per-entry bases: leave to feedparser
         link = None
-        for l in entry.iterfind(f"{ATOM}link"):
-            if l.get("rel", "alternate") == "alternate" and l.get("href"):
-                link = _join(base, l.get("href").strip())
+        for element in entry.iterfind(f"{ATOM}link"):
+            if element.get("rel", "alternate") == "alternate" and element.get("href"):
+                link = _join(base, element.get("href").strip())
                 break
         guid = (_text(entry.find(f"{ATOM}id")) or "").strip() or None
         summary = _atom_text(entry.find(f"{ATOM}summary"))
@@ -457,27 +490,41 @@ def _fast_atom(root, url: str | None) -> ParsedFeed | None:
         updated = _text(entry.find(f"{ATOM}updated"))
         title = _atom_text(entry.find(f"{ATOM}title"))
         title = title.strip() if title is not None else None
-        raw = {k: v for k, v in (("id", guid), ("link", link), ("title", title), ("summary", summary),
-                                 ("published", published), ("updated", updated)) if v is not None}
-        entries.append(RawEntry(
-            guid=guid,
-            link=link,
-            title=title,
-            summary=summary if summary is not None else content,
-            content=content,
-            published_text=_text_or_none(published),
-            updated_text=_text_or_none(updated),
-            author=(_text(author) or "").strip() or None,
-            language=entry.get(XML_LANG),
-            source_title=_text(source.find(f"{ATOM}title")) if source is not None else None,
-            source_url=None,
-            tags=[c.get("term") for c in entry.iterfind(f"{ATOM}category") if c.get("term")],
-            raw=raw,
-        ))
+        raw = {
+            k: v
+            for k, v in (
+                ("id", guid),
+                ("link", link),
+                ("title", title),
+                ("summary", summary),
+                ("published", published),
+                ("updated", updated),
+            )
+            if v is not None
+        }
+        entries.append(
+            RawEntry(
+                guid=guid,
+                link=link,
+                title=title,
+                summary=summary if summary is not None else content,
+                content=content,
+                published_text=_text_or_none(published),
+                updated_text=_text_or_none(updated),
+                author=(_text(author) or "").strip() or None,
+                language=entry.get(XML_LANG),
+                source_title=_text(source.find(f"{ATOM}title")) if source is not None else None,
+                source_url=None,
+                tags=[c.get("term") for c in entry.iterfind(f"{ATOM}category") if c.get("term")],
+                raw=raw,
+            )
+        )
     return ParsedFeed(
         format="atom10",
         title=_atom_text(root.find(f"{ATOM}title")),
-        link=next((l.get("href") for l in root.iterfind(f"{ATOM}link") if l.get("rel", "alternate") == "alternate"), None),
+        link=next(
+            (el.get("href") for el in root.iterfind(f"{ATOM}link") if el.get("rel", "alternate") == "alternate"), None
+        ),
         language=root.get(XML_LANG),
         entries=entries,
     )

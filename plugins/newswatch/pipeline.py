@@ -15,21 +15,20 @@ import contextlib
 import logging
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import psycopg2
 import requests
 
-from . import warehouse
+from . import summary, warehouse
 from .config import Settings, load_feeds, load_outlet_types
-from .errors import ConfigError, FeedParseError, HostBusy, NotAFeed, WarehouseNotConfigured
 from .dedupe import fingerprint
+from .errors import ConfigError, FeedParseError, HostBusy, NotAFeed, WarehouseNotConfigured
 from .feedstate import Outcome, body_unchanged, decide, is_due
 from .fetch import FetchResult, fetch, make_session
 from .normalize import Rejected, normalize_entry, raw_for_storage
 from .parse import parse_feed
 from .relevance import Rules, load_rules
-from . import summary
 from .stopwatch import Stopwatch
 from .summary import RunSummary
 
@@ -48,6 +47,7 @@ def warehouse_dsn(settings: Settings) -> str:
 
 # --- prepare --------------------------------------------------------------------------------
 
+
 @dataclass
 class Plan:
     run_id: str
@@ -56,8 +56,15 @@ class Plan:
     disabled: list[str]
 
 
-def prepare(settings: Settings, run_id: str, trigger: str, *, force: bool = False,
-            only: list[str] | None = None, dsn: str | None = None) -> Plan:
+def prepare(
+    settings: Settings,
+    run_id: str,
+    trigger: str,
+    *,
+    force: bool = False,
+    only: list[str] | None = None,
+    dsn: str | None = None,
+) -> Plan:
     """Validate the feeds file (before anything else: a bad file stops the run), migrate the
     warehouse, sync the feeds table and choose the feeds to poll."""
     feeds = load_feeds(settings.feeds_path)
@@ -73,7 +80,7 @@ def prepare(settings: Settings, run_id: str, trigger: str, *, force: bool = Fals
         warehouse.sync_outlet_types(conn, load_outlet_types(settings.outlets_path))
         warehouse.start_run(conn, run_id, trigger)
         states = warehouse.load_feed_states(conn)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     due, not_due, disabled = [], [], []
     for state in states:
         if only and state.name not in only:
@@ -91,6 +98,7 @@ def prepare(settings: Settings, run_id: str, trigger: str, *, force: bool = Fals
 
 
 # --- poll one feed --------------------------------------------------------------------------
+
 
 @dataclass
 class FeedReport:
@@ -115,21 +123,30 @@ class FeedReport:
             return f"{self.feed}: skipped ({self.error_class}) — {self.error}"
         if self.status == "not_modified":
             return f"{self.feed}: not modified (HTTP {self.http_status}) in {self.seconds:.1f}s"
-        return (f"{self.feed}: ok (HTTP {self.http_status}) {self.entries_seen} entries, "
-                f"{self.staged} staged, {self.rejected} rejected, {self.relevant} relevant "
-                f"in {self.seconds:.1f}s")
+        return (
+            f"{self.feed}: ok (HTTP {self.http_status}) {self.entries_seen} entries, "
+            f"{self.staged} staged, {self.rejected} rejected, {self.relevant} relevant "
+            f"in {self.seconds:.1f}s"
+        )
 
 
-def poll_feed(settings: Settings, run_id: str, feed_name: str, *, dsn: str | None = None, task: str | None = None,
-              session: requests.Session | None = None, rules: Rules | None = None,
-              conn: warehouse.PgConnection | None = None) -> FeedReport:
+def poll_feed(
+    settings: Settings,
+    run_id: str,
+    feed_name: str,
+    *,
+    dsn: str | None = None,
+    task: str | None = None,
+    session: requests.Session | None = None,
+    rules: Rules | None = None,
+    conn: warehouse.PgConnection | None = None,
+) -> FeedReport:
     """Fetch one feed and stage its entries. A feed's own failure (network, HTTP, parse) is an
     outcome, recorded in fetch_log and returned; warehouse trouble raises. `conn`, when given,
     is used and left open (poll_feeds keeps one per thread); otherwise one is opened for the feed."""
     if conn is not None:
         try:
-            return _poll_feed(settings, run_id, feed_name, dsn=dsn, session=session, rules=rules, conn=conn,
-                              task=task)
+            return _poll_feed(settings, run_id, feed_name, dsn=dsn, session=session, rules=rules, conn=conn, task=task)
         except Exception:
             # leave the shared connection clean for the thread's next feed, holding no locks
             # until then; a connection that is gone is replaced by poll_feeds
@@ -139,36 +156,65 @@ def poll_feed(settings: Settings, run_id: str, feed_name: str, *, dsn: str | Non
     return _poll_feed(settings, run_id, feed_name, dsn=dsn, session=session, rules=rules, conn=None, task=task)
 
 
-def _poll_feed(settings: Settings, run_id: str, feed_name: str, *, dsn, session, rules,
-               conn: warehouse.PgConnection | None, task: str | None) -> FeedReport:
+def _poll_feed(
+    settings: Settings,
+    run_id: str,
+    feed_name: str,
+    *,
+    dsn,
+    session,
+    rules,
+    conn: warehouse.PgConnection | None,
+    task: str | None,
+) -> FeedReport:
     from urllib.parse import urlsplit
 
     rules = rules or load_rules(settings.topics_path)
     watch = Stopwatch()
     t0 = time.monotonic()
-    with (contextlib.nullcontext(conn) if conn is not None
-          else warehouse.connection(dsn or warehouse_dsn(settings))) as conn:
+    with (
+        contextlib.nullcontext(conn) if conn is not None else warehouse.connection(dsn or warehouse_dsn(settings))
+    ) as conn:
         conn.autocommit = True
         with warehouse.claim(conn, feed_name) as held:
             if not held:
-                return _skip(conn, run_id, feed_name, "", "claimed",
-                             "another poll (another run or worker) is fetching this feed now", t0, task)
-            info = warehouse.load_feed(conn, feed_name)   # after the claim: the latest validators
+                return _skip(
+                    conn,
+                    run_id,
+                    feed_name,
+                    "",
+                    "claimed",
+                    "another poll (another run or worker) is fetching this feed now",
+                    t0,
+                    task,
+                )
+            info = warehouse.load_feed(conn, feed_name)  # after the claim: the latest validators
             state = info.state
-            started_at = datetime.now(timezone.utc)
+            started_at = datetime.now(UTC)
             try:
-                with watch("fetch"), warehouse.host_slot(conn, (urlsplit(state.url).hostname or "").lower(),
-                                                         settings.fetch.max_per_host,
-                                                         settings.fetch.host_slot_wait):
-                    result = fetch(state.url, settings=settings.fetch, etag=state.etag,
-                                   last_modified=state.last_modified, session=session)
+                with (
+                    watch("fetch"),
+                    warehouse.host_slot(
+                        conn,
+                        (urlsplit(state.url).hostname or "").lower(),
+                        settings.fetch.max_per_host,
+                        settings.fetch.host_slot_wait,
+                    ),
+                ):
+                    result = fetch(
+                        state.url,
+                        settings=settings.fetch,
+                        etag=state.etag,
+                        last_modified=state.last_modified,
+                        session=session,
+                    )
             except HostBusy as exc:
                 return _skip(conn, run_id, feed_name, state.url, "busy", str(exc), t0, task)
             conn.autocommit = False
             report, record, decision, staged, rejects = _process(
                 settings, run_id, info, result, rules, started_at, watch
             )
-            record.finished_at = datetime.now(timezone.utc)
+            record.finished_at = datetime.now(UTC)
             record.airflow_task = task
             with watch("record"):
                 record.timings = watch.as_dict()
@@ -184,11 +230,13 @@ def _poll_feed(settings: Settings, run_id: str, feed_name: str, *, dsn, session,
     return report
 
 
-def _skip(conn, run_id: str, feed_name: str, url: str, reason: str, detail: str, t0: float,
-          task: str | None) -> FeedReport:
+def _skip(
+    conn, run_id: str, feed_name: str, url: str, reason: str, detail: str, t0: float, task: str | None
+) -> FeedReport:
     warehouse.record_skip(conn, run_id, feed_name, url, reason, detail, task)
-    report = FeedReport(feed=feed_name, status="skipped", error_class=reason, error=detail,
-                        seconds=time.monotonic() - t0)
+    report = FeedReport(
+        feed=feed_name, status="skipped", error_class=reason, error=detail, seconds=time.monotonic() - t0
+    )
     log.log(logging.WARNING if reason == "busy" else logging.INFO, "feed %s", report.line())
     return report
 
@@ -199,16 +247,16 @@ def _process(settings, run_id, info, result: FetchResult, rules: Rules, started_
     status, error_class, error = result.status, result.error_class, result.error
     skip_parse = body_unchanged(state, _outcome(result, None))
     if status == "ok" and not skip_parse:
+        assert result.body is not None  # an 'ok' fetch always carries its body
         try:
             with watch("parse"):
-                parsed = parse_feed(result.body, content_type=result.content_type,
-                                    url=result.final_url or result.url)
+                parsed = parse_feed(result.body, content_type=result.content_type, url=result.final_url or result.url)
         except NotAFeed as exc:
             status, error_class, error = "error", "not_a_feed", str(exc)
         except FeedParseError as exc:
             status, error_class, error = "error", "parse_error", str(exc)
     outcome = _outcome(result, parsed, status=status, error_class=error_class)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     decision = decide(state, outcome, now)
 
     staged: list[warehouse.StagedRow] = []
@@ -216,10 +264,17 @@ def _process(settings, run_id, info, result: FetchResult, rules: Rules, started_
     if parsed is not None and status == "ok":
         staged, rejects = _stage_entries(info, parsed, rules, started_at, watch)
     record = warehouse.FetchRecord(
-        feed_name=info.name, run_id=run_id, started_at=started_at, finished_at=started_at,
-        status=decision.log_status if status != "error" else "error", url=result.url,
-        final_url=result.final_url, http_status=result.http_status, error_class=error_class,
-        error=error, bytes=len(result.body) if result.body is not None else None,
+        feed_name=info.name,
+        run_id=run_id,
+        started_at=started_at,
+        finished_at=started_at,
+        status=decision.log_status if status != "error" else "error",
+        url=result.url,
+        final_url=result.final_url,
+        http_status=result.http_status,
+        error_class=error_class,
+        error=error,
+        bytes=len(result.body) if result.body is not None else None,
         body_unchanged=decision.body_unchanged,
         entries_seen=len(parsed.entries) if parsed is not None else 0,
         parse_warning=(parsed.bozo if parsed is not None else None),
@@ -227,9 +282,17 @@ def _process(settings, run_id, info, result: FetchResult, rules: Rules, started_
     if parsed is not None and parsed.bozo:
         log.warning("feed %s: ill-formed document recovered (%s)", info.name, parsed.bozo)
     report = FeedReport(
-        feed=info.name, status=record.status, http_status=result.http_status, error_class=error_class,
-        error=error, entries_seen=record.entries_seen, staged=len(staged), rejected=len(rejects),
-        relevant=sum(r.is_relevant for r in staged), moved_to=decision.url_moved_to, disabled=decision.disabled,
+        feed=info.name,
+        status=record.status,
+        http_status=result.http_status,
+        error_class=error_class,
+        error=error,
+        entries_seen=record.entries_seen,
+        staged=len(staged),
+        rejected=len(rejects),
+        relevant=sum(r.is_relevant for r in staged),
+        moved_to=decision.url_moved_to,
+        disabled=decision.disabled,
     )
     return report, record, decision, staged, rejects
 
@@ -244,8 +307,13 @@ def _stage_entries(info, parsed, rules: Rules, started_at: datetime, watch: Stop
         try:
             with watch("normalise"):
                 article = normalize_entry(
-                    entry, fetched_at=started_at, feed_outlet=info.outlet, feed_language=info.language,
-                    feed_title=parsed.title, document_language=parsed.language, feed_timezone=info.timezone,
+                    entry,
+                    fetched_at=started_at,
+                    feed_outlet=info.outlet,
+                    feed_language=info.language,
+                    feed_title=parsed.title,
+                    document_language=parsed.language,
+                    feed_timezone=info.timezone,
                 )
             if isinstance(article, Rejected):
                 rejects.append(warehouse.RejectRow(article.reason, article.detail, _raw(entry)))
@@ -256,8 +324,13 @@ def _stage_entries(info, parsed, rules: Rules, started_at: datetime, watch: Stop
                 fp = fingerprint(article.title, article.summary)
             staged.append(warehouse.StagedRow.of(position, article, score, fp))
         except Exception as exc:  # noqa: BLE001 - one entry's failure must not cost its siblings
-            log.warning("feed %s: entry %d could not be processed (%s: %s); kept in news.rejects",
-                        info.name, position, type(exc).__name__, exc)
+            log.warning(
+                "feed %s: entry %d could not be processed (%s: %s); kept in news.rejects",
+                info.name,
+                position,
+                type(exc).__name__,
+                exc,
+            )
             rejects.append(warehouse.RejectRow("entry_error", f"{type(exc).__name__}: {exc}"[:2000], _raw(entry)))
     return staged, rejects
 
@@ -287,6 +360,7 @@ def _outcome(result: FetchResult, parsed, *, status: str | None = None, error_cl
 
 # --- merge and summary ----------------------------------------------------------------------
 
+
 def merge(settings: Settings, *, dsn: str | None = None) -> warehouse.MergeResult:
     with warehouse.connection(dsn or warehouse_dsn(settings)) as conn:
         # cheap when up to date; lets a merge run (and find nothing) even if prepare failed
@@ -300,21 +374,46 @@ def _log_merge(result: warehouse.MergeResult) -> None:
     log.info(
         "merge: %d entries -> %d new articles, %d updated, %d seen again; %d relevant; "
         "%d new stories, %d articles joined existing stories",
-        result.entries, result.new, result.updated, result.sightings, result.relevant,
-        result.stories_new, result.stories_joined,
+        result.entries,
+        result.new,
+        result.updated,
+        result.sightings,
+        result.relevant,
+        result.stories_new,
+        result.stories_joined,
     )
 
 
-def finish(settings: Settings, run_id: str, merge_result: dict | None, plan: Plan | dict | None = None,
-           *, dsn: str | None = None, fulltext_report: dict | None = None) -> RunSummary:
-    return summary.finish(dsn or warehouse_dsn(settings), run_id, merge_result,
-                          asdict(plan) if isinstance(plan, Plan) else plan, fulltext_report)
+def finish(
+    settings: Settings,
+    run_id: str,
+    merge_result: dict | None,
+    plan: Plan | dict | None = None,
+    *,
+    dsn: str | None = None,
+    fulltext_report: dict | None = None,
+) -> RunSummary:
+    return summary.finish(
+        dsn or warehouse_dsn(settings),
+        run_id,
+        merge_result,
+        asdict(plan) if isinstance(plan, Plan) else plan,
+        fulltext_report,
+    )
 
 
 # --- many feeds ---------------------------------------------------------------------------
 
-def poll_feeds(settings: Settings, run_id: str, names: list[str], *, dsn: str | None = None, task: str | None = None,
-               workers: int | None = None) -> list[FeedReport]:
+
+def poll_feeds(
+    settings: Settings,
+    run_id: str,
+    names: list[str],
+    *,
+    dsn: str | None = None,
+    task: str | None = None,
+    workers: int | None = None,
+) -> list[FeedReport]:
     """Poll several feeds with a thread pool (one HTTP session, one rules object). A feed that
     cannot even be recorded is reported as failed; the others go on."""
     from concurrent.futures import ThreadPoolExecutor
@@ -340,8 +439,9 @@ def poll_feeds(settings: Settings, run_id: str, names: list[str], *, dsn: str | 
 
     def one(name: str) -> FeedReport:
         try:
-            return poll_feed(settings, run_id, name, dsn=dsn, task=task, session=session, rules=rules,
-                             conn=thread_connection())
+            return poll_feed(
+                settings, run_id, name, dsn=dsn, task=task, session=session, rules=rules, conn=thread_connection()
+            )
         except (psycopg2.OperationalError, psycopg2.InterfaceError):
             # the warehouse is unreachable: nothing can be recorded for any feed; let the task
             # fail and be retried (the polled content is fetched again then)
@@ -381,7 +481,7 @@ def poll_feeds_in_processes(settings: Settings, run_id: str, names: list[str], p
         return poll_feeds(settings, run_id, names)
     threads = max(1, settings.workers // processes)
     size = max(1, min(25, len(names) // (processes * 4)))  # small chunks keep the processes evenly busy
-    chunks = [names[i:i + size] for i in range(0, len(names), size)]
+    chunks = [names[i : i + size] for i in range(0, len(names), size)]
     # spawn, not fork: a forked child would inherit thread pools (DNS resolution) without threads
     with ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = [pool.submit(poll_feeds, settings, run_id, chunk, workers=threads) for chunk in chunks]
@@ -390,8 +490,10 @@ def poll_feeds_in_processes(settings: Settings, run_id: str, names: list[str], p
 
 # --- everything, in one process -------------------------------------------------------------
 
-def run_once(settings: Settings, run_id: str, *, force: bool = False, only: list[str] | None = None,
-             trigger: str = "cli") -> RunSummary:
+
+def run_once(
+    settings: Settings, run_id: str, *, force: bool = False, only: list[str] | None = None, trigger: str = "cli"
+) -> RunSummary:
     """The whole pipeline without Airflow: the same steps; fetches in threads, spread over
     `settings.processes` processes."""
     plan = prepare(settings, run_id, trigger, force=force, only=only)

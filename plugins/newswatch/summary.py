@@ -23,7 +23,7 @@ class RunSummary:
     entries_staged: int = 0
     entries_rejected: int = 0
     merge: dict = field(default_factory=dict)
-    fulltext: dict = field(default_factory=dict)   # fulltext.FulltextReport, when the step ran
+    fulltext: dict = field(default_factory=dict)  # fulltext.FulltextReport, when the step ran
     failures: list[dict] = field(default_factory=list)
     skipped: list[dict] = field(default_factory=list)
     # seconds per stage, summed over the run's polls, and the merge's own
@@ -63,7 +63,8 @@ class RunSummary:
             f"  entries:  {self.entries_seen} seen, {self.entries_staged} staged, {self.entries_rejected} rejected",
             f"  articles: {m.get('new', 0)} new, {m.get('updated', 0)} updated, {m.get('sightings', 0)} seen again; "
             f"{m.get('relevant', 0)} relevant",
-            f"  stories:  {m.get('stories_new', 0)} new, {m.get('stories_joined', 0)} articles joined another article's story",
+            f"  stories:  {m.get('stories_new', 0)} new, "
+            f"{m.get('stories_joined', 0)} articles joined another article's story",
         ]
         if self.fulltext:
             lines.append("  " + self.fulltext["line"])
@@ -80,21 +81,26 @@ class RunSummary:
             for f in self.skipped:
                 lines.append(f"    - {f['feed_name']}: {f.get('error_class')} — {f.get('error') or ''}")
         if m.get("quarantined"):
-            lines.append(f"  {m['quarantined']} staged entries could not be loaded and were moved to news.rejects "
-                         "(reason merge_failed, with the database's error)")
+            lines.append(
+                f"  {m['quarantined']} staged entries could not be loaded and were moved to news.rejects "
+                "(reason merge_failed, with the database's error)"
+            )
         if m.get("failed"):
             lines.append("  THE MERGE FAILED: staged entries wait for the next merge (see the merge task's log).")
         if self.no_feed_reachable:
             lines.append(f"  NO FEED WAS REACHABLE: all {self.feeds_polled} fetches failed (reasons above).")
         elif self.nothing_loaded:
-            lines.append(f"  NOTHING LOADED: all {self.feeds_polled} feeds failed, some inside newswatch (see the log).")
+            lines.append(
+                f"  NOTHING LOADED: all {self.feeds_polled} feeds failed, some inside newswatch (see the log)."
+            )
         elif self.feeds_polled == 0:
             lines.append("  no feed was due; nothing fetched (force a poll with --force / the DAG's force param)")
         return "\n".join(lines)
 
 
-def finish(dsn: str, run_id: str, merge_result: dict | None, plan: dict | None = None,
-           fulltext: dict | None = None) -> RunSummary:
+def finish(
+    dsn: str, run_id: str, merge_result: dict | None, plan: dict | None = None, fulltext: dict | None = None
+) -> RunSummary:
     """Sum the run's fetch outcomes and merge into its summary, and keep it in news.pipeline_runs."""
     with warehouse.connection(dsn) as conn:
         outcomes = warehouse.fetch_outcomes(conn, run_id)
@@ -114,9 +120,7 @@ def finish(dsn: str, run_id: str, merge_result: dict | None, plan: dict | None =
                 summary.skipped.append({k: row[k] for k in ("feed_name", "error_class", "error")})
             else:
                 summary.feeds_failed += 1
-                summary.failures.append(
-                    {k: row[k] for k in ("feed_name", "error_class", "error", "http_status")}
-                )
+                summary.failures.append({k: row[k] for k in ("feed_name", "error_class", "error", "http_status")})
         if plan is not None:
             summary.feeds_not_due = len(plan.get("not_due", []))
             summary.feeds_disabled = len(plan.get("disabled", []))

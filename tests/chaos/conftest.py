@@ -1,4 +1,4 @@
-"""The chaos suite's marker and its figures.
+"""The chaos suite's marker (declared in pyproject.toml) and its figures.
 
 Every chaos test takes the `figures` fixture and fills in what it did and the counts it checked;
 the outcome is added from the test report. At the end of the session the table is printed
@@ -13,14 +13,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.tiers import mark_tier
+
 ROOT = Path(__file__).resolve().parents[2]
 REPORT = ROOT / "artifacts" / "chaos" / "report.md"
 
 
-def pytest_configure(config):
-    # the project's pyproject does not know this marker; registered here for --strict-markers
-    config.addinivalue_line("markers", "chaos: the chaos suite (make chaos): poison entries, killed merges, "
-                                       "restarted PostgreSQL, runs at once")
+@pytest.hookimpl(tryfirst=True)  # before pytest's own hook deselects by -m
+def pytest_collection_modifyitems(items):
+    mark_tier(items, __file__, "chaos")  # every test under tests/chaos (tests/tiers.py)
 
 
 @dataclass
@@ -28,16 +29,19 @@ class CaseFigures:
     case: str
     kind: str
     what: str = ""
-    fetched: int | None = None       # entries the fetches saw (fetch_log.entries_seen)
-    in_articles: int | None = None   # of those, merged into news.articles (new / updated / sighting)
-    in_rejects: int | None = None    # of those, in news.rejects with a reason
-    checked: str = ""                # the other figures the test asserted, in a few words
+    fetched: int | None = None  # entries the fetches saw (fetch_log.entries_seen)
+    in_articles: int | None = None  # of those, merged into news.articles (new / updated / sighting)
+    in_rejects: int | None = None  # of those, in news.rejects with a reason
+    checked: str = ""  # the other figures the test asserted, in a few words
     result: str = "not run"
     seconds: float = 0.0
 
     def count(self, accounting) -> None:
         self.fetched, self.in_articles, self.in_rejects = (
-            accounting.fetched, accounting.in_articles, accounting.in_rejects)
+            accounting.fetched,
+            accounting.in_articles,
+            accounting.in_rejects,
+        )
 
 
 _CASES: dict[str, CaseFigures] = {}
@@ -65,9 +69,9 @@ def pytest_runtest_makereport(item, call):
     report = yield
     if item.get_closest_marker("chaos") is None:
         return report
-    entry = _entry_for(item)   # also for a test whose fixtures failed before it asked for its figures
+    entry = _entry_for(item)  # also for a test whose fixtures failed before it asked for its figures
     if call.when in ("setup", "call"):
-        entry.seconds += call.duration   # a module's shared preparation counts for its first case
+        entry.seconds += call.duration  # a module's shared preparation counts for its first case
     if report.when == "call" or report.failed or report.skipped:
         if hasattr(report, "wasxfail"):
             entry.result = "known bug (xfail)" if report.skipped else "FIXED? (xpass)"
@@ -97,13 +101,27 @@ def _cell(value) -> str:
 
 
 def _table(entries: list[CaseFigures]) -> list[str]:
-    header = ["case", "kind", "what was done", "fetched", "in articles", "in rejects", "also checked",
-              "result", "s"]
+    header = ["case", "kind", "what was done", "fetched", "in articles", "in rejects", "also checked", "result", "s"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for e in entries:
-        lines.append("| " + " | ".join(_cell(v) for v in (
-            e.case, e.kind, e.what, e.fetched, e.in_articles, e.in_rejects, e.checked, e.result,
-            f"{e.seconds:.1f}")) + " |")
+        lines.append(
+            "| "
+            + " | ".join(
+                _cell(v)
+                for v in (
+                    e.case,
+                    e.kind,
+                    e.what,
+                    e.fetched,
+                    e.in_articles,
+                    e.in_rejects,
+                    e.checked,
+                    e.result,
+                    f"{e.seconds:.1f}",
+                )
+            )
+            + " |"
+        )
     return lines
 
 
@@ -118,16 +136,28 @@ def pytest_terminal_summary(terminalreporter):
     totals = ", ".join(f"{n} {result}" for result, n in sorted(tally.items()))
     terminalreporter.write_sep("=", "chaos figures")
     for e in entries:
-        counts = "" if e.fetched is None else (
-            f" fetched {e.fetched}, articles {e.in_articles}, rejects {e.in_rejects};")
+        counts = (
+            "" if e.fetched is None else (f" fetched {e.fetched}, articles {e.in_articles}, rejects {e.in_rejects};")
+        )
         terminalreporter.write_line(f"{e.result:>18}  [{e.kind}] {e.case}:{counts} {e.checked}")
     terminalreporter.write_line(f"{len(entries)} cases in {elapsed:.0f}s: {totals}")
     REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text("\n".join([
-        "# Chaos suite (`make chaos`)", "",
-        f"{len(entries)} cases in {elapsed:.0f} s: {totals}.", "",
-        ("*fetched*: entries the fetches saw (`news.fetch_log.entries_seen`); *in articles*: of those, "
-         "merged as a new article, an update or a sighting; *in rejects*: in `news.rejects` with a "
-         "reason. For the killed merges the counts are the batch's staged entries."), "",
-        *_table(entries), ""]))
+    REPORT.write_text(
+        "\n".join(
+            [
+                "# Chaos suite (`make chaos`)",
+                "",
+                f"{len(entries)} cases in {elapsed:.0f} s: {totals}.",
+                "",
+                (
+                    "*fetched*: entries the fetches saw (`news.fetch_log.entries_seen`); *in articles*: of those, "
+                    "merged as a new article, an update or a sighting; *in rejects*: in `news.rejects` with a "
+                    "reason. For the killed merges the counts are the batch's staged entries."
+                ),
+                "",
+                *_table(entries),
+                "",
+            ]
+        )
+    )
     terminalreporter.write_line(f"chaos report: {REPORT}")

@@ -53,7 +53,7 @@ def statement_label(sql: str) -> str:
     if verb is None:
         return text[:40]
     word = verb.group(1).upper()
-    rest = text[verb.end():]
+    rest = text[verb.end() :]
     if word == "SELECT":
         source = _FROM_RE.search(rest)
         return f"SELECT {source.group(1) if source else rest.split()[0]}"
@@ -67,7 +67,7 @@ class StepLog:
 
     def __init__(self, path: str, kill_before: int | None):
         # open for the life of the process, which usually ends in a SIGKILL
-        self.file = open(path, "a", encoding="utf-8")  # noqa: SIM115
+        self.file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
         self.kill_before = kill_before
         self.count = 0
 

@@ -21,12 +21,22 @@ def settings_for(feeds: dict[str, str], dsn: str, folder: Path, **fetch_override
     written to `folder`. Timeouts are short unless a test needs a fetch to outlast something."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "feeds.yaml"
-    path.write_text("feeds:\n" + "".join(
-        f"  - name: {name}\n    url: \"{url}\"\n    outlet: Outlet {name}\n" for name, url in feeds.items()))
-    fetch = replace(FetchSettings(allow_private_networks=True, connect_timeout=2, read_timeout=5, deadline=10,
-                                  max_per_host=8), **fetch_overrides)
-    return Settings(feeds_path=path, topics_path=ROOT / "config" / "topics.yaml", warehouse_dsn=dsn,
-                    fetch=fetch, workers=4, processes=1)
+    path.write_text(
+        "feeds:\n"
+        + "".join(f'  - name: {name}\n    url: "{url}"\n    outlet: Outlet {name}\n' for name, url in feeds.items())
+    )
+    fetch = replace(
+        FetchSettings(allow_private_networks=True, connect_timeout=2, read_timeout=5, deadline=10, max_per_host=8),
+        **fetch_overrides,
+    )
+    return Settings(
+        feeds_path=path,
+        topics_path=ROOT / "config" / "topics.yaml",
+        warehouse_dsn=dsn,
+        fetch=fetch,
+        workers=4,
+        processes=1,
+    )
 
 
 def wait_until(condition, *, timeout: float, what: str, every: float = 0.05):
@@ -61,20 +71,26 @@ def scalar(dsn: str, sql: str, params=()):
 @dataclass
 class Accounting:
     """Where a set of fetches' entries went."""
-    fetched: int = 0          # entries_seen, summed over the fetches
-    in_articles: int = 0      # staged and merged as new / updated / sighting
-    in_rejects: int = 0       # rejects with a reason (at the door, or quarantined by the merge)
-    pending: int = 0          # staged and not merged yet: must be 0 after a run
+
+    fetched: int = 0  # entries_seen, summed over the fetches
+    in_articles: int = 0  # staged and merged as new / updated / sighting
+    in_rejects: int = 0  # rejects with a reason (at the door, or quarantined by the merge)
+    pending: int = 0  # staged and not merged yet: must be 0 after a run
 
 
 def account_for_runs(dsn: str, run_ids: list[str]) -> Accounting:
     """Check, fetch by fetch, that every entry a fetch saw was staged or rejected (and the
     counts it logged say so), that every staged entry was merged into an article, and that every
     reject carries a reason; return the totals."""
-    fetches = query(dsn, """SELECT fetch_id, feed_name, status, entries_seen, entries_staged, entries_rejected,
+    fetches = query(
+        dsn,
+        """SELECT fetch_id, feed_name, status, entries_seen, entries_staged, entries_rejected,
                                    (SELECT count(*) FROM news.staged_entries s WHERE s.fetch_id = f.fetch_id),
-                                   (SELECT count(*) FROM news.rejects r WHERE r.fetch_id = f.fetch_id AND r.staged_id IS NULL)
-                            FROM news.fetch_log f WHERE run_id = ANY(%s) ORDER BY fetch_id""", (run_ids,))
+                                   (SELECT count(*) FROM news.rejects r
+                                     WHERE r.fetch_id = f.fetch_id AND r.staged_id IS NULL)
+                            FROM news.fetch_log f WHERE run_id = ANY(%s) ORDER BY fetch_id""",
+        (run_ids,),
+    )
     totals = Accounting()
     # rejects "at the door" (normalisation refused the entry) have no staged_id; rejects of staged
     # entries the database refused at merge time (quarantined) have one, and count below
@@ -84,32 +100,47 @@ def account_for_runs(dsn: str, run_ids: list[str]) -> Accounting:
         assert rejected == rejected_logged, f"{where}: logged {rejected_logged} rejected, {rejected} in rejects"
         assert seen == staged + rejected, f"{where}: saw {seen} entries, staged {staged} + rejected {rejected}"
         totals.fetched += seen
-    outcomes = dict(query(dsn, """SELECT coalesce(s.outcome, 'pending'), count(*) FROM news.staged_entries s
+    outcomes = dict(
+        query(
+            dsn,
+            """SELECT coalesce(s.outcome, 'pending'), count(*) FROM news.staged_entries s
                                   JOIN news.fetch_log f USING (fetch_id) WHERE f.run_id = ANY(%s)
-                                  GROUP BY 1""", (run_ids,)))
+                                  GROUP BY 1""",
+            (run_ids,),
+        )
+    )
     totals.pending = outcomes.pop("pending", 0)
-    quarantined = outcomes.pop("failed", 0)   # staged, then refused by the database: in rejects
+    quarantined = outcomes.pop("failed", 0)  # staged, then refused by the database: in rejects
     assert set(outcomes) <= set(LOADED_OUTCOMES), f"unexpected staged outcomes {outcomes}"
     totals.in_articles = sum(outcomes.values())
     totals.in_rejects = scalar(dsn, "SELECT count(*) FROM news.rejects WHERE run_id = ANY(%s)", (run_ids,))
     assert totals.in_rejects == sum(r for *_, r in fetches) + quarantined
-    unexplained = query(dsn, "SELECT reject_id FROM news.rejects WHERE run_id = ANY(%s) "
-                             "AND (coalesce(reason, '') = '' OR coalesce(detail, '') = '')", (run_ids,))
+    unexplained = query(
+        dsn,
+        "SELECT reject_id FROM news.rejects WHERE run_id = ANY(%s) "
+        "AND (coalesce(reason, '') = '' OR coalesce(detail, '') = '')",
+        (run_ids,),
+    )
     assert unexplained == [], f"rejects without a reason or detail: {unexplained}"
-    orphans = query(dsn, """SELECT s.staged_id, s.canonical_url FROM news.staged_entries s
+    orphans = query(
+        dsn,
+        """SELECT s.staged_id, s.canonical_url FROM news.staged_entries s
                             JOIN news.fetch_log f USING (fetch_id)
                             WHERE f.run_id = ANY(%s) AND s.outcome = ANY(%s) AND NOT EXISTS (
                                 SELECT 1 FROM news.article_aliases a
                                 WHERE a.kind = 'url' AND a.value = s.canonical_url)""",
-                    (run_ids, list(LOADED_OUTCOMES)))
+        (run_ids, list(LOADED_OUTCOMES)),
+    )
     assert orphans == [], f"merged entries whose article cannot be found by URL: {orphans}"
     return totals
 
 
 def stored_texts(dsn: str) -> dict[str, tuple[str, str]]:
     """canonical URL -> (title, summary) of every article."""
-    return {url: (title, summary) for url, title, summary in
-            query(dsn, "SELECT canonical_url, title, summary FROM news.articles")}
+    return {
+        url: (title, summary)
+        for url, title, summary in query(dsn, "SELECT canonical_url, title, summary FROM news.articles")
+    }
 
 
 def assert_texts_as_served(dsn: str, served: dict[str, tuple[str, str]]) -> None:

@@ -48,56 +48,59 @@ CHAOS_KIND = "merge killed"
 # (36-39). The record run checks that the merge still issues exactly these; when the merge
 # changes, update this list (a kill test per step is generated from it).
 MERGE_STEPS = [
-    "SELECT pg_advisory_xact_lock",          # 0  the merge lock, for this batch's transaction
+    "SELECT pg_advisory_xact_lock",  # 0  the merge lock, for this batch's transaction
     "SELECT now()",
-    "SELECT news.staged_entries",            # 2  the pending batch
-    "SELECT news.article_aliases",           # 3  known articles by URL
-    "SELECT news.article_aliases",           # 4  ... and by (feed, GUID)
-    "SELECT news.articles",                  # 5  their text
-    "SELECT news.article_sightings",         # 6  what each feed last said
-    "SELECT nextval news.articles",          # 7  ids for the new articles
-    "CREATE TEMP merge_keys",                # 8  story candidates by band key
+    "SELECT news.staged_entries",  # 2  the pending batch
+    "SELECT news.article_aliases",  # 3  known articles by URL
+    "SELECT news.article_aliases",  # 4  ... and by (feed, GUID)
+    "SELECT news.articles",  # 5  their text
+    "SELECT news.article_sightings",  # 6  what each feed last said
+    "SELECT nextval news.articles",  # 7  ids for the new articles
+    "CREATE TEMP merge_keys",  # 8  story candidates by band key
     "COPY merge_keys",
     "ANALYZE merge_keys",
     "SELECT merge_keys",
-    "SELECT news.article_fingerprints",      # 12
-    "SELECT news.articles",                  # 13 texts of stories with headline-only candidates
-    "SELECT nextval news.stories",           # 14
+    "SELECT news.article_fingerprints",  # 12
+    "SELECT news.articles",  # 13 texts of stories with headline-only candidates
+    "SELECT nextval news.stories",  # 14
     "COPY news.stories",
-    "COPY news.articles",                    # 16
+    "COPY news.articles",  # 16
     "COPY news.article_fingerprints",
     "COPY news.story_bands",
-    "INSERT news.article_revisions",         # 19 the revision
+    "INSERT news.article_revisions",  # 19 the revision
     "UPDATE news.articles",
     "UPDATE news.article_fingerprints",
     "SELECT news.articles",
     "COPY news.story_bands",
-    "CREATE TEMP merge_sightings",           # 24 sightings
+    "CREATE TEMP merge_sightings",  # 24 sightings
     "COPY merge_sightings",
     "INSERT news.article_sightings",
     "UPDATE news.articles",
-    "CREATE TEMP merge_aliases",             # 28 aliases
+    "CREATE TEMP merge_aliases",  # 28 aliases
     "COPY merge_aliases",
     "INSERT news.article_aliases",
     "INSERT news.article_aliases",
-    "UPDATE news.feeds",                     # 32 the feed caught recycling a GUID
-    "UPDATE news.stories",                   # 33 stories that grew
-    "UPDATE news.staged_entries",            # 34 entries marked merged, with their outcomes
+    "UPDATE news.feeds",  # 32 the feed caught recycling a GUID
+    "UPDATE news.stories",  # 33 stories that grew
+    "UPDATE news.staged_entries",  # 34 entries marked merged, with their outcomes
     "UPDATE news.fetch_log",
-    "COMMIT",                                # 36 the batch commits
-    "SELECT pg_advisory_xact_lock",          # 37 the next iteration finds nothing pending
+    "COMMIT",  # 36 the batch commits
+    "SELECT pg_advisory_xact_lock",  # 37 the next iteration finds nothing pending
     "SELECT now()",
     "SELECT news.staged_entries",
     "COMMIT",
 ]
 BATCH_COMMIT = MERGE_STEPS.index("COMMIT")
 
-LONG = ("Negotiators from Washington and Beijing met for two days of closed-door talks in Geneva and "
-        "agreed to keep working on tariff exclusions, export licences for chips and a schedule for "
-        "further meetings, according to a joint statement released on Friday.")
+LONG = (
+    "Negotiators from Washington and Beijing met for two days of closed-door talks in Geneva and "
+    "agreed to keep working on tariff exclusions, export licences for chips and a schedule for "
+    "further meetings, according to a joint statement released on Friday."
+)
 
 
 # --- the input: a template database ------------------------------------------------------------
+
 
 def _database_dsn(admin_url: str, name: str) -> str:
     return make_dsn(**dict(parse_dsn(admin_url), dbname=name))
@@ -138,22 +141,40 @@ def first_poll_documents() -> dict[str, bytes]:
         "wire": rss([item(i, guid=f"w{i}") for i in range(6)]),
         # a headline-only copy of what the wire brings later: a candidate without text
         "paper": rss([item(30), item(7, link="https://pointer.example.com/7", summary="")]),
-        "guidy": rss([item(40, guid="g1", link="https://cms.example.com/a",
-                           title="US and China agree to resume trade talks", summary=LONG)]),
+        "guidy": rss(
+            [
+                item(
+                    40,
+                    guid="g1",
+                    link="https://cms.example.com/a",
+                    title="US and China agree to resume trade talks",
+                    summary=LONG,
+                )
+            ]
+        ),
     }
 
 
 def second_poll_documents() -> dict[str, bytes]:
     wire = [item(i, guid=f"w{i}") for i in range(10)]
-    wire[1] = item(1, guid="w1", summary=item(1)["summary"] + " A second round is planned.")   # a revision
+    wire[1] = item(1, guid="w1", summary=item(1)["summary"] + " A second round is planned.")  # a revision
     return {
         "wire": rss(wire),
         # a known article from another feed, a reprint of a known text at another URL, the same
         # new article as the wire in the same batch, and new ones
         "paper": rss([item(2), item(3, link="https://paper.example.com/reprint-3"), item(6), item(31), item(32)]),
         # the GUID of the first poll's story given to another story
-        "guidy": rss([item(41, guid="g1", link="https://cms.example.com/b", title="Panda cub born at National Zoo",
-                           summary="Keepers in Washington said the cub, whose parents came from Chengdu, is healthy.")]),
+        "guidy": rss(
+            [
+                item(
+                    41,
+                    guid="g1",
+                    link="https://cms.example.com/b",
+                    title="Panda cub born at National Zoo",
+                    summary="Keepers in Washington said the cub, whose parents came from Chengdu, is healthy.",
+                )
+            ]
+        ),
     }
 
 
@@ -177,6 +198,7 @@ def merge_input(pg_admin_url, tmp_path_factory):
 
 # --- the child ----------------------------------------------------------------------------------
 
+
 def run_merge_child(dsn: str, steps_file: Path, kill_before: int | None = None) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "plugins"), str(ROOT)]))
     args = [sys.executable, "-c", "from tests.chaos.killable_merge import main; main()", dsn, str(steps_file)]
@@ -190,6 +212,7 @@ def read_steps(path: Path) -> list[dict]:
 
 
 # --- comparing warehouses up to ids -------------------------------------------------------------
+
 
 def snapshot(dsn: str) -> dict:
     """Everything the merge writes, with ids replaced by what they stand for (an article by its
@@ -240,9 +263,14 @@ def _snapshot_tables(rows) -> dict:
 
 
 def differences(got: dict, expected: dict) -> dict:
-    return {table: {"unexpected": [r for r in got[table] if r not in expected[table]][:5],
-                    "missing": [r for r in expected[table] if r not in got[table]][:5]}
-            for table in expected if got[table] != expected[table]}
+    return {
+        table: {
+            "unexpected": [r for r in got[table] if r not in expected[table]][:5],
+            "missing": [r for r in expected[table] if r not in got[table]][:5],
+        }
+        for table in expected
+        if got[table] != expected[table]
+    }
 
 
 @pytest.fixture(scope="module")
@@ -264,7 +292,8 @@ def test_the_merge_issues_the_steps_this_suite_kills_it_at(reference, figures):
     figures.what = f"record run: {len(steps)} statements, one batch"
     assert steps == MERGE_STEPS, (
         "the merge's statements changed; update MERGE_STEPS so every step is killed:\n"
-        + "\n".join(f"{i:2} {s}" for i, s in enumerate(steps)))
+        + "\n".join(f"{i:2} {s}" for i, s in enumerate(steps))
+    )
     # the input exercises every kind of work the batch can do
     assert result["batches"] == 1 and result["new"] >= 5 and result["sightings"] >= 3
     assert result["updated"] == 1 and result["stories_joined"] >= 1
@@ -272,8 +301,10 @@ def test_the_merge_issues_the_steps_this_suite_kills_it_at(reference, figures):
     figures.fetched = result["entries"]
     figures.in_articles = result["new"] + result["updated"] + result["sightings"]
     figures.in_rejects = result["quarantined"]
-    figures.checked = (f"{result['new']} new, {result['updated']} updated, {result['sightings']} sightings, "
-                       f"{result['stories_joined']} joined a story")
+    figures.checked = (
+        f"{result['new']} new, {result['updated']} updated, {result['sightings']} sightings, "
+        f"{result['stories_joined']} joined a story"
+    )
 
 
 def _step_ids() -> list[str]:
@@ -282,7 +313,8 @@ def _step_ids() -> list[str]:
 
 @pytest.mark.parametrize("step", range(len(MERGE_STEPS)), ids=_step_ids())
 def test_a_merge_killed_before_a_step_leaves_all_or_nothing_and_the_next_merge_completes(
-        step, merge_input, reference, tmp_path, figures):
+    step, merge_input, reference, tmp_path, figures
+):
     databases, template = merge_input
     _, before, expected, result = reference
     label = MERGE_STEPS[step]
@@ -299,7 +331,9 @@ def test_a_merge_killed_before_a_step_leaves_all_or_nothing_and_the_next_merge_c
     # All or nothing: before the batch's COMMIT nothing of it is visible, after it all of it is.
     committed = step > BATCH_COMMIT
     left = snapshot(dsn)
-    assert not differences(left, expected if committed else before), differences(left, expected if committed else before)
+    assert not differences(left, expected if committed else before), differences(
+        left, expected if committed else before
+    )
     # the database started empty: each article is one staged entry whose outcome says "new"
     outcomes = Counter(o for *_, merged, o in left["staged"] if merged)
     pending = sum(1 for *_, merged, _ in left["staged"] if not merged)
@@ -321,5 +355,6 @@ def test_a_merge_killed_before_a_step_leaves_all_or_nothing_and_the_next_merge_c
     figures.fetched = len(batch)
     figures.in_articles = sum(1 for merged, o in batch if merged and o in ("new", "updated", "sighting"))
     figures.in_rejects = sum(1 for merged, o in batch if merged and o == "failed")
-    figures.checked = ("batch was committed: all of it visible" if committed
-                       else "nothing of the batch visible") + f"; re-merge took {again.entries}; equals reference"
+    figures.checked = (
+        "batch was committed: all of it visible" if committed else "nothing of the batch visible"
+    ) + f"; re-merge took {again.entries}; equals reference"

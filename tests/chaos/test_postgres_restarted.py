@@ -47,8 +47,20 @@ def restartable_dsn(restartable_postgres, request):
 def restart_immediately(pg: LocalPostgres) -> None:
     """Stop the server the way a crash does (every backend killed, no checkpoint) and start it
     again on the same port; returns once it accepts connections."""
-    proc = pg._pg("pg_ctl", "-D", str(pg.pgdata), "-l", str(pg.logfile), "-m", "immediate", "-w", "-t", "60",
-                  "restart", timeout=90)
+    proc = pg._pg(
+        "pg_ctl",
+        "-D",
+        str(pg.pgdata),
+        "-l",
+        str(pg.logfile),
+        "-m",
+        "immediate",
+        "-w",
+        "-t",
+        "60",
+        "restart",
+        timeout=90,
+    )
     assert proc.returncode == 0, f"pg_ctl restart failed: {proc.stderr}"
     pg._wait_ready(pg.port)
 
@@ -104,33 +116,47 @@ class HeldFeed:
         return Response(200, {"Content-Type": "application/rss+xml", "ETag": '"held-v1"'}, chunks())
 
 
-def test_postgres_restarted_while_a_poll_is_fetching_a_slow_feed(restartable_postgres, restartable_dsn, feed_server,
-                                                                  tmp_path, figures):
+def test_postgres_restarted_while_a_poll_is_fetching_a_slow_feed(
+    restartable_postgres, restartable_dsn, feed_server, tmp_path, figures
+):
     figures.what = "pg_ctl restart -m immediate while a poll is mid-fetch; then run_once again"
     dsn = restartable_dsn
     quick_entries = [item(n) for n in range(3)]
     slow_entries = [item(n) for n in range(10, 15)]
     held = HeldFeed(rss(slow_entries))
-    settings = settings_for({"quick": feed_server.add_document("/quick.xml", rss(quick_entries)),
-                             "slow": feed_server.add_handler("/slow.xml", held)},
-                            dsn, tmp_path, read_timeout=60, deadline=120)
+    settings = settings_for(
+        {
+            "quick": feed_server.add_document("/quick.xml", rss(quick_entries)),
+            "slow": feed_server.add_handler("/slow.xml", held),
+        },
+        dsn,
+        tmp_path,
+        read_timeout=60,
+        deadline=120,
+    )
 
     thread, interrupted = in_thread(run_once, settings, "interrupted-poll", force=True)
     assert held.first_chunk_sent.wait(30), "the slow feed was never requested"
     # the other feed's fetch is committed before the crash: what is committed must survive it
-    wait_until(lambda: query(dsn, "SELECT 1 FROM news.fetch_log WHERE run_id = 'interrupted-poll' "
-                                  "AND feed_name = 'quick'"), timeout=30, what="the quick feed's fetch to be recorded")
+    wait_until(
+        lambda: query(dsn, "SELECT 1 FROM news.fetch_log WHERE run_id = 'interrupted-poll' AND feed_name = 'quick'"),
+        timeout=30,
+        what="the quick feed's fetch to be recorded",
+    )
     restart_immediately(restartable_postgres)
     held.release.set()
     thread.join(60)
 
     assert not thread.is_alive()
-    assert isinstance(interrupted.error, CONNECTION_LOST), f"the poll did not fail on the lost connection: {interrupted}"
+    assert isinstance(interrupted.error, CONNECTION_LOST), (
+        f"the poll did not fail on the lost connection: {interrupted}"
+    )
     # nothing half-written: no trace of the slow feed's fetch, its validators not saved
     assert query(dsn, "SELECT count(*) FROM news.fetch_log WHERE feed_name = 'slow'") == [(0,)]
     assert query(dsn, "SELECT count(*) FROM news.staged_entries WHERE feed_name = 'slow'") == [(0,)]
     assert query(dsn, "SELECT etag, last_body_hash, last_attempt_at FROM news.feeds WHERE name = 'slow'") == [
-        (None, None, None)]
+        (None, None, None)
+    ]
     # the quick feed's fetch survived the crash whole, waiting for a merge
     assert query(dsn, "SELECT status, entries_staged FROM news.fetch_log WHERE feed_name = 'quick'") == [("ok", 3)]
     assert scalar(dsn, "SELECT count(*) FROM news.staged_entries WHERE merged_at IS NULL") == 3
@@ -140,10 +166,13 @@ def test_postgres_restarted_while_a_poll_is_fetching_a_slow_feed(restartable_pos
     assert len(feed_server.requests_for("/slow.xml")) == 2, "the slow feed was not fetched again"
     assert [r.headers.get("if-none-match") for r in feed_server.requests_for("/slow.xml")] == [None, None]
     assert query(dsn, "SELECT status FROM news.fetch_log WHERE run_id = 'after-restart' ORDER BY feed_name") == [
-        ("not_modified",), ("ok",)]
+        ("not_modified",),
+        ("ok",),
+    ]
     assert summary.merge["new"] == 8
-    assert_texts_as_served(dsn, {e["link"].split("?")[0]: (e["title"], e["summary"])
-                                 for e in quick_entries + slow_entries})
+    assert_texts_as_served(
+        dsn, {e["link"].split("?")[0]: (e["title"], e["summary"]) for e in quick_entries + slow_entries}
+    )
     totals = account_for_runs(dsn, ["interrupted-poll", "after-restart"])
     assert totals.pending == 0 and totals.in_articles == 8
     assert scalar(dsn, "SELECT count(*) FROM news.articles") == 8
@@ -151,9 +180,38 @@ def test_postgres_restarted_while_a_poll_is_fetching_a_slow_feed(restartable_pos
     figures.checked = f"poll failed with {type(interrupted.error).__name__}; slow feed fetched again, 8 articles once"
 
 
-_WORDS = ("tariff", "summit", "envoy", "export", "chip", "soybean", "visa", "patrol", "treaty", "sanction",
-          "embassy", "yuan", "dollar", "harbour", "drill", "satellite", "fentanyl", "student", "panda", "rare",
-          "earth", "minister", "senate", "ministry", "delegation", "hotline", "airspace", "strait", "fleet", "quota")
+_WORDS = (
+    "tariff",
+    "summit",
+    "envoy",
+    "export",
+    "chip",
+    "soybean",
+    "visa",
+    "patrol",
+    "treaty",
+    "sanction",
+    "embassy",
+    "yuan",
+    "dollar",
+    "harbour",
+    "drill",
+    "satellite",
+    "fentanyl",
+    "student",
+    "panda",
+    "rare",
+    "earth",
+    "minister",
+    "senate",
+    "ministry",
+    "delegation",
+    "hotline",
+    "airspace",
+    "strait",
+    "fleet",
+    "quota",
+)
 
 
 def distinct_item(n: int) -> dict:
@@ -166,13 +224,17 @@ def distinct_item(n: int) -> dict:
     return item(n, title=title, summary=summary, link=f"https://wire.example.com/story-{n}")
 
 
-def test_postgres_restarted_while_a_merge_is_running(restartable_postgres, restartable_dsn, feed_server, tmp_path,
-                                                     figures):
+def test_postgres_restarted_while_a_merge_is_running(
+    restartable_postgres, restartable_dsn, feed_server, tmp_path, figures
+):
     figures.what = "pg_ctl restart -m immediate while a 2,000-entry merge batch is writing; then run_once again"
     dsn = restartable_dsn
     documents = {f"feed{f}": [distinct_item(f * 500 + n) for n in range(500)] for f in range(4)}
-    settings = settings_for({name: feed_server.add_document(f"/{name}.xml", rss(entries))
-                             for name, entries in documents.items()}, dsn, tmp_path)
+    settings = settings_for(
+        {name: feed_server.add_document(f"/{name}.xml", rss(entries)) for name, entries in documents.items()},
+        dsn,
+        tmp_path,
+    )
     plan = pipeline.prepare(settings, "staging", "test", force=True)
     pipeline.poll_feeds(settings, "staging", plan.due)
     assert scalar(dsn, "SELECT count(*) FROM news.staged_entries WHERE merged_at IS NULL") == 2000
@@ -181,17 +243,25 @@ def test_postgres_restarted_while_a_merge_is_running(restartable_postgres, resta
     thread, interrupted = in_thread(warehouse.merge_pending, merge_conn)
     # Mid-batch: the merge's transaction holds the lock a write to news.articles takes (from its
     # COPY until it commits), so it has written articles and not committed them yet.
-    wait_until(lambda: query(dsn, """SELECT 1 FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+    wait_until(
+        lambda: query(
+            dsn,
+            """SELECT 1 FROM pg_locks l JOIN pg_stat_activity a USING (pid)
                                      WHERE a.application_name = 'chaos-merge' AND l.mode = 'RowExclusiveLock'
-                                       AND l.relation = 'news.articles'::regclass"""),
-               timeout=60, every=0.01, what="the merge to write news.articles")
+                                       AND l.relation = 'news.articles'::regclass""",
+        ),
+        timeout=60,
+        every=0.01,
+        what="the merge to write news.articles",
+    )
     restart_immediately(restartable_postgres)
     thread.join(60)
     merge_conn.close()
 
     assert not thread.is_alive()
     assert isinstance(interrupted.error, CONNECTION_LOST), (
-        f"the merge was not interrupted by the restart (it returned {interrupted.value})")
+        f"the merge was not interrupted by the restart (it returned {interrupted.value})"
+    )
     # psycopg2's `with conn:` rolls back on the way out, on the dead connection, so what surfaces is
     # InterfaceError "connection already closed"; the server's loss is the error it hides
     errors = chain_of(interrupted.error)
@@ -210,5 +280,6 @@ def test_postgres_restarted_while_a_merge_is_running(restartable_postgres, resta
     totals = account_for_runs(dsn, ["staging", "after-restart"])
     assert totals.pending == 0
     figures.count(totals)
-    figures.checked = (f"merge failed with {type(interrupted.error).__name__}; batch rolled back whole; "
-                       "next run merged all 2,000 once")
+    figures.checked = (
+        f"merge failed with {type(interrupted.error).__name__}; batch rolled back whole; next run merged all 2,000 once"
+    )

@@ -45,8 +45,11 @@ def redis_url():
     if not binary:
         pytest.fail("no Redis on 127.0.0.1:6379 and no redis-server to start (apt-get install redis-server)")
     port = _free_port()
-    proc = subprocess.Popen([binary, "--port", str(port), "--save", "", "--appendonly", "no"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 10
     while not _redis_up(port) and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -64,17 +67,23 @@ def test_dag_runs_on_a_celery_worker(tmp_path, dsn, make_database, redis_url, fe
     base = f"http://localhost:{port}"
     home = tmp_path / "airflow"
     result_backend = "db+" + metadata_url.replace("postgresql+psycopg2://", "postgresql://", 1)
-    env = local.standalone_env(home, sqlalchemy_url(dsn), metadata_url, port, {
-        "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
-        "AIRFLOW__CELERY__BROKER_URL": redis_url,
-        "AIRFLOW__CELERY__RESULT_BACKEND": result_backend,
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base}/execution/",
-        "AIRFLOW__API_AUTH__JWT_SECRET": uuid.uuid4().hex,
-        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
-        "NEWSWATCH_FEEDS": str(feeds),
-        "NEWSWATCH_ALLOW_PRIVATE_NETWORKS": "true",
-        "NEWSWATCH_POLL_SCHEDULE": "none",
-    })
+    env = local.standalone_env(
+        home,
+        sqlalchemy_url(dsn),
+        metadata_url,
+        port,
+        {
+            "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+            "AIRFLOW__CELERY__BROKER_URL": redis_url,
+            "AIRFLOW__CELERY__RESULT_BACKEND": result_backend,
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base}/execution/",
+            "AIRFLOW__API_AUTH__JWT_SECRET": uuid.uuid4().hex,
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+            "NEWSWATCH_FEEDS": str(feeds),
+            "NEWSWATCH_ALLOW_PRIVATE_NETWORKS": "true",
+            "NEWSWATCH_POLL_SCHEDULE": "none",
+        },
+    )
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     local.prepare_airflow(env, ARTIFACTS / "setup.log")
     commands = {
@@ -86,8 +95,10 @@ def test_dag_runs_on_a_celery_worker(tmp_path, dsn, make_database, redis_url, fe
     procs = {}
     try:
         for name, cmd in commands.items():
-            log = open(ARTIFACTS / f"{name}.log", "wb")
-            procs[name] = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            with open(ARTIFACTS / f"{name}.log", "wb") as log:  # the child keeps its own copy
+                procs[name] = subprocess.Popen(
+                    cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                )
         local.wait_for_health(base, timeout=240)
         token = local.api_token(base, home)
         local.unpause(base, token, ["us_china_news"])
@@ -96,8 +107,9 @@ def test_dag_runs_on_a_celery_worker(tmp_path, dsn, make_database, redis_url, fe
             for name, proc in procs.items():
                 assert proc.poll() is None, f"{name} exited early (see artifacts/celery/{name}.log)"
 
-        run_id, state, tis = trigger_and_wait(base, token, "us_china_news", conf={"force": True}, timeout=360,
-                                      check_alive=processes_alive)
+        run_id, state, tis = trigger_and_wait(
+            base, token, "us_china_news", conf={"force": True}, timeout=360, check_alive=processes_alive
+        )
         assert state == "success"
         assert {ti["state"] for ti in tis} == {"success"} and len([t for t in tis if t["task_id"] == "poll"]) == 8
     finally:
@@ -112,7 +124,9 @@ def test_dag_runs_on_a_celery_worker(tmp_path, dsn, make_database, redis_url, fe
     with conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM news.articles")
         articles = cur.fetchone()[0]
-        cur.execute("SELECT count(DISTINCT feed_name) FROM news.fetch_log WHERE run_id = %s AND status = 'ok'", (run_id,))
+        cur.execute(
+            "SELECT count(DISTINCT feed_name) FROM news.fetch_log WHERE run_id = %s AND status = 'ok'", (run_id,)
+        )
         feeds_ok = cur.fetchone()[0]
     conn.close()
     assert articles > 70 and feeds_ok == 8

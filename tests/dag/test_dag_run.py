@@ -4,6 +4,7 @@ served locally and a real PostgreSQL warehouse."""
 import os
 import subprocess
 import sys
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ def airflow_db():
 def dag_env(monkeypatch, dsn, tmp_path, feed_server):
     def configure(feeds: dict[str, str]):
         path = tmp_path / "feeds.yaml"
-        path.write_text("feeds:\n" + "".join(f"  - name: {n}\n    url: \"{u}\"\n" for n, u in feeds.items()))
+        path.write_text("feeds:\n" + "".join(f'  - name: {n}\n    url: "{u}"\n' for n, u in feeds.items()))
         monkeypatch.setenv("AIRFLOW_CONN_NEWS_WAREHOUSE", sqlalchemy_url(dsn))
         monkeypatch.setenv("NEWSWATCH_FEEDS", str(path))
         monkeypatch.setenv("NEWSWATCH_ALLOW_PRIVATE_NETWORKS", "true")
@@ -69,7 +70,10 @@ def test_dag_run_loads_articles_and_isolates_a_failing_feed(airflow_db, dag_env,
     assert count(conn, "articles") == 9
     assert count(conn, "article_sightings") == 11
     assert rows(conn, "SELECT feed_name, status, error_class FROM news.fetch_log ORDER BY feed_name") == [
-        ("also", "ok", None), ("broken", "error", "http_5xx"), ("good", "ok", None)]
+        ("also", "ok", None),
+        ("broken", "error", "http_5xx"),
+        ("good", "ok", None),
+    ]
     summary = rows(conn, "SELECT summary FROM news.pipeline_runs WHERE run_id = %s", (dagrun.run_id,))[0][0]
     assert summary["feeds_ok"] == 2 and summary["feeds_failed"] == 1 and summary["merge"]["new"] == 9
     # map indexes are named after the feeds
@@ -105,17 +109,17 @@ def test_dag_run_with_a_bad_feeds_file_stops_before_any_fetch(airflow_db, dag_en
 
 
 def test_daily_dag_recomputes_a_past_day_and_fails_loudly_on_bad_data(airflow_db, dag_env, feed_server, dsn):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from airflow.dag_processing.dagbag import DagBag
 
-    from newswatch.pipeline import run_once
     from newswatch.config import Settings
+    from newswatch.pipeline import run_once
 
     url = feed_server.add_document("/f.xml", rss([item(i) for i in range(5)]))
     dag_env({"f": url})
     run_once(Settings.from_env(), "daily-dag-setup", force=True)
-    noon = datetime(2026, 11, 20, 12, tzinfo=timezone.utc)
+    noon = datetime(2026, 11, 20, 12, tzinfo=UTC)
     conn = warehouse.connect(dsn)
     with conn, conn.cursor() as cur:
         cur.execute("UPDATE news.articles SET first_seen_at = %s", (noon,))
@@ -126,7 +130,7 @@ def test_daily_dag_recomputes_a_past_day_and_fails_loudly_on_bad_data(airflow_db
 
     dag = DagBag(dag_folder=str(ROOT / "dags")).get_dag("us_china_news_daily")
     # a manual run at midnight covers the UTC day that just closed
-    good = dag.test(logical_date=datetime(2026, 11, 21, tzinfo=timezone.utc))
+    good = dag.test(logical_date=datetime(2026, 11, 21, tzinfo=UTC))
     got = states(good)
     assert good.data_interval_start.isoformat().startswith("2026-11-20T00:00:00")
     assert good.data_interval_end.isoformat().startswith("2026-11-21T00:00:00")
@@ -135,9 +139,10 @@ def test_daily_dag_recomputes_a_past_day_and_fails_loudly_on_bad_data(airflow_db
     from newswatch.daily import CHECKS
 
     assert rows(conn, "SELECT day, count(*) FROM news.quality_checks WHERE passed GROUP BY day") == [
-        (datetime(2026, 11, 20).date(), len(CHECKS))]
+        (datetime(2026, 11, 20).date(), len(CHECKS))
+    ]
 
-    empty = dag.test(logical_date=datetime(2026, 11, 23, tzinfo=timezone.utc))
+    empty = dag.test(logical_date=datetime(2026, 11, 23, tzinfo=UTC))
     got = states(empty)
     assert got[("check_relevant_volume", -1)] == "failed" and got[("check_feed_freshness", -1)] == "failed"
     assert got[("write_digest", -1)] == "success" and got[("retention", -1)] == "success"

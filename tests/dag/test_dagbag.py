@@ -55,15 +55,19 @@ def test_dag_files_do_no_io_at_import(monkeypatch):
     assert bag.import_errors == {} and bag.dag_ids
 
 
-@pytest.mark.parametrize("variable, value, expected", [
-    ("NEWSWATCH_POLL_SCHEDULE", "every hour", "NEWSWATCH_POLL_SCHEDULE='every hour'"),
-    ("NEWSWATCH_DAILY_DELAY_HOURS", "six", "NEWSWATCH_DAILY_DELAY_HOURS='six'"),
-])
+@pytest.mark.parametrize(
+    "variable, value, expected",
+    [
+        ("NEWSWATCH_POLL_SCHEDULE", "every hour", "NEWSWATCH_POLL_SCHEDULE='every hour'"),
+        ("NEWSWATCH_DAILY_DELAY_HOURS", "six", "NEWSWATCH_DAILY_DELAY_HOURS='six'"),
+    ],
+)
 def test_a_bad_setting_is_an_import_error_naming_the_variable(monkeypatch, variable, value, expected):
     import importlib
 
-    import newswatch.airflow_support
     from airflow.dag_processing.dagbag import DagBag
+
+    import newswatch.airflow_support
 
     monkeypatch.setenv(variable, value)
     try:

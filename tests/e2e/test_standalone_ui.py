@@ -33,9 +33,23 @@ BROKEN_FEED = "demo_moved_away"
 pytestmark = pytest.mark.e2e
 
 # every route of the analyst's pages (a role that is not allowed gets 403 on each)
-ROUTES = ["coverage", "coverage.json", "articles", "articles.json", "articles.csv", "articles?topic=taiwan",
-          "stories/1", "stories/1.json", "digests", "digests/2026-11-27", "digests/2026-11-27.json", "quality",
-          "quality.json", "", "no-such-page"]
+ROUTES = [
+    "coverage",
+    "coverage.json",
+    "articles",
+    "articles.json",
+    "articles.csv",
+    "articles?topic=taiwan",
+    "stories/1",
+    "stories/1.json",
+    "digests",
+    "digests/2026-11-27",
+    "digests/2026-11-27.json",
+    "quality",
+    "quality.json",
+    "",
+    "no-such-page",
+]
 
 
 def _free_port() -> int:
@@ -58,21 +72,29 @@ def standalone(tmp_path, dsn, make_database, feed_server):
     feed_server.add_directory(ROOT / "demo" / "feeds")
     feeds = tmp_path / "feeds.yaml"
     # the demo's feeds, and one whose address now answers 404
-    feeds.write_text((ROOT / "demo" / "feeds.yaml").read_text().replace("{base}", feed_server.base_url)
-                     + f'\n  - name: {BROKEN_FEED}\n    url: "{feed_server.base_url}/moved-away.xml"\n'
-                       "    outlet: Moved Away Daily\n    language: en\n")
+    feeds.write_text(
+        (ROOT / "demo" / "feeds.yaml").read_text().replace("{base}", feed_server.base_url)
+        + f'\n  - name: {BROKEN_FEED}\n    url: "{feed_server.base_url}/moved-away.xml"\n'
+        "    outlet: Moved Away Daily\n    language: en\n"
+    )
     port = _free_port()
     home = tmp_path / "airflow"
     metadata = sqlalchemy_url(make_database("nw_airflow"), "postgresql+psycopg2")
-    env = local.standalone_env(home, sqlalchemy_url(dsn), metadata, port, {
-        "NEWSWATCH_FEEDS": str(feeds),
-        "NEWSWATCH_ALLOW_PRIVATE_NETWORKS": "true",
-        "NEWSWATCH_POLL_SCHEDULE": "none",       # only the run this test triggers
-        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
-        # the pages are for admins only here; `reader` (role viewer) may use the rest of the UI
-        "NEWSWATCH_UI_ROLES": "admin",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin,reader:viewer",
-    })
+    env = local.standalone_env(
+        home,
+        sqlalchemy_url(dsn),
+        metadata,
+        port,
+        {
+            "NEWSWATCH_FEEDS": str(feeds),
+            "NEWSWATCH_ALLOW_PRIVATE_NETWORKS": "true",
+            "NEWSWATCH_POLL_SCHEDULE": "none",  # only the run this test triggers
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+            # the pages are for admins only here; `reader` (role viewer) may use the rest of the UI
+            "NEWSWATCH_UI_ROLES": "admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin,reader:viewer",
+        },
+    )
     log_path = tmp_path / "standalone.log"
     proc = local.start_standalone(env, log_path)
     base = f"http://localhost:{port}"
@@ -104,7 +126,7 @@ def test_triggered_run_loads_articles_and_the_analyst_walks_the_pages(standalone
     token = local.api_token(base, home)
     local.unpause(base, token, ["us_china_news"])
     run_id, state, tis = trigger_and_wait(base, token, "us_china_news", conf={"force": True}, timeout=300)
-    assert state == "success"   # one feed failing turns its own task red, not the run
+    assert state == "success"  # one feed failing turns its own task red, not the run
 
     by_task = {}
     for ti in tis:
@@ -122,7 +144,9 @@ def test_triggered_run_loads_articles_and_the_analyst_walks_the_pages(standalone
         articles, relevant = cur.fetchone()
         cur.execute("SELECT count(*) FROM news.fetch_log WHERE run_id = %s AND status = 'ok'", (run_id,))
         ok_fetches = cur.fetchone()[0]
-        cur.execute("SELECT airflow_task FROM news.fetch_log WHERE run_id = %s AND feed_name = %s", (run_id, BROKEN_FEED))
+        cur.execute(
+            "SELECT airflow_task FROM news.fetch_log WHERE run_id = %s AND feed_name = %s", (run_id, BROKEN_FEED)
+        )
         broken_task = cur.fetchone()[0]
         cur.execute("""SELECT s.outlet_count FROM news.stories s JOIN news.articles a USING (story_id)
                        WHERE a.canonical_url LIKE 'https://apnews.com/article/blinken-%%'""")
@@ -139,8 +163,9 @@ def test_triggered_run_loads_articles_and_the_analyst_walks_the_pages(standalone
     admin = {"Authorization": f"Bearer {token}"}
     data = requests.get(f"{base}/newswatch/coverage.json", headers=admin, timeout=10).json()
     assert data["stories"] and {f["name"] for f in data["feeds"]} >= {"demo_bbc_world_asia", BROKEN_FEED}
-    assert data["failing_groups"] == [{"kind": "http_4xx:404", "summary": "1 feed: HTTP 404 — the feed moved?",
-                                       "feeds": [BROKEN_FEED]}]
+    assert data["failing_groups"] == [
+        {"kind": "http_4xx:404", "summary": "1 feed: HTTP 404 — the feed moved?", "feeds": [BROKEN_FEED]}
+    ]
     assert data["last_run"]["run_id"] == run_id and data["warehouse"]["database"].startswith("nw_test_")
 
     # a logged-in user whose role NEWSWATCH_UI_ROLES does not list: 403 on every route
@@ -157,8 +182,15 @@ def test_triggered_run_loads_articles_and_the_analyst_walks_the_pages(standalone
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=browser_path,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         try:
             walk_as_admin(browser, base, home, run_id, broken_index)
@@ -211,7 +243,7 @@ def walk_as_admin(browser, base: str, home: Path, run_id: str, broken_index: int
     assert ticks == sorted(set(ticks)) and ticks[0] == 0
     health = page.locator("#feed-health").inner_text()
     assert "demo_bbc_world_asia" in health and "Moved Away Daily" in health
-    for table in page.locator("#feed-health table").all():   # aligned: as many cells as headers
+    for table in page.locator("#feed-health table").all():  # aligned: as many cells as headers
         headers = table.locator("thead th").count()
         assert headers == 6
         for row in table.locator("tbody tr").all():
@@ -250,13 +282,16 @@ def walk_as_admin(browser, base: str, home: Path, run_id: str, broken_index: int
     shot(page, "articles-page.png")
 
     shown = int(page.locator("#counts strong").inner_text().replace(",", ""))
-    titles = [html.unescape(t) for t in re.findall(r'<a href="stories/\d+">([^<]*)</a> <a href="[^"]*" class="ext"',
-                                                    page.content())]
+    titles = [
+        html.unescape(t)
+        for t in re.findall(r'<a href="stories/\d+">([^<]*)</a> <a href="[^"]*" class="ext"', page.content())
+    ]
     with page.expect_download() as info:
         page.locator("#counts a", has_text="CSV").click()
     download = info.value
-    assert download.suggested_filename.startswith("newswatch-articles_all-to-") and \
-        download.suggested_filename.endswith("_zh.csv")
+    assert download.suggested_filename.startswith(
+        "newswatch-articles_all-to-"
+    ) and download.suggested_filename.endswith("_zh.csv")
     rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"), newline="")))
     assert len(rows) == shown == len(titles) and [r["title"] for r in rows] == titles
     assert {r["language"] for r in rows} == {"zh"}
@@ -278,7 +313,7 @@ def walk_as_admin(browser, base: str, home: Path, run_id: str, broken_index: int
     frame = page.frame_locator("iframe").first
     frame.get_by_text("Today's top stories").wait_for(timeout=30000)
     frame.locator("#top-stories table tbody tr").first.locator("a").first.click()
-    frame.get_by_text("Sightings by feed").wait_for(timeout=30000)    # relative links work in the iframe
+    frame.get_by_text("Sightings by feed").wait_for(timeout=30000)  # relative links work in the iframe
     shot(page, "coverage-in-airflow-ui.png")
     context.close()
 

@@ -18,11 +18,34 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 @pytest.mark.parametrize("scenario", ["standard", "syndicated"])
 def test_the_benchmark_runs_on_a_tiny_corpus(tmp_path, pg_admin_url, scenario):
-    env = dict(os.environ, NEWSWATCH_BENCH_DATABASE_URL=pg_admin_url,
-               PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "plugins")]))
-    proc = subprocess.run([sys.executable, "-m", "bench", "--scenario", scenario, "--feeds", "4", "--entries", "6",
-                           "--skip-airflow", "--skip-growth", "--skip-baselines", "--out", str(tmp_path)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    env = dict(
+        os.environ,
+        NEWSWATCH_BENCH_DATABASE_URL=pg_admin_url,
+        PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "plugins")]),
+    )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--scenario",
+            scenario,
+            "--feeds",
+            "4",
+            "--entries",
+            "6",
+            "--skip-airflow",
+            "--skip-growth",
+            "--skip-baselines",
+            "--out",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["corpus"]["scenario"] == scenario and results["corpus"]["entries"] == 24
@@ -32,6 +55,12 @@ def test_the_benchmark_runs_on_a_tiny_corpus(tmp_path, pg_admin_url, scenario):
     stages = results["runs"]["stages"]["result"]
     assert stages["extraction"]["pages_per_s_per_core"] > 0
     assert "stage profile" in proc.stdout and "targets" in proc.stdout
-    compare = subprocess.run([sys.executable, "-m", "bench.compare", str(tmp_path)], cwd=ROOT, env=env,
-                             capture_output=True, text=True, timeout=60)
+    compare = subprocess.run(
+        [sys.executable, "-m", "bench.compare", str(tmp_path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert compare.returncode == 0 and "core ÷ reader" in compare.stdout

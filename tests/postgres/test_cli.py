@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from tests.conftest import sqlalchemy_url
 from tests.helpers import item, rss
 
@@ -27,8 +28,22 @@ def cli(*args, env, check=None):
     return proc
 
 
-@pytest.mark.parametrize("args", [[], ["run"], ["migrate"], ["feeds", "check"], ["feeds", "health"],
-                                  ["feeds", "enable"], ["stats"], ["rescore"], ["summary"], ["eval"], ["local"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["run"],
+        ["migrate"],
+        ["feeds", "check"],
+        ["feeds", "health"],
+        ["feeds", "enable"],
+        ["stats"],
+        ["rescore"],
+        ["summary"],
+        ["eval"],
+        ["local"],
+    ],
+)
 def test_every_command_has_help(args):
     proc = subprocess.run([NEWSWATCH, *args, "--help"], capture_output=True, text=True)
     assert proc.returncode == 0 and "usage: newswatch" in proc.stdout
@@ -47,7 +62,7 @@ def test_feeds_check(tmp_path, env):
 def test_run_stats_summary_and_health(feed_server, tmp_path, env):
     url = feed_server.add_document("/f.xml", rss([item(i) for i in range(4)]))
     feeds = tmp_path / "feeds.yaml"
-    feeds.write_text(f"feeds:\n  - name: local\n    url: \"{url}\"\n    outlet: Local News\n")
+    feeds.write_text(f'feeds:\n  - name: local\n    url: "{url}"\n    outlet: Local News\n')
     run = cli("run", "--feeds-file", str(feeds), "--force", env=env, check=0)
     assert "1 polled: 1 ok" in run.stdout and "4 new" in run.stdout
     assert "4 new" in cli("summary", env=env, check=0).stdout

@@ -1,7 +1,7 @@
 """The daily stage against a real warehouse: rollups recompute a day exactly, checks are
 recorded, the digest is stored, retention prunes only what it should."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from newswatch import daily
 from newswatch.pipeline import run_once
@@ -14,7 +14,7 @@ def load_day(feed_server, make_settings, db):
     url = feed_server.add_document("/f.xml", rss([item(i) for i in range(6)]))
     run_once(make_settings({"f": url}), "daily-setup", force=True)
     # pretend the run happened on DAY at noon
-    noon = datetime(2026, 11, 27, 12, tzinfo=timezone.utc)
+    noon = datetime(2026, 11, 27, 12, tzinfo=UTC)
     with db, db.cursor() as cur:
         cur.execute("UPDATE news.articles SET first_seen_at = %s, last_seen_at = %s", (noon, noon))
         cur.execute("UPDATE news.stories SET first_seen_at = %s, last_seen_at = %s", (noon, noon))
@@ -29,7 +29,10 @@ def test_rollups_recompute_the_day_exactly(feed_server, make_settings, db):
     assert first["outlets"] == 1 and first["feeds"] == 1 and first["topics"] >= 1
     snapshot = rows(db, "SELECT topic, articles FROM news.daily_topic_rollup WHERE day = %s ORDER BY topic", (DAY,))
     assert daily.refresh_rollups(db, DAY) == first
-    assert rows(db, "SELECT topic, articles FROM news.daily_topic_rollup WHERE day = %s ORDER BY topic", (DAY,)) == snapshot
+    assert (
+        rows(db, "SELECT topic, articles FROM news.daily_topic_rollup WHERE day = %s ORDER BY topic", (DAY,))
+        == snapshot
+    )
     assert rows(db, "SELECT articles, relevant FROM news.daily_outlet_rollup WHERE day = %s", (DAY,)) == [(6, 6)]
     assert rows(db, "SELECT fetches, ok, entries_new FROM news.daily_feed_rollup WHERE day = %s", (DAY,)) == [(1, 1, 6)]
     # the next day is empty and does not touch this one
@@ -59,7 +62,7 @@ def test_digest_is_stored_once_per_day(feed_server, make_settings, db):
 def test_retention_prunes_old_staging_and_story_keys_only(feed_server, make_settings, db):
     load_day(feed_server, make_settings, db)
     with db, db.cursor() as cur:
-        cur.execute("UPDATE news.story_bands SET seen_at = %s", (datetime(2026, 11, 27, 12, tzinfo=timezone.utc),))
+        cur.execute("UPDATE news.story_bands SET seen_at = %s", (datetime(2026, 11, 27, 12, tzinfo=UTC),))
     assert daily.apply_retention(db, DAY, staging_days=7) == {"staged_entries": 0, "story_bands": 0}
     later = DAY + timedelta(days=10)
     assert daily.apply_retention(db, later, staging_days=7) == {"staged_entries": 6, "story_bands": 6 * 49}

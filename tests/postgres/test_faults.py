@@ -68,9 +68,12 @@ def test_connection_killed_mid_merge_loses_nothing_and_the_next_merge_completes(
     pending = count(conn, "staged_entries", "merged_at IS NULL")
     assert merged + pending == staged and pending > 0
     assert count(conn, "article_sightings") == merged  # each merged entry here is one (article, feed)
-    orphans = rows(conn, """SELECT count(*) FROM news.staged_entries se
+    orphans = rows(
+        conn,
+        """SELECT count(*) FROM news.staged_entries se
                             WHERE se.merged_at IS NOT NULL AND NOT EXISTS (
-                                SELECT 1 FROM news.articles a WHERE a.canonical_url = se.canonical_url)""")
+                                SELECT 1 FROM news.articles a WHERE a.canonical_url = se.canonical_url)""",
+    )
     assert orphans == [(0,)]
 
     result = warehouse.merge_pending(conn)
@@ -87,7 +90,7 @@ def test_two_runs_at_once_neither_lose_nor_double(three_feeds, dsn):
     def go(run_id):
         try:
             pipeline.run_once(three_feeds, run_id, force=True)
-        except Exception as exc:  # pragma: no cover - reported below
+        except Exception as exc:  # noqa: BLE001 - reported below  # pragma: no cover
             errors.append(exc)
 
     threads = [threading.Thread(target=go, args=(f"parallel-{i}",)) for i in range(2)]

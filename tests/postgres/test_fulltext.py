@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import time
-from pathlib import Path
 
 import pytest
 
@@ -19,26 +17,31 @@ from tests.helpers import count, item, rows, rss
 pytestmark = pytest.mark.postgres
 
 ARTICLES = DevSettings.from_env().articles_dir
-BODY = ["Negotiators from Washington and Beijing met for a second day in Geneva on Tuesday, officials said, "
-        "as both governments tried to keep talks on tariffs and export controls from stalling again.",
-        "The US trade representative told reporters the meetings had been candid and that both sides "
-        "had agreed on a schedule for working groups on semiconductors and farm purchases.",
-        "China's commerce ministry said in a statement that the talks were constructive and that Beijing "
-        "expected Washington to lift the latest entity-list additions before the next round.",
-        "Analysts said the outcome would depend on whether the two sides could agree on verification, "
-        "an issue that derailed a similar effort two years ago."]
+BODY = [
+    "Negotiators from Washington and Beijing met for a second day in Geneva on Tuesday, officials said, "
+    "as both governments tried to keep talks on tariffs and export controls from stalling again.",
+    "The US trade representative told reporters the meetings had been candid and that both sides "
+    "had agreed on a schedule for working groups on semiconductors and farm purchases.",
+    "China's commerce ministry said in a statement that the talks were constructive and that Beijing "
+    "expected Washington to lift the latest entity-list additions before the next round.",
+    "Analysts said the outcome would depend on whether the two sides could agree on verification, "
+    "an issue that derailed a similar effort two years ago.",
+]
 
 
 def page(title: str, paragraphs: list[str], charset: str = "utf-8", extra: str = "") -> bytes:
     body = "".join(f"<p>{p}</p>" for p in paragraphs)
-    return (f'<!doctype html><html><head><meta charset="{charset}"><title>{title}</title></head><body>'
-            f'<nav><a href="/">Home</a> <a href="/world">World</a></nav>{extra}<article><h1>{title}</h1>{body}'
-            f'</article><footer>© 2026 Example News</footer></body></html>').encode(charset)
+    return (
+        f'<!doctype html><html><head><meta charset="{charset}"><title>{title}</title></head><body>'
+        f'<nav><a href="/">Home</a> <a href="/world">World</a></nav>{extra}<article><h1>{title}</h1>{body}'
+        f"</article><footer>© 2026 Example News</footer></body></html>"
+    ).encode(charset)
 
 
 @pytest.fixture
 def site(feed_server):
     """A feed of relevant items, each linking to a page on the local server."""
+
     def build(pages: dict[str, object]) -> str:
         items = []
         for n, path in enumerate(pages):
@@ -49,6 +52,7 @@ def site(feed_server):
             else:
                 feed_server.add_handler(path, handler)
         return feed_server.add_document("/feed.xml", rss(items))
+
     return build
 
 
@@ -63,31 +67,52 @@ def test_each_kind_of_page_ends_in_its_status_and_polling_is_unaffected(site, fe
     def slow(request):
         return Response(200, {"Content-Type": "text/html"}, iter([b"<html><body><p>", b"late"]), chunk_delay=10)
 
-    url = site({
-        "/ok.html": page("US and China resume talks", BODY),
-        "/gb.html": page("中美经贸磋商在日内瓦举行", ["中美两国经贸团队周二在日内瓦举行第二天磋商，双方就关税和出口管制问题交换了意见。" * 3] * 4,
-                         charset="gb18030"),
-        "/private/briefing.html": page("Private", BODY),
-        "/paywall.html": page("US and China resume talks", ["Negotiators met again on Tuesday."],
-                              extra="<div class='paywall'>Subscribe to continue reading. Already a subscriber? "
-                                    "Sign in.</div>"),
-        "/report.pdf": b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n",
-        "/huge.html": big,
-        "/to-metadata.html": lambda r: Response(302, {"Location": "http://169.254.169.254/latest/meta-data/"}),
-        "/slow.html": slow,
-        "/gone.html": lambda r: Response(500, {"Content-Type": "text/html"}, b"oops"),
-    })
+    url = site(
+        {
+            "/ok.html": page("US and China resume talks", BODY),
+            "/gb.html": page(
+                "中美经贸磋商在日内瓦举行",
+                ["中美两国经贸团队周二在日内瓦举行第二天磋商，双方就关税和出口管制问题交换了意见。" * 3] * 4,
+                charset="gb18030",
+            ),
+            "/private/briefing.html": page("Private", BODY),
+            "/paywall.html": page(
+                "US and China resume talks",
+                ["Negotiators met again on Tuesday."],
+                extra="<div class='paywall'>Subscribe to continue reading. Already a subscriber? Sign in.</div>",
+            ),
+            "/report.pdf": b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n",
+            "/huge.html": big,
+            "/to-metadata.html": lambda r: Response(302, {"Location": "http://169.254.169.254/latest/meta-data/"}),
+            "/slow.html": slow,
+            "/gone.html": lambda r: Response(500, {"Content-Type": "text/html"}, b"oops"),
+        }
+    )
     feed_server.add_document("/report.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n", "application/pdf")
-    settings = make_settings({"site": url}, allow_private_networks=False, allowed_networks=("127.0.0.1/32",),
-                             read_timeout=2, deadline=4)
+    settings = make_settings(
+        {"site": url}, allow_private_networks=False, allowed_networks=("127.0.0.1/32",), read_timeout=2, deadline=4
+    )
     summary = pipeline.run_once(settings, "ft-1", force=True)
-    assert summary.feeds_ok == 1 and summary.merge["new"] == 9      # polling did its work regardless
+    assert summary.feeds_ok == 1 and summary.merge["new"] == 9  # polling did its work regardless
     got = {path.rsplit("/", 1)[-1]: status for path, status in statuses(db).items()}
-    assert got == {"ok.html": "ok", "gb.html": "ok", "briefing.html": "robots_disallowed",
-                   "paywall.html": "paywalled", "report.pdf": "not_html", "huge.html": "too_large",
-                   "to-metadata.html": "blocked", "slow.html": "http_error", "gone.html": "http_error"}
-    texts = dict(rows(db, "SELECT right(t.requested_url, 8), a.body FROM news.article_texts t "
-                          "JOIN news.articles a USING (article_id) WHERE t.status = 'ok'"))
+    assert got == {
+        "ok.html": "ok",
+        "gb.html": "ok",
+        "briefing.html": "robots_disallowed",
+        "paywall.html": "paywalled",
+        "report.pdf": "not_html",
+        "huge.html": "too_large",
+        "to-metadata.html": "blocked",
+        "slow.html": "http_error",
+        "gone.html": "http_error",
+    }
+    texts = dict(
+        rows(
+            db,
+            "SELECT right(t.requested_url, 8), a.body FROM news.article_texts t "
+            "JOIN news.articles a USING (article_id) WHERE t.status = 'ok'",
+        )
+    )
     assert texts["/ok.html"].startswith(BODY[0]) and "Home" not in texts["/ok.html"]
     assert "中美两国经贸团队" in texts["/gb.html"]
     assert "full text:" in summary.text()
@@ -97,8 +122,12 @@ def test_each_kind_of_page_ends_in_its_status_and_polling_is_unaffected(site, fe
 
 
 def test_a_page_is_fetched_once_and_a_failure_is_retried_later(site, feed_server, make_settings, db):
-    url = site({"/ok.html": page("US and China resume talks", BODY),
-                "/down.html": lambda r: Response(503, {"Content-Type": "text/html"}, b"busy")})
+    url = site(
+        {
+            "/ok.html": page("US and China resume talks", BODY),
+            "/down.html": lambda r: Response(503, {"Content-Type": "text/html"}, b"busy"),
+        }
+    )
     settings = make_settings({"site": url})
     pipeline.run_once(settings, "ft-a", force=True)
     pipeline.run_once(settings, "ft-b", force=True)
@@ -120,9 +149,12 @@ def test_the_body_searches_and_rescoring_reads_a_teasers_page(site, feed_server,
     report = pipeline.fulltext(settings, everything=True)
     assert report["statuses"] == {"ok": 1} and report["relabelled"] == 1
     assert rows(db, "SELECT is_relevant, relevance_terms->>'text' FROM news.articles") == [
-        (True, "headline, summary and the body's opening")]
-    hits = rows(db, "SELECT count(*) FROM news.articles WHERE search @@ websearch_to_tsquery('english', "
-                    "'verification derailed')")
+        (True, "headline, summary and the body's opening")
+    ]
+    hits = rows(
+        db,
+        "SELECT count(*) FROM news.articles WHERE search @@ websearch_to_tsquery('english', 'verification derailed')",
+    )
     assert hits == [(1,)]
 
 
@@ -132,8 +164,9 @@ def test_real_pages_through_the_pipeline_keep_their_body(site, feed_server, make
 
     truth = json.loads((ARTICLES / "ground-truth.json").read_text())
     chosen = sorted(truth)[:12]
-    pages = {f"/real/{key}.html": gzip.decompress((ARTICLES / "html" / f"{key}.html.gz").read_bytes())
-             for key in chosen}
+    pages = {
+        f"/real/{key}.html": gzip.decompress((ARTICLES / "html" / f"{key}.html.gz").read_bytes()) for key in chosen
+    }
     url = site(pages)
     settings = make_settings({"site": url})
     pipeline.run_once(settings, "ft-real", force=True)

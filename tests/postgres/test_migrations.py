@@ -9,11 +9,33 @@ from newswatch.errors import MigrationError
 
 SQL = Path(__file__).resolve().parents[2] / "sql"
 CONTRACT = {
-    "feeds": {"name", "url", "outlet", "language", "enabled", "etag", "last_modified", "last_status",
-              "consecutive_failures", "last_success_at"},
+    "feeds": {
+        "name",
+        "url",
+        "outlet",
+        "language",
+        "enabled",
+        "etag",
+        "last_modified",
+        "last_status",
+        "consecutive_failures",
+        "last_success_at",
+    },
     "fetch_log": {"feed_name", "run_id", "started_at", "status", "http_status", "error", "entries_seen", "entries_new"},
-    "articles": {"article_id", "canonical_url", "title", "summary", "published_at", "first_seen_at", "outlet",
-                 "language", "relevance_score", "is_relevant", "topics", "story_id"},
+    "articles": {
+        "article_id",
+        "canonical_url",
+        "title",
+        "summary",
+        "published_at",
+        "first_seen_at",
+        "outlet",
+        "language",
+        "relevance_score",
+        "is_relevant",
+        "topics",
+        "story_id",
+    },
     "article_sightings": {"article_id", "feed_name", "url", "guid"},
     "stories": {"story_id"},
     "rejects": {"reason", "raw_entry"},
@@ -33,8 +55,10 @@ def migrated(dsn, tmp_path):
 
 def columns(conn, table):
     with conn.cursor() as cur:
-        cur.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = 'news' AND table_name = %s",
-                    (table,))
+        cur.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'news' AND table_name = %s",
+            (table,),
+        )
         return {r[0] for r in cur.fetchall()}
 
 
@@ -47,8 +71,10 @@ def test_migrate_creates_the_warehouse_contract(dsn):
     with conn.cursor() as cur:
         cur.execute("SELECT table_name FROM information_schema.views WHERE table_schema = 'news'")
         views = {r[0] for r in cur.fetchall()}
-        cur.execute("SELECT data_type FROM information_schema.columns WHERE table_schema='news' "
-                    "AND table_name='articles' AND column_name='published_at'")
+        cur.execute(
+            "SELECT data_type FROM information_schema.columns WHERE table_schema='news' "
+            "AND table_name='articles' AND column_name='published_at'"
+        )
         assert cur.fetchone()[0] == "timestamp with time zone"
     assert {"us_china_articles", "daily_topic_coverage", "story_reach", "feed_health"} <= views
     assert warehouse.migrate(conn) == []
@@ -62,7 +88,7 @@ def test_concurrent_migrations_apply_once(dsn):
         conn = warehouse.connect(dsn)
         try:
             results.append(warehouse.migrate(conn))
-        except Exception as exc:  # pragma: no cover - reported below
+        except Exception as exc:  # noqa: BLE001 - reported below  # pragma: no cover
             errors.append(exc)
         finally:
             conn.close()
@@ -74,7 +100,8 @@ def test_concurrent_migrations_apply_once(dsn):
         t.join()
     assert errors == []
     assert sorted(len(r) for r in results)[-1] >= 1 and sum(len(r) for r in results) == len(
-        warehouse.discover_migrations(SQL / "migrations"))
+        warehouse.discover_migrations(SQL / "migrations")
+    )
 
 
 def test_an_edited_migration_stops_everything(migrated):

@@ -1,6 +1,7 @@
 """The whole pipeline (newswatch run's code path) against a real PostgreSQL and a local HTTP
 server: idempotency, cross-feed dedupe, failing feeds, revisions, stories."""
 
+import itertools
 from pathlib import Path
 
 import psycopg2
@@ -16,9 +17,11 @@ DEMO = Path(__file__).resolve().parents[2] / "demo"
 TRUNCATED = (Path(__file__).resolve().parents[1] / "fixtures" / "realfeeds" / "rss_2.0_invalid_1.xml").read_bytes()
 
 
-def run(settings, n=[0], **kw):
-    n[0] += 1
-    return run_once(settings, f"test-run-{n[0]}", **kw)
+_RUN_NUMBERS = itertools.count(1)
+
+
+def run(settings, **kw):
+    return run_once(settings, f"test-run-{next(_RUN_NUMBERS)}", **kw)
 
 
 def test_demo_feeds_load_once_and_a_second_run_changes_nothing(feed_server, make_settings, db):
@@ -32,11 +35,16 @@ def test_demo_feeds_load_once_and_a_second_run_changes_nothing(feed_server, make
     assert second.feeds_not_modified == 8 and second.entries_staged == 0
     assert table_counts(db) == before
     # the AP wire story: one article per outlet, one story, the Google News pointer is a sighting
-    story = rows(db, """SELECT s.story_id, s.article_count, s.outlet_count FROM news.stories s
+    story = rows(
+        db,
+        """SELECT s.story_id, s.article_count, s.outlet_count FROM news.stories s
                         JOIN news.articles a USING (story_id)
-                        WHERE a.canonical_url LIKE 'https://apnews.com/article/blinken-%'""")
+                        WHERE a.canonical_url LIKE 'https://apnews.com/article/blinken-%'""",
+    )
     assert len(story) == 1 and story[0][1] >= 4 and story[0][2] >= 4
-    assert count(db, "rejects", "reason = 'missing_title'") == 1 and count(db, "rejects", "reason = 'missing_link'") == 1
+    assert (
+        count(db, "rejects", "reason = 'missing_title'") == 1 and count(db, "rejects", "reason = 'missing_link'") == 1
+    )
     # every entry ends in articles (as an article or a sighting) or in rejects
     assert count(db, "staged_entries", "merged_at IS NULL") == 0
     seen = rows(db, "SELECT sum(entries_seen), sum(entries_staged), sum(entries_rejected) FROM news.fetch_log")[0]
@@ -54,42 +62,55 @@ def test_stories_do_not_depend_on_the_order_the_polls_finished(feed_server, make
         dsn = make_database()
         settings = replace(make_settings(urls), warehouse_dsn=dsn)
         pipeline.prepare(settings, f"order-{len(partitions)}", "test", force=True)
-        for name in order:   # one at a time: staged in this order
+        for name in order:  # one at a time: staged in this order
             pipeline.poll_feed(settings, f"order-{len(partitions)}", name)
         pipeline.merge(settings)
         conn = warehouse.connect(dsn)
-        stories = rows(conn, "SELECT array_agg(canonical_url ORDER BY canonical_url) FROM news.articles "
-                             "GROUP BY story_id")
+        stories = rows(
+            conn, "SELECT array_agg(canonical_url ORDER BY canonical_url) FROM news.articles GROUP BY story_id"
+        )
         conn.close()
         partitions.append(sorted(tuple(urls_) for (urls_,) in stories))
     assert partitions[0] == partitions[1]
     ap = [story for story in partitions[0] if any(u.startswith("https://apnews.com/article/blinken-") for u in story)]
-    assert len(ap) == 1 and len(ap[0]) >= 4   # the wire story and its reprints, whichever came first
-    nyt = [story for story in partitions[0] if any("nytimes.com/2026/11/24/world/asia/us-china-military" in u
-                                                   for u in story)]
-    assert len(nyt[0]) == 1   # an analysis of the same meeting is not a reprint of the wire report
+    assert len(ap) == 1 and len(ap[0]) >= 4  # the wire story and its reprints, whichever came first
+    nyt = [
+        story
+        for story in partitions[0]
+        if any("nytimes.com/2026/11/24/world/asia/us-china-military" in u for u in story)
+    ]
+    assert len(nyt[0]) == 1  # an analysis of the same meeting is not a reprint of the wire report
 
 
 def test_a_later_analysis_does_not_join_the_wire_story_through_a_headline(feed_server, make_settings, db):
     headline = "US and China agree to resume military maritime talks"
-    wire = item(1, title=headline, link="https://apnews.com/article/us-china-military-maritime",
-                summary="BEIJING (AP) — Negotiators from both governments spent two long days in Beijing hammering "
-                        "out the terms, officials said, describing hours of sessions over accidents at sea, unsafe "
-                        "intercepts of aircraft and the need for working level channels that survive political "
-                        "storms; the Pentagon welcomed the outcome while cautioning that implementation would be "
-                        "the real test of intentions.")
+    wire = item(
+        1,
+        title=headline,
+        link="https://apnews.com/article/us-china-military-maritime",
+        summary="BEIJING (AP) — Negotiators from both governments spent two long days in Beijing hammering "
+        "out the terms, officials said, describing hours of sessions over accidents at sea, unsafe "
+        "intercepts of aircraft and the need for working level channels that survive political "
+        "storms; the Pentagon welcomed the outcome while cautioning that implementation would be "
+        "the real test of intentions.",
+    )
     pointer = item(2, title=headline, link="https://reuters.com/world/china/us-china-resume-military-talks", summary="")
     # quotes the headline, otherwise a different text: it shares no LSH key with the wire report,
     # so only the warehouse can tell the merge what the pointer's story already holds
-    analysis = item(3, title="Analysis: a hotline is not a relationship",
-                    link="https://nytimes.com/2026/11/24/world/asia/us-china-hotline-analysis.html",
-                    summary="Restoring the channel matters less than whether anyone answers it, former commanders "
-                            f"argue; {headline}, but the record of past crises, from the 2001 collision to the "
-                            "balloon affair, shows how quickly such mechanisms fall silent when leaders want leverage.")
-    urls = {"wire": feed_server.add_document("/wire.xml", rss([wire])),
-            "pointers": feed_server.add_document("/pointers.xml", rss([pointer]))}
+    analysis = item(
+        3,
+        title="Analysis: a hotline is not a relationship",
+        link="https://nytimes.com/2026/11/24/world/asia/us-china-hotline-analysis.html",
+        summary="Restoring the channel matters less than whether anyone answers it, former commanders "
+        f"argue; {headline}, but the record of past crises, from the 2001 collision to the "
+        "balloon affair, shows how quickly such mechanisms fall silent when leaders want leverage.",
+    )
+    urls = {
+        "wire": feed_server.add_document("/wire.xml", rss([wire])),
+        "pointers": feed_server.add_document("/pointers.xml", rss([pointer])),
+    }
     run(make_settings(urls), force=True)
-    assert rows(db, "SELECT count(DISTINCT story_id) FROM news.articles") == [(1,)]   # wire + its pointer
+    assert rows(db, "SELECT count(DISTINCT story_id) FROM news.articles") == [(1,)]  # wire + its pointer
     urls["analysis"] = feed_server.add_document("/analysis.xml", rss([analysis]))
     run(make_settings(urls), force=True)
     stories = dict(rows(db, "SELECT canonical_url, story_id FROM news.articles"))
@@ -105,7 +126,10 @@ def test_forcing_a_rerun_of_unchanged_bodies_is_cheap_and_idempotent(feed_server
     before = table_counts(db)
     second = run(settings, force=True)
     assert second.feeds_not_modified == 1 and second.entries_staged == 0
-    assert rows(db, "SELECT body_unchanged, http_status FROM news.fetch_log ORDER BY fetch_id DESC LIMIT 1")[0] == (True, 200)
+    assert rows(db, "SELECT body_unchanged, http_status FROM news.fetch_log ORDER BY fetch_id DESC LIMIT 1")[0] == (
+        True,
+        200,
+    )
     assert table_counts(db) == before
 
 
@@ -126,7 +150,9 @@ def test_same_article_in_two_feeds_is_one_row_and_two_sightings(feed_server, mak
     run(make_settings({"feed_a": a, "feed_b": b}), force=True)
     assert count(db, "articles") == 1 and count(db, "article_sightings") == 2
     assert {r[0] for r in rows(db, "SELECT url FROM news.article_sightings")} == {
-        "https://www.example.com/x?utm_source=a", "http://example.com/x?fbclid=zz#top"}
+        "https://www.example.com/x?utm_source=a",
+        "http://example.com/x?fbclid=zz#top",
+    }
 
 
 @pytest.mark.parametrize(
@@ -147,13 +173,17 @@ def test_a_failing_feed_is_logged_and_the_others_still_load(feed_server, make_se
     assert count(db, "articles") == 3
     status, cls = rows(db, "SELECT status, error_class FROM news.fetch_log WHERE feed_name = 'bad'")[0]
     assert (status, cls) == ("error", error_class)
-    assert rows(db, "SELECT consecutive_failures, last_error_class FROM news.feeds WHERE name='bad'")[0] == (1, error_class)
+    assert rows(db, "SELECT consecutive_failures, last_error_class FROM news.feeds WHERE name='bad'")[0] == (
+        1,
+        error_class,
+    )
     assert "bad" in summary.text() and error_class in summary.text()
 
 
 def test_when_every_feed_fails_the_summary_says_no_feed_was_reachable(make_settings, db):
-    summary = run(make_settings({"a": "http://no-such-host.invalid/rss", "b": "http://also-missing.invalid/rss"}),
-                  force=True)
+    summary = run(
+        make_settings({"a": "http://no-such-host.invalid/rss", "b": "http://also-missing.invalid/rss"}), force=True
+    )
     assert summary.no_feed_reachable and summary.feeds_failed == 2
     assert "NO FEED WAS REACHABLE" in summary.text() and "dns" in summary.text()
 
@@ -181,38 +211,61 @@ def test_guid_keeps_identity_when_the_link_changes(feed_server, make_settings, d
 
 
 WIRE_TITLE = "Blinken set to meet Chinese leaders as superpowers manage rivalry"
-WIRE = ("U.S. Secretary of State Antony Blinken arrives in China this week for talks expected to cover Russia, "
-        "fentanyl, Taiwan and export controls, as the two superpowers try to keep their rivalry from spilling "
-        "into open conflict, officials said.")
+WIRE = (
+    "U.S. Secretary of State Antony Blinken arrives in China this week for talks expected to cover Russia, "
+    "fentanyl, Taiwan and export controls, as the two superpowers try to keep their rivalry from spilling "
+    "into open conflict, officials said."
+)
 
 
 def test_a_reprint_in_a_later_run_joins_the_existing_story(feed_server, make_settings, db):
-    ap = feed_server.add_document("/ap.xml", rss([item(1, title=WIRE_TITLE, link="https://apnews.com/article/blinken-1",
-                                                       summary="BEIJING (AP) — " + WIRE)]))
+    ap = feed_server.add_document(
+        "/ap.xml",
+        rss([item(1, title=WIRE_TITLE, link="https://apnews.com/article/blinken-1", summary="BEIJING (AP) — " + WIRE)]),
+    )
     run(make_settings({"ap": ap}), force=True)
-    reprint = feed_server.add_document("/pbs.xml", rss([
-        item(1, title="Blinken to meet Chinese leaders as superpowers manage rivalry",
-             link="https://www.pbs.org/newshour/world/blinken", summary=WIRE + " The post Blinken appeared first on PBS."),
-        item(2, title="Reuters: Blinken heads to Beijing with long list of grievances",
-             link="https://www.reuters.com/world/blinken-grievances",
-             summary="Secretary of State Antony Blinken will press Beijing over its support for Moscow, a senior "
-                     "official told reporters, in a visit both sides hope will stabilise ties."),
-    ]))
+    reprint = feed_server.add_document(
+        "/pbs.xml",
+        rss(
+            [
+                item(
+                    1,
+                    title="Blinken to meet Chinese leaders as superpowers manage rivalry",
+                    link="https://www.pbs.org/newshour/world/blinken",
+                    summary=WIRE + " The post Blinken appeared first on PBS.",
+                ),
+                item(
+                    2,
+                    title="Reuters: Blinken heads to Beijing with long list of grievances",
+                    link="https://www.reuters.com/world/blinken-grievances",
+                    summary="Secretary of State Antony Blinken will press Beijing over its support for Moscow, "
+                    "a senior official told reporters, in a visit both sides hope will stabilise ties.",
+                ),
+            ]
+        ),
+    )
     summary = run(make_settings({"ap": ap, "pbs": reprint}), force=True)
     assert summary.merge["stories_joined"] == 1 and summary.merge["stories_new"] == 1
     stories = rows(db, "SELECT a.outlet, a.story_id FROM news.articles a ORDER BY a.article_id")
     assert stories[0][1] == stories[1][1] != stories[2][1]
-    assert rows(db, "SELECT article_count, outlet_count FROM news.stories WHERE story_id = %s", (stories[0][1],)) == [(2, 2)]
+    assert rows(db, "SELECT article_count, outlet_count FROM news.stories WHERE story_id = %s", (stories[0][1],)) == [
+        (2, 2)
+    ]
     reach = rows(db, "SELECT outlet FROM news.story_reach WHERE story_id = %s ORDER BY first_seen_at", (stories[0][1],))
     assert [r[0] for r in reach] == ["Outlet ap", "Outlet pbs"]
 
 
 def test_a_google_news_pointer_joins_its_articles_story(feed_server, make_settings, db):
-    ap = feed_server.add_document("/ap.xml", rss([item(1, title=WIRE_TITLE, link="https://apnews.com/article/blinken-1",
-                                                       summary=WIRE)]))
-    gn_item = item(2, title=WIRE_TITLE + " - The Associated Press",
-                   link="https://news.google.com/rss/articles/AU_yqLopaqueToken123?oc=5",
-                   summary=f'<a href="https://news.google.com/x">{WIRE_TITLE}</a>&nbsp;&nbsp;<font color="#6f6f6f">The Associated Press</font>')
+    ap = feed_server.add_document(
+        "/ap.xml", rss([item(1, title=WIRE_TITLE, link="https://apnews.com/article/blinken-1", summary=WIRE)])
+    )
+    gn_item = item(
+        2,
+        title=WIRE_TITLE + " - The Associated Press",
+        link="https://news.google.com/rss/articles/AU_yqLopaqueToken123?oc=5",
+        summary=f'<a href="https://news.google.com/x">{WIRE_TITLE}</a>'
+        '&nbsp;&nbsp;<font color="#6f6f6f">The Associated Press</font>',
+    )
     gn = feed_server.add_document("/gn.xml", rss([gn_item], title="Google News"))
     settings = make_settings({"ap": ap})
     run(settings, force=True)
@@ -267,8 +320,9 @@ def test_polling_spread_over_processes_loads_the_same(feed_server, make_settings
     from newswatch import pipeline
 
     monkeypatch.setattr(pipeline, "MIN_FEEDS_PER_PROCESS", 2)
-    urls = {f"f{i}": feed_server.add_document(f"/f{i}.xml", rss([item(i * 10 + j) for j in range(5)]))
-            for i in range(8)}
+    urls = {
+        f"f{i}": feed_server.add_document(f"/f{i}.xml", rss([item(i * 10 + j) for j in range(5)])) for i in range(8)
+    }
     settings = replace(make_settings(urls), processes=2, workers=4)
     summary = run(settings, force=True)
     assert summary.feeds_ok == 8 and summary.merge["new"] == 40
@@ -290,27 +344,31 @@ def test_a_merge_failing_while_polling_loses_neither_entries_nor_counts(feed_ser
     def second_batch_while_polling_fails(cur, *args, **kwargs):
         if threading.current_thread().name == "merge-while-polling":
             in_thread.append(1)
-            if len(in_thread) == 2:   # after one batch was committed
+            if len(in_thread) == 2:  # after one batch was committed
                 raise psycopg2.OperationalError("connection lost")
         return real_batch(cur, *args, **kwargs)
 
     monkeypatch.setattr(wh, "_merge_rows", second_batch_while_polling_fails)
-    urls = {f"f{i}": feed_server.add_document(f"/f{i}.xml", rss([item(i * 10 + j) for j in range(3)]))
-            for i in range(4)}
+    urls = {
+        f"f{i}": feed_server.add_document(f"/f{i}.xml", rss([item(i * 10 + j) for j in range(3)])) for i in range(4)
+    }
     # one feed trickles for about two seconds, so the others are staged and merged meanwhile
     slow = rss([item(100 + j) for j in range(3)])
-    chunks = [slow[i:i + 200] for i in range(0, len(slow), 200)]
-    urls["slow"] = feed_server.add_handler("/slow.xml", lambda r: Response(
-        200, {"Content-Type": "application/rss+xml"}, iter(chunks), chunk_delay=2.0 / len(chunks)))
+    chunks = [slow[i : i + 200] for i in range(0, len(slow), 200)]
+    urls["slow"] = feed_server.add_handler(
+        "/slow.xml",
+        lambda r: Response(200, {"Content-Type": "application/rss+xml"}, iter(chunks), chunk_delay=2.0 / len(chunks)),
+    )
     summary = run(replace(make_settings(urls), processes=2, workers=2), force=True)
-    assert len(in_thread) == 2   # one batch merged while polling, then the failure
+    assert len(in_thread) == 2  # one batch merged while polling, then the failure
     assert summary.feeds_ok == 5 and count(db, "articles") == 15
-    assert summary.merge["new"] == 15     # the batch committed before the failure is counted
+    assert summary.merge["new"] == 15  # the batch committed before the failure is counted
     assert rows(db, "SELECT count(*) FROM news.staged_entries WHERE merged_at IS NULL") == [(0,)]
 
 
 def test_a_feed_failing_mid_transaction_does_not_spoil_the_next_feed_on_its_connection(
-        feed_server, make_settings, db, monkeypatch):
+    feed_server, make_settings, db, monkeypatch
+):
     from dataclasses import replace
 
     from newswatch import warehouse as wh
@@ -319,27 +377,38 @@ def test_a_feed_failing_mid_transaction_does_not_spoil_the_next_feed_on_its_conn
 
     def half_recorded(conn, record, *args, **kwargs):
         if record.feed_name == "a_bad":
-            with conn.cursor() as cur:   # a statement, then a failure, no rollback
+            with conn.cursor() as cur:  # a statement, then a failure, no rollback
                 cur.execute("UPDATE news.feeds SET last_status = 'half' WHERE name = 'a_bad'")
             raise ValueError("a bug while recording")
         return real_record(conn, record, *args, **kwargs)
 
     monkeypatch.setattr(wh, "record_fetch", half_recorded)
-    urls = {"a_bad": feed_server.add_document("/bad.xml", rss([item(1)])),
-            "b_good": feed_server.add_document("/good.xml", rss([item(2), item(3)]))}
-    summary = run(replace(make_settings(urls), workers=1), force=True)   # one thread, one connection
+    urls = {
+        "a_bad": feed_server.add_document("/bad.xml", rss([item(1)])),
+        "b_good": feed_server.add_document("/good.xml", rss([item(2), item(3)])),
+    }
+    summary = run(replace(make_settings(urls), workers=1), force=True)  # one thread, one connection
     assert summary.feeds_ok == 1 and summary.feeds_failed == 1
     assert rows(db, "SELECT feed_name, status FROM news.fetch_log ORDER BY feed_name") == [
-        ("a_bad", "error"), ("b_good", "ok")]
+        ("a_bad", "error"),
+        ("b_good", "ok"),
+    ]
     assert count(db, "articles") == 2
     assert rows(db, "SELECT last_status FROM news.feeds WHERE name = 'a_bad'") != [("half",)]
 
 
 def test_odd_text_loads_as_text(feed_server, make_settings, db):
-    url = feed_server.add_document("/f.xml", rss([
-        item(1, title="\\N"), item(2, title='Quote " and, comma'), item(3, summary=""),
-        item(4, title="Nul\x00 in title"),
-    ]).replace(b"\x00", b"&#0;"))
+    url = feed_server.add_document(
+        "/f.xml",
+        rss(
+            [
+                item(1, title="\\N"),
+                item(2, title='Quote " and, comma'),
+                item(3, summary=""),
+                item(4, title="Nul\x00 in title"),
+            ]
+        ).replace(b"\x00", b"&#0;"),
+    )
     run(make_settings({"f": url}), force=True)
     titles = {r[0] for r in rows(db, "SELECT title FROM news.articles")}
     assert {"\\N", 'Quote " and, comma'} <= titles and count(db, "articles") == 4

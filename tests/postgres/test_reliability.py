@@ -4,10 +4,12 @@ Each test reproduces what a real feed (or a real deployment) does, against a rea
 
 from __future__ import annotations
 
+import itertools
 import json
 import secrets
 import threading
 import time
+from datetime import UTC
 
 import psycopg2
 import pytest
@@ -19,19 +21,24 @@ from tests.helpers import count, item, rows, rss
 
 pytestmark = pytest.mark.postgres
 
-LONG_SUMMARY = ("Negotiators from Washington and Beijing met for two days of closed-door talks in Geneva and "
-                "agreed to keep working on tariff exclusions, export licences for chips and a schedule for "
-                "further meetings, according to a joint statement released on Friday evening by both "
-                "delegations, which described the exchanges as candid, substantive and constructive overall, "
-                "and said working groups would meet again before the end of the month.")
+LONG_SUMMARY = (
+    "Negotiators from Washington and Beijing met for two days of closed-door talks in Geneva and "
+    "agreed to keep working on tariff exclusions, export licences for chips and a schedule for "
+    "further meetings, according to a joint statement released on Friday evening by both "
+    "delegations, which described the exchanges as candid, substantive and constructive overall, "
+    "and said working groups would meet again before the end of the month."
+)
 
 
-def run(settings, n=[0], **kw):
-    n[0] += 1
-    return run_once(settings, f"rel-run-{n[0]}", force=True, **kw)
+_RUN_NUMBERS = itertools.count(1)
+
+
+def run(settings, **kw):
+    return run_once(settings, f"rel-run-{next(_RUN_NUMBERS)}", force=True, **kw)
 
 
 # 1. One long URL stops every later merge ------------------------------------------------------
+
 
 def test_a_3000_character_link_is_rejected_at_the_door_and_later_merges_go_on(feed_server, make_settings, db):
     long_link = "https://news.example.com/story?" + "&".join(f"p{i}=" + "x" * 20 for i in range(130))
@@ -50,17 +57,17 @@ def stage_directly(settings, dsn, items, run_id="direct"):
     pipeline.poll_feeds(settings, run_id, ["f"])
 
 
-def test_a_row_the_database_refuses_is_quarantined_and_the_rest_of_its_batch_loads(feed_server, make_settings, db,
-                                                                                     dsn):
+def test_a_row_the_database_refuses_is_quarantined_and_the_rest_of_its_batch_loads(feed_server, make_settings, db, dsn):
     url = feed_server.add_document("/f.xml", rss([item(i) for i in range(7)]))
     settings = make_settings({"f": url})
     stage_directly(settings, dsn, None)
     # an index key PostgreSQL refuses: over 2.7 KB even compressed
     poisoned = "https://news.example.com/" + secrets.token_urlsafe(4500)
     with db, db.cursor() as cur:
-        cur.execute("UPDATE news.staged_entries SET canonical_url = %s WHERE position = 3 RETURNING staged_id",
-                    (poisoned,))
-        (bad_id,), = cur.fetchall()
+        cur.execute(
+            "UPDATE news.staged_entries SET canonical_url = %s WHERE position = 3 RETURNING staged_id", (poisoned,)
+        )
+        ((bad_id,),) = cur.fetchall()
     result = warehouse.merge_pending(db)
     assert result.new == 6 and result.quarantined == 1
     assert count(db, "staged_entries", "merged_at IS NULL") == 0
@@ -75,7 +82,7 @@ def test_a_row_the_database_refuses_is_quarantined_and_the_rest_of_its_batch_loa
 
 
 def test_quarantined_rows_are_counted_in_the_summary_and_the_daily_check(feed_server, make_settings, db):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from newswatch import daily
 
@@ -84,25 +91,38 @@ def test_quarantined_rows_are_counted_in_the_summary_and_the_daily_check(feed_se
     pipeline.prepare(settings, "q", "test", force=True)
     pipeline.poll_feeds(settings, "q", ["f"])
     with db, db.cursor() as cur:
-        cur.execute("UPDATE news.staged_entries SET canonical_url = %s WHERE position = 0",
-                    ("https://x.example/" + secrets.token_urlsafe(4500),))
+        cur.execute(
+            "UPDATE news.staged_entries SET canonical_url = %s WHERE position = 0",
+            ("https://x.example/" + secrets.token_urlsafe(4500),),
+        )
     merged = pipeline.merge(settings)
     summary = pipeline.finish(settings, "q", {**vars(merged)}, None)
     assert "1 staged entries could not be loaded" in summary.text()
-    results = daily.run_checks(db, datetime.now(timezone.utc).date())
+    results = daily.run_checks(db, datetime.now(UTC).date())
     assert not results["merge_failures"].passed and results["merge_failures"].value == 1
 
 
 # 2. A reused GUID overwrites a different article ------------------------------------------
 
+
 def test_a_guid_recycled_for_another_story_makes_a_new_article_and_marks_the_feed(feed_server, make_settings, db):
-    story_a = item(1, guid="1", link="https://cms.example.com/a", title="US and China agree to resume trade talks",
-                   summary=LONG_SUMMARY)
+    story_a = item(
+        1,
+        guid="1",
+        link="https://cms.example.com/a",
+        title="US and China agree to resume trade talks",
+        summary=LONG_SUMMARY,
+    )
     url = feed_server.add_document("/x.xml", rss([story_a]))
     settings = make_settings({"x": url})
     run(settings)
-    story_b = item(2, guid="1", link="https://cms.example.com/b", title="Panda cub born at National Zoo",
-                   summary="Keepers in Washington said the cub, whose parents came from Chengdu, is healthy.")
+    story_b = item(
+        2,
+        guid="1",
+        link="https://cms.example.com/b",
+        title="Panda cub born at National Zoo",
+        summary="Keepers in Washington said the cub, whose parents came from Chengdu, is healthy.",
+    )
     feed_server.add_document("/x.xml", rss([story_b]))
     summary = run(settings)
     assert summary.merge["new"] == 1 and summary.merge["updated"] == 0
@@ -110,12 +130,16 @@ def test_a_guid_recycled_for_another_story_makes_a_new_article_and_marks_the_fee
     assert titles == {"https://cms.example.com/a": story_a["title"], "https://cms.example.com/b": story_b["title"]}
     assert count(db, "article_revisions") == 0
     assert rows(db, "SELECT guid_reuse_count > 0 FROM news.feeds WHERE name = 'x'") == [(True,)]
-    sighting = rows(db, """SELECT a.canonical_url FROM news.article_sightings s JOIN news.articles a USING (article_id)
-                           WHERE s.feed_name = 'x' ORDER BY s.last_seen_at DESC LIMIT 1""")
+    sighting = rows(
+        db,
+        """SELECT a.canonical_url FROM news.article_sightings s JOIN news.articles a USING (article_id)
+                           WHERE s.feed_name = 'x' ORDER BY s.last_seen_at DESC LIMIT 1""",
+    )
     assert sighting == [("https://cms.example.com/b",)]
 
 
 # 3. A link changed under a GUID later becomes a duplicate -----------------------------------
+
 
 def test_a_link_changed_under_a_guid_is_remembered_for_other_feeds_later(feed_server, make_settings, db):
     first = item(1, guid="g-7", link="https://site.example/draft-slug", summary=LONG_SUMMARY)
@@ -134,6 +158,7 @@ def test_a_link_changed_under_a_guid_is_remembered_for_other_feeds_later(feed_se
 
 
 # 4. A short excerpt replaces the fullest text; revisions do not refresh clustering -------------
+
 
 def test_another_feeds_short_excerpt_never_replaces_the_fuller_text(feed_server, make_settings, db):
     link = "https://wire.example/us-china-talks"
@@ -172,28 +197,40 @@ def test_a_revision_refreshes_the_fingerprint_and_story_keys(feed_server, make_s
     assert bytes(after[0]) != bytes(before[0]) and after[1] > before[1]
     assert count(db, "story_bands") > keys_before
     # a reprint of the revised text now finds the story
-    c = feed_server.add_document("/c.xml", rss([item(9, link="https://reprint.example/x", summary=LONG_SUMMARY,
-                                                     title=item(1)["title"])]))
+    c = feed_server.add_document(
+        "/c.xml", rss([item(9, link="https://reprint.example/x", summary=LONG_SUMMARY, title=item(1)["title"])])
+    )
     run(make_settings({"a": a, "c": c}))
     assert rows(db, "SELECT count(DISTINCT story_id) FROM news.articles") == [(1,)]
 
 
 # 5. One bad entry loses its whole feed; internal failures never back off -----------------------
 
+
 def test_a_json_feed_item_of_the_wrong_types_costs_only_that_item(feed_server, make_settings, db):
-    doc = {"version": "https://jsonfeed.org/version/1.1", "title": "J",
-           "items": [{"id": 1, "url": "https://j.example/1", "title": 12345, "summary": ["x"]},
-                     {"id": "2", "url": "https://j.example/2", "title": "US and China talk trade",
-                      "summary": "Officials from Washington and Beijing met."},
-                     {"id": {"odd": True}, "url": 7, "title": "No link"}]}
+    doc = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "J",
+        "items": [
+            {"id": 1, "url": "https://j.example/1", "title": 12345, "summary": ["x"]},
+            {
+                "id": "2",
+                "url": "https://j.example/2",
+                "title": "US and China talk trade",
+                "summary": "Officials from Washington and Beijing met.",
+            },
+            {"id": {"odd": True}, "url": 7, "title": "No link"},
+        ],
+    }
     url = feed_server.add_document("/j.json", json.dumps(doc).encode(), "application/feed+json")
     summary = run(make_settings({"j": url}))
     assert summary.feeds_ok == 1 and summary.merge["new"] == 1 and summary.entries_rejected == 2
     assert sorted(r[0] for r in rows(db, "SELECT reason FROM news.rejects")) == ["missing_link", "missing_title"]
 
 
-def test_an_entry_that_breaks_processing_becomes_a_reject_and_its_siblings_load(feed_server, make_settings, db,
-                                                                                 monkeypatch):
+def test_an_entry_that_breaks_processing_becomes_a_reject_and_its_siblings_load(
+    feed_server, make_settings, db, monkeypatch
+):
     real = pipeline.fingerprint
 
     def fails_on_one(title, summary):
@@ -205,7 +242,9 @@ def test_an_entry_that_breaks_processing_becomes_a_reject_and_its_siblings_load(
     url = feed_server.add_document("/f.xml", rss([item(i) for i in range(4)]))
     summary = run(make_settings({"f": url}))
     assert summary.feeds_ok == 1 and summary.merge["new"] == 3
-    assert rows(db, "SELECT reason, detail FROM news.rejects") == [("entry_error", "ValueError: boom in fingerprinting")]
+    assert rows(db, "SELECT reason, detail FROM news.rejects") == [
+        ("entry_error", "ValueError: boom in fingerprinting")
+    ]
 
 
 def test_a_feed_that_fails_inside_newswatch_backs_off_like_any_failure(feed_server, make_settings, db, monkeypatch):
@@ -218,12 +257,16 @@ def test_a_feed_that_fails_inside_newswatch_backs_off_like_any_failure(feed_serv
     for _ in range(3):
         summary = run(settings)
         assert summary.feeds_failed == 1 and summary.failures[0]["error_class"] == "internal"
-    state = rows(db, """SELECT state, failure_streak, last_error_class, next_poll_at > now() + interval '3 hours'
-                        FROM news.feed_health WHERE name = 'f'""")
+    state = rows(
+        db,
+        """SELECT state, failure_streak, last_error_class, next_poll_at > now() + interval '3 hours'
+                        FROM news.feed_health WHERE name = 'f'""",
+    )
     assert state == [("failing", 3, "internal", True)]
 
 
 # 6. A busy host reads as "warehouse down" -----------------------------------------------------
+
 
 def test_a_host_whose_slots_stay_busy_is_skipped_not_a_warehouse_outage(feed_server, make_settings, db, dsn):
     url = feed_server.add_document("/f.xml", rss([item(1)]))
@@ -243,6 +286,7 @@ def test_a_host_whose_slots_stay_busy_is_skipped_not_a_warehouse_outage(feed_ser
 
 # 7. Two runs at once fetch the same feed -----------------------------------------------------
 
+
 def test_two_runs_at_once_fetch_each_feed_once(feed_server, make_settings, db):
     body = rss([item(i) for i in range(5)])
 
@@ -253,8 +297,10 @@ def test_two_runs_at_once_fetch_each_feed_once(feed_server, make_settings, db):
     url = feed_server.add_handler("/slow.xml", slow)
     settings = make_settings({"slow": url})
     results = []
-    threads = [threading.Thread(target=lambda i=i: results.append(run_once(settings, f"twin-{i}", force=True)))
-               for i in range(2)]
+    threads = [
+        threading.Thread(target=lambda i=i: results.append(run_once(settings, f"twin-{i}", force=True)))
+        for i in range(2)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -266,6 +312,7 @@ def test_two_runs_at_once_fetch_each_feed_once(feed_server, make_settings, db):
 
 
 # 8. The embedded warehouse can lose data ----------------------------------------------------
+
 
 def test_the_embedded_warehouse_syncs_to_disk_and_asks_for_a_password(tmp_path):
     from newswatch.dev.localpg import LocalPostgres
@@ -304,6 +351,7 @@ def test_an_old_trust_cluster_is_moved_to_passwords(tmp_path):
 
 
 # 9. The analysts' login can read and cannot write -------------------------------------------
+
 
 def test_the_reader_role_reads_everything_and_writes_nothing(db, dsn):
     from psycopg2 import sql

@@ -1,48 +1,89 @@
 """Story clustering's time window, and re-labelling history with `rescore`."""
 
 import shutil
+from functools import partial
 from pathlib import Path
 
-from functools import partial
-
 from newswatch import warehouse
-from newswatch.fulltext import score_with_body
 from newswatch.pipeline import run_once
-from newswatch.relevance import load_rules
+from newswatch.relevance import load_rules, score_with_body
 from tests.helpers import item, rows, rss
 
 ROOT = Path(__file__).resolve().parents[2]
-WIRE = ("Negotiators from both governments met for two days of closed-door talks and agreed to keep "
-        "working on tariff exclusions, export licences for chips and a schedule for further meetings, "
-        "according to a joint statement released on Friday evening.")
+WIRE = (
+    "Negotiators from both governments met for two days of closed-door talks and agreed to keep "
+    "working on tariff exclusions, export licences for chips and a schedule for further meetings, "
+    "according to a joint statement released on Friday evening."
+)
 
 
 def test_a_reprint_joins_within_the_window_but_not_after_it(feed_server, make_settings, db):
-    a = feed_server.add_document("/a.xml", rss([item(1, title="US and China agree to keep talking on tariffs",
-                                                     link="https://wire.example/original", summary=WIRE)]))
+    a = feed_server.add_document(
+        "/a.xml",
+        rss(
+            [
+                item(
+                    1,
+                    title="US and China agree to keep talking on tariffs",
+                    link="https://wire.example/original",
+                    summary=WIRE,
+                )
+            ]
+        ),
+    )
     run_once(make_settings({"a": a}), "w1", force=True)
     # a day later: joins
     with db, db.cursor() as cur:
         cur.execute("UPDATE news.story_bands SET seen_at = seen_at - interval '1 day'")
-    b = feed_server.add_document("/b.xml", rss([item(2, title="US, China agree to keep talking on tariffs",
-                                                     link="https://reprint.example/one", summary=WIRE)]))
+    b = feed_server.add_document(
+        "/b.xml",
+        rss(
+            [
+                item(
+                    2,
+                    title="US, China agree to keep talking on tariffs",
+                    link="https://reprint.example/one",
+                    summary=WIRE,
+                )
+            ]
+        ),
+    )
     run_once(make_settings({"a": a, "b": b}), "w2", force=True)
     assert rows(db, "SELECT count(DISTINCT story_id) FROM news.articles") == [(1,)]
     # eight days later: the story's keys are out of the window, a reprint starts a new story
     with db, db.cursor() as cur:
         cur.execute("UPDATE news.story_bands SET seen_at = seen_at - interval '8 days'")
-    c = feed_server.add_document("/c.xml", rss([item(3, title="US and China agree to keep talking on tariffs",
-                                                     link="https://reprint.example/late", summary=WIRE)]))
+    c = feed_server.add_document(
+        "/c.xml",
+        rss(
+            [
+                item(
+                    3,
+                    title="US and China agree to keep talking on tariffs",
+                    link="https://reprint.example/late",
+                    summary=WIRE,
+                )
+            ]
+        ),
+    )
     run_once(make_settings({"a": a, "b": b, "c": c}), "w3", force=True)
     assert rows(db, "SELECT count(DISTINCT story_id) FROM news.articles") == [(2,)]
 
 
 def test_rescore_relabels_history_and_records_the_version(feed_server, make_settings, db, tmp_path):
-    url = feed_server.add_document("/f.xml", rss([
-        item(1, title="Panda diplomacy returns as zoo welcomes pair from Chengdu",
-             summary="The giant pandas arrived in Washington on a FedEx flight."),
-        item(2, title="Local bakery wins award", summary="A small-town bakery won a national prize."),
-    ]))
+    url = feed_server.add_document(
+        "/f.xml",
+        rss(
+            [
+                item(
+                    1,
+                    title="Panda diplomacy returns as zoo welcomes pair from Chengdu",
+                    summary="The giant pandas arrived in Washington on a FedEx flight.",
+                ),
+                item(2, title="Local bakery wins award", summary="A small-town bakery won a national prize."),
+            ]
+        ),
+    )
     settings = make_settings({"f": url})
     run_once(settings, "r1", force=True)
     before = dict(rows(db, "SELECT title, is_relevant FROM news.articles"))
@@ -62,5 +103,8 @@ def test_rescore_relabels_history_and_records_the_version(feed_server, make_sett
     assert rules.version != old_version
     terms = rows(db, "SELECT relevance_terms FROM news.articles WHERE title = 'Local bakery wins award'")[0][0]
     assert terms["bilateral"] == ["bakery"]
-    assert rows(db, "SELECT s.is_relevant FROM news.stories s JOIN news.articles a USING (story_id) "
-                    "WHERE a.title = 'Local bakery wins award'") == [(True,)]
+    assert rows(
+        db,
+        "SELECT s.is_relevant FROM news.stories s JOIN news.articles a USING (story_id) "
+        "WHERE a.title = 'Local bakery wins award'",
+    ) == [(True,)]

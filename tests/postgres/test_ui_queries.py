@@ -12,7 +12,7 @@ import io
 import re
 import uuid
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg2
@@ -53,29 +53,41 @@ def demo_dsn(pg_admin_url, tmp_path_factory):
         server.add_directory(ROOT / "demo" / "feeds")
         local.serve_demo_pages(server)
         feeds = tmp_path_factory.mktemp("ui") / "feeds.yaml"
-        feeds.write_text((ROOT / "demo" / "feeds.yaml").read_text().replace("{base}", server.base_url)
-                         + f'  - name: broken_404\n    url: "{server.base_url}/moved-away.xml"\n    outlet: Moved Times\n'
-                         + '  - name: broken_dns\n    url: "http://feeds.no-such-host.invalid/rss"\n    outlet: Nowhere Post\n')
-        settings = Settings(feeds_path=feeds, topics_path=ROOT / "config" / "topics.yaml", warehouse_dsn=dsn,
-                            fetch=FetchSettings(allow_private_networks=True, connect_timeout=2, read_timeout=2,
-                                                deadline=5, max_per_host=4),
-                            workers=4, fulltext=FulltextSettings(mode="none"))
+        feeds.write_text(
+            (ROOT / "demo" / "feeds.yaml").read_text().replace("{base}", server.base_url)
+            + f'  - name: broken_404\n    url: "{server.base_url}/moved-away.xml"\n    outlet: Moved Times\n'
+            + '  - name: broken_dns\n    url: "http://feeds.no-such-host.invalid/rss"\n    outlet: Nowhere Post\n'
+        )
+        settings = Settings(
+            feeds_path=feeds,
+            topics_path=ROOT / "config" / "topics.yaml",
+            warehouse_dsn=dsn,
+            fetch=FetchSettings(
+                allow_private_networks=True, connect_timeout=2, read_timeout=2, deadline=5, max_per_host=4
+            ),
+            workers=4,
+            fulltext=FulltextSettings(mode="none"),
+        )
         summary = run_once(settings, RUN_ID, force=True)
         assert summary.feeds_ok == 8 and summary.feeds_failed == 2
-        report = fulltext(replace(settings, fulltext=FulltextSettings(days=3650)),
-                          rewrite=lambda url: server.base_url + local.demo_page_path(url))
+        report = fulltext(
+            replace(settings, fulltext=FulltextSettings(days=3650)),
+            rewrite=lambda url: server.base_url + local.demo_page_path(url),
+        )
         assert report["statuses"].get("ok", 0) > 20
     finally:
         server.stop()
     conn = warehouse.connect(dsn)
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     daily.run_checks(conn, today)
     daily.write_digest(conn, today)
     conn.close()
     yield dsn
     with admin.cursor() as cur:
-        cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-                    (name,))
+        cur.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        )
         cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
     admin.close()
 
@@ -90,7 +102,7 @@ def conn(demo_dsn):
 
 
 def now():
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def articles(conn, **kw):
@@ -100,6 +112,7 @@ def articles(conn, **kw):
 
 
 # --- the warehouse, runs and feeds ------------------------------------------------------------------
+
 
 def test_the_warehouse_names_itself_and_knows_it_has_data(conn, demo_dsn):
     w = reports.ui_warehouse(conn)
@@ -111,13 +124,15 @@ def test_last_run_and_feed_health_with_the_failing_feeds_last_fetch(conn):
     runs = reports.ui_last_runs(conn)
     assert runs[0]["run_id"] == RUN_ID and runs[0]["summary"]["feeds_failed"] == 2
     feeds = reports.ui_feed_health(conn)
-    assert {f["name"] for f in feeds[:2]} == {"broken_dns", "broken_404"}     # failing feeds first
+    assert {f["name"] for f in feeds[:2]} == {"broken_dns", "broken_404"}  # failing feeds first
     by_name = {f["name"]: f for f in feeds}
     assert by_name["broken_404"]["last_http_status"] == 404 and by_name["broken_404"]["last_fetch_run_id"] == RUN_ID
-    assert by_name["broken_404"]["last_fetch_task"] is None          # newswatch run: no Airflow task to link
+    assert by_name["broken_404"]["last_fetch_task"] is None  # newswatch run: no Airflow task to link
     assert by_name["demo_bbc_world_asia"]["state"] == "ok" and by_name["demo_bbc_world_asia"]["outlet"] == "BBC News"
-    assert sorted(g.sentence for g in group_failures(feeds)) == ["1 feed: DNS failed — is the network up?",
-                                                                 "1 feed: HTTP 404 — the feed moved?"]
+    assert sorted(g.sentence for g in group_failures(feeds)) == [
+        "1 feed: DNS failed — is the network up?",
+        "1 feed: HTTP 404 — the feed moved?",
+    ]
 
 
 def test_top_stories_chart_and_outlets(conn):
@@ -125,8 +140,11 @@ def test_top_stories_chart_and_outlets(conn):
     assert stories[0]["outlet_count"] >= 4 and "Blinken" in stories[0]["headline"]
     first_day = (now() - timedelta(days=60)).date()
     daily_rows = reports.ui_daily_topics(conn, first_day=first_day, last_day=now().date())
-    total = rows(conn, "SELECT count(*) FROM news.articles, unnest(topics) t WHERE is_relevant "
-                       "AND published_at >= %s", (first_day,))[0][0]
+    total = rows(
+        conn,
+        "SELECT count(*) FROM news.articles, unnest(topics) t WHERE is_relevant AND published_at >= %s",
+        (first_day,),
+    )[0][0]
     assert sum(r["articles"] for r in daily_rows) == total > 30
     outlets = reports.ui_top_outlets(conn, since=now() - timedelta(days=60))
     by_outlet = {o["outlet"]: o for o in outlets}
@@ -149,20 +167,24 @@ def test_quality_and_digest_of_the_checked_day(conn):
 
 # --- the article list's filters --------------------------------------------------------------------
 
+
 def test_topic_filter(conn):
     total, found = articles(conn, topic="taiwan")
     expected = rows(conn, "SELECT count(*) FROM news.articles WHERE is_relevant AND 'taiwan' = ANY(topics)")[0][0]
     assert total == len(found) == expected > 5
     assert all("taiwan" in r["topics"] and r["is_relevant"] for r in found)
     stamps = [r["published_at"] for r in found]
-    assert stamps == sorted(stamps, reverse=True)     # newest first
+    assert stamps == sorted(stamps, reverse=True)  # newest first
 
 
 def test_outlet_type_filter(conn):
     total, found = articles(conn, outlet_type="chinese_state_media")
     assert total == len(found) > 0
     assert {r["outlet"] for r in found} <= {"新华网", "Global Times"} and "新华网" in {r["outlet"] for r in found}
-    assert total == rows(conn, "SELECT count(*) FROM news.us_china_articles WHERE outlet_type = 'chinese_state_media'")[0][0]
+    assert (
+        total
+        == rows(conn, "SELECT count(*) FROM news.us_china_articles WHERE outlet_type = 'chinese_state_media'")[0][0]
+    )
     _, wires = articles(conn, outlet_type="wire")
     assert {r["outlet"] for r in wires} <= {"AP News", "Reuters"}
 
@@ -178,10 +200,10 @@ def test_language_filter(conn):
 def test_outlet_and_day_filters(conn):
     _, found = articles(conn, outlet="BBC News")
     assert found and {r["outlet"] for r in found} == {"BBC News"}
-    day = found[0]["published_at"].astimezone(timezone.utc).date()
-    start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+    day = found[0]["published_at"].astimezone(UTC).date()
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
     _, on_day = articles(conn, since=start, until=start + timedelta(days=1))
-    assert on_day and all(r["published_at"].astimezone(timezone.utc).date() == day for r in on_day)
+    assert on_day and all(r["published_at"].astimezone(UTC).date() == day for r in on_day)
 
 
 def test_full_text_search_is_ranked_and_covers_the_body(conn):
@@ -189,15 +211,25 @@ def test_full_text_search_is_ranked_and_covers_the_body(conn):
     assert total == len(found) > 0
     ranks = [r["rank"] for r in found]
     assert ranks == sorted(ranks, reverse=True) and all(r > 0 for r in ranks)
-    matches = {r[0] for r in rows(conn, "SELECT article_id FROM news.articles WHERE is_relevant AND "
-                                        "search @@ websearch_to_tsquery('english', 'rare earth')")}
+    matches = {
+        r[0]
+        for r in rows(
+            conn,
+            "SELECT article_id FROM news.articles WHERE is_relevant AND "
+            "search @@ websearch_to_tsquery('english', 'rare earth')",
+        )
+    }
     assert {r["article_id"] for r in found} == matches
     # a word found only in some article's fetched body, not in any title or summary
     bodies = rows(conn, "SELECT article_id, body FROM news.articles WHERE is_relevant AND body IS NOT NULL")
     for article_id, body in bodies:
         for word in sorted(set(re.findall(r"\b[a-z]{9,}\b", body))):
-            in_head = rows(conn, "SELECT count(*) FROM news.articles WHERE to_tsvector('english', title || ' ' || "
-                                 "summary) @@ plainto_tsquery('english', %s)", (word,))[0][0]
+            in_head = rows(
+                conn,
+                "SELECT count(*) FROM news.articles WHERE to_tsvector('english', title || ' ' || "
+                "summary) @@ plainto_tsquery('english', %s)",
+                (word,),
+            )[0][0]
             if in_head == 0:
                 _, hits = articles(conn, q=word)
                 assert article_id in {r["article_id"] for r in hits}, word
@@ -228,8 +260,11 @@ def test_all_articles_and_paging(conn):
 
 # --- a story --------------------------------------------------------------------------------------
 
+
 def test_a_story_has_every_reprint_its_evidence_text_and_sightings(conn):
-    story_id = rows(conn, "SELECT story_id FROM news.articles WHERE canonical_url LIKE 'https://apnews.com/article/blinken-%'")[0][0]
+    story_id = rows(
+        conn, "SELECT story_id FROM news.articles WHERE canonical_url LIKE 'https://apnews.com/article/blinken-%'"
+    )[0][0]
     found = reports.ui_story(conn, story_id)
     assert found["story"]["outlet_count"] >= 4
     outlets = {a["outlet"]: a for a in found["articles"]}
@@ -241,15 +276,19 @@ def test_a_story_has_every_reprint_its_evidence_text_and_sightings(conn):
     assert carried == sorted(carried) and found["articles"][0]["outlet"] == found["story"]["first_outlet"]
     feeds = {s["feed_name"] for s in found["sightings"]}
     assert "demo_google_news_china_us" in feeds and len(found["sightings"]) > len(found["articles"])
-    assert reports.ui_story(conn, 10 ** 12) is None
+    assert reports.ui_story(conn, 10**12) is None
 
 
 # --- the app over this warehouse --------------------------------------------------------------------
 
+
 @pytest.fixture
 def client(demo_dsn):
-    app = create_app(lambda: demo_dsn, access=lambda request: Access(True, True),
-                     schedule=lambda now: ui_data.schedule_from_settings(now))
+    app = create_app(
+        lambda: demo_dsn,
+        access=lambda request: Access(True, True),
+        schedule=lambda now: ui_data.schedule_from_settings(now),
+    )
     return TestClient(app, raise_server_exceptions=True)
 
 
@@ -270,8 +309,10 @@ def test_the_pages_render_over_the_warehouse(client, demo_dsn):
     assert client.get("/digests/2001-01-01").status_code == 404
     assert client.get("/stories/999999999").status_code == 404
     data = client.get("/coverage.json").json()
-    assert {g["summary"] for g in data["failing_groups"]} == {"1 feed: HTTP 404 — the feed moved?",
-                                                              "1 feed: DNS failed — is the network up?"}
+    assert {g["summary"] for g in data["failing_groups"]} == {
+        "1 feed: HTTP 404 — the feed moved?",
+        "1 feed: DNS failed — is the network up?",
+    }
 
 
 def test_csv_has_the_same_rows_as_the_list(client):
@@ -285,7 +326,9 @@ def test_csv_has_the_same_rows_as_the_list(client):
     assert [int(r["article_id"]) for r in table] == [r["article_id"] for r in listed["rows"]]
     assert len(table) == listed["total"] > 5
     page = client.get(f"/articles?{query}").text
-    titles = [html.unescape(t) for t in re.findall(r'<a href="stories/\d+">([^<]*)</a> <a href="[^"]*" class="ext"', page)]
+    titles = [
+        html.unescape(t) for t in re.findall(r'<a href="stories/\d+">([^<]*)</a> <a href="[^"]*" class="ext"', page)
+    ]
     assert titles == [r["title"] for r in table]
 
 
@@ -302,8 +345,11 @@ def test_pages_read_in_a_read_only_transaction(client, monkeypatch):
 def test_an_empty_warehouse_says_what_to_do(dsn):
     """No schema yet (nothing has run against it): the coverage page says what to do; the other
     pages answer 503 with the reason. Migrated but empty: the same advice, and empty panels."""
-    app = create_app(lambda: dsn, access=lambda request: Access(True, True),
-                     schedule=lambda now: ui_data.schedule_from_settings(now, {"NEWSWATCH_POLL_SCHEDULE": "@hourly"}))
+    app = create_app(
+        lambda: dsn,
+        access=lambda request: Access(True, True),
+        schedule=lambda now: ui_data.schedule_from_settings(now, {"NEWSWATCH_POLL_SCHEDULE": "@hourly"}),
+    )
     client = TestClient(app, raise_server_exceptions=True)
     page = client.get("/coverage")
     assert page.status_code == 200

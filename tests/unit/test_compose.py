@@ -75,7 +75,7 @@ def env_of(service: dict) -> dict[str, str]:
 def depends_of(service: dict) -> dict[str, str]:
     deps = service.get("depends_on") or {}
     if isinstance(deps, list):  # short form means service_started
-        return {name: "service_started" for name in deps}
+        return dict.fromkeys(deps, "service_started")
     return {name: (spec or {}).get("condition", "service_started") for name, spec in deps.items()}
 
 
@@ -167,8 +167,10 @@ def test_warehouse_connections_use_their_own_logins_never_the_superuser(compose,
     env = compose["x-airflow-common"]["environment"]
     wh = env_of(services["warehouse"])
     init = (ROOT / "docker" / "warehouse-init.sh").read_text()
-    for key, login in (("AIRFLOW_CONN_NEWS_WAREHOUSE", "newswatch"),
-                       ("AIRFLOW_CONN_NEWS_WAREHOUSE_READONLY", "newswatch_analyst")):
+    for key, login in (
+        ("AIRFLOW_CONN_NEWS_WAREHOUSE", "newswatch"),
+        ("AIRFLOW_CONN_NEWS_WAREHOUSE_READONLY", "newswatch_analyst"),
+    ):
         raw = env[key]
         assert raw.startswith("${" + key + ":-"), f"{key} must stay overridable from .env"
         url = urlsplit(interpolate(raw))
@@ -211,8 +213,16 @@ def test_warehouse_is_its_own_database(compose, services):
 
 
 def test_healthchecks(services):
-    for name in ["postgres", "redis", "warehouse", "airflow-apiserver", "airflow-scheduler",
-                 "airflow-dag-processor", "airflow-worker", "airflow-triggerer"]:
+    for name in [
+        "postgres",
+        "redis",
+        "warehouse",
+        "airflow-apiserver",
+        "airflow-scheduler",
+        "airflow-dag-processor",
+        "airflow-worker",
+        "airflow-triggerer",
+    ]:
         assert services[name].get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
     api = " ".join(services["airflow-apiserver"]["healthcheck"]["test"])
     assert "http://localhost:8080/api/v2/version" in api
@@ -258,7 +268,7 @@ def test_newswatch_paths_point_at_mounted_files(compose):
     def on_host(container_path: str) -> Path:
         for container, host in back.items():
             if container_path == container or container_path.startswith(container + "/"):
-                return ROOT / host / container_path[len(container):].lstrip("/")
+                return ROOT / host / container_path[len(container) :].lstrip("/")
         raise AssertionError(f"{container_path} is not inside any bind mount")
 
     assert on_host(env["NEWSWATCH_FEEDS"]).is_file()
@@ -334,8 +344,11 @@ def test_dockerfile_installs_the_project_with_constraints():
 
 
 def test_dockerignore_keeps_local_state_out():
-    entries = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
-               if line.strip() and not line.startswith("#")}
+    entries = {
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
     for needed in (".venv", ".newswatch", ".tools", ".git", "artifacts"):
         assert needed in entries, needed
     assert {"__pycache__", "**/__pycache__"} & entries

@@ -109,8 +109,17 @@ def test_settings_from_env_parse_and_validate():
 
 
 def test_connection_json_form():
-    raw = json.dumps({"conn_type": "postgres", "host": "h", "login": "u", "password": "x y",
-                      "schema": "news", "port": 5432, "extra": {"sslmode": "require", "junk": 1}})
+    raw = json.dumps(
+        {
+            "conn_type": "postgres",
+            "host": "h",
+            "login": "u",
+            "password": "x y",
+            "schema": "news",
+            "port": 5432,
+            "extra": {"sslmode": "require", "junk": 1},
+        }
+    )
     dsn = connection_to_dsn(raw)
     assert "host=h" in dsn and "dbname=news" in dsn and "sslmode=require" in dsn and "junk" not in dsn
     assert "password='x y'" in dsn

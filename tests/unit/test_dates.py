@@ -12,7 +12,7 @@ import calendar
 import importlib.util
 import re
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import feedparser
@@ -27,26 +27,30 @@ SHANGHAI = "Asia/Shanghai"
 
 
 def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 def check(text, tz, expected):
     result = parse_date(text, tz)
     assert result == expected, (text, tz, result)
     if result is not None:
-        assert result.tzinfo is timezone.utc
+        assert result.tzinfo is UTC
 
 
 # --- (a) the three problem dates ---------------------------------------------------------------
 
-@pytest.mark.parametrize("text, with_feed_zone, without_feed_zone", [
-    # A Chinese site's CST is China Standard Time; without a feed zone CST stays US Central (-6).
-    ("Mon, 04 Mar 2024 08:00:00 CST", utc(2024, 3, 4, 0, 0), utc(2024, 3, 4, 14, 0)),
-    # Never completed with today's month and day.
-    ("2024年03月04日 08:00", utc(2024, 3, 4, 0, 0), utc(2024, 3, 4, 8, 0)),
-    # Zone-less: the feed's zone, else UTC.
-    ("2024-03-04 08:00:00", utc(2024, 3, 4, 0, 0), utc(2024, 3, 4, 8, 0)),
-])
+
+@pytest.mark.parametrize(
+    "text, with_feed_zone, without_feed_zone",
+    [
+        # A Chinese site's CST is China Standard Time; without a feed zone CST stays US Central (-6).
+        ("Mon, 04 Mar 2024 08:00:00 CST", utc(2024, 3, 4, 0, 0), utc(2024, 3, 4, 14, 0)),
+        # Never completed with today's month and day.
+        ("2024年03月04日 08:00", utc(2024, 3, 4, 0, 0), utc(2024, 3, 4, 8, 0)),
+        # Zone-less: the feed's zone, else UTC.
+        ("2024-03-04 08:00:00", utc(2024, 3, 4, 0, 0), utc(2024, 3, 4, 8, 0)),
+    ],
+)
 def test_the_three_problem_dates(text, with_feed_zone, without_feed_zone):
     check(text, SHANGHAI, with_feed_zone)
     check(text, None, without_feed_zone)
@@ -110,8 +114,9 @@ def test_feed_rs_reads_the_edt_date_as_we_do():
 
 
 def _feed_files() -> list[Path]:
-    return sorted(p for folder in (REAL, DEMO) for p in folder.iterdir()
-                  if p.suffix in {".xml", ".rss", ".rdf", ".atom"})
+    return sorted(
+        p for folder in (REAL, DEMO) for p in folder.iterdir() if p.suffix in {".xml", ".rss", ".rdf", ".atom"}
+    )
 
 
 def _feedparser_dates():
@@ -128,8 +133,7 @@ def _feedparser_dates():
                 if not isinstance(raw, str):
                     continue
                 parsed = dict.get(obj, key)
-                value = (datetime.fromtimestamp(calendar.timegm(parsed), tz=timezone.utc)
-                         if parsed else None)
+                value = datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC) if parsed else None
                 found.append((path.name, raw, value))
     return found
 
@@ -139,9 +143,11 @@ FEEDPARSER_DATES = _feedparser_dates()
 
 def _shape(text: str) -> str:
     """A date string's form: digits -> 9, words -> W, zone words and AM/PM kept."""
+
     def word(m):
         w = m.group(0)
         return w if w.upper() in ABBREVIATIONS or w.upper() in {"AM", "PM"} else "W"
+
     return re.sub(r"[^\W\d_]+", word, re.sub(r"\d", "9", text))
 
 
@@ -153,10 +159,11 @@ def test_every_fixture_form_is_in_the_table():
 
 def _feedparser_reads(raw: str) -> datetime | None:
     """feedparser's public parse of one pubDate."""
-    doc = feedparser.parse(f"<rss version='2.0'><channel><item><title>t</title>"
-                           f"<pubDate>{raw}</pubDate></item></channel></rss>".encode())
+    doc = feedparser.parse(
+        f"<rss version='2.0'><channel><item><title>t</title><pubDate>{raw}</pubDate></item></channel></rss>".encode()
+    )
     parsed = doc.entries[0].get("published_parsed")
-    return datetime.fromtimestamp(calendar.timegm(parsed), tz=timezone.utc) if parsed else None
+    return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC) if parsed else None
 
 
 # Where feedparser is provably wrong, parity is not expected. Each exception gives feedparser's
@@ -199,7 +206,7 @@ def test_parity_with_feedparser_on_every_fixture_date():
 
 def test_weekdays_of_the_localised_dates_agree():
     assert datetime(2022, 11, 16).strftime("%a") == "Wed"  # "mer, 16 nov 2022" (local date)
-    assert datetime(2018, 9, 24).strftime("%a") == "Mon"   # "Seg, 24 Set 2018"
+    assert datetime(2018, 9, 24).strftime("%a") == "Mon"  # "Seg, 24 Set 2018"
 
 
 # --- (c) Asian outlets -------------------------------------------------------------------------
@@ -237,8 +244,20 @@ ASIAN_FORMS = [
     ("Chinese RSS", "Mon, 04 Mar 2024 08:00:00 CST", SHANGHAI, utc(2024, 3, 4), utc(2024, 3, 4, 14)),
     ("Chinese RSS", "Mon, 04 Mar 2024 08:00:00 CCT", SHANGHAI, utc(2024, 3, 4), utc(2024, 3, 4)),
     ("Chinese RSS", "2024-03-04 08:00:00 CST", SHANGHAI, utc(2024, 3, 4), utc(2024, 3, 4, 14)),
-    ("Chinese RSS (Odaily)", "Fri, 08 Sep 2023 16:04:46 PRC+0800", SHANGHAI, utc(2023, 9, 8, 8, 4, 46), utc(2023, 9, 8, 8, 4, 46)),
-    ("Node.js feeds", "Mon Mar 04 2024 08:00:00 GMT+0800 (China Standard Time)", SHANGHAI, utc(2024, 3, 4), utc(2024, 3, 4)),
+    (
+        "Chinese RSS (Odaily)",
+        "Fri, 08 Sep 2023 16:04:46 PRC+0800",
+        SHANGHAI,
+        utc(2023, 9, 8, 8, 4, 46),
+        utc(2023, 9, 8, 8, 4, 46),
+    ),
+    (
+        "Node.js feeds",
+        "Mon Mar 04 2024 08:00:00 GMT+0800 (China Standard Time)",
+        SHANGHAI,
+        utc(2024, 3, 4),
+        utc(2024, 3, 4),
+    ),
     ("RFC 3339", "2024-03-04T08:00:00+08:00", SHANGHAI, utc(2024, 3, 4), utc(2024, 3, 4)),
     ("RFC 3339 with fraction", "2024-03-04T08:00:00.000+0800", SHANGHAI, utc(2024, 3, 4), utc(2024, 3, 4)),
     ("sloppy RFC 822", "Tue, 4 Mar 2024 8:00:00 +0800", SHANGHAI, utc(2024, 3, 4), utc(2024, 3, 4)),
@@ -250,8 +269,20 @@ ASIAN_FORMS = [
     ("Taiwan", "2024/03/04 08:00", "Asia/Taipei", utc(2024, 3, 4), utc(2024, 3, 4, 8)),
     ("Taiwan", "民國113年3月4日 08:00", "Asia/Taipei", utc(2024, 3, 4), utc(2024, 3, 4, 8)),
     # Japan (Japan Times, Japan Today, Nikkei Asia): +0900 in the fixtures; JST; Japanese forms.
-    ("Japan Today (fixture)", "Wed, 18 Feb 2026 11:13:55 +0900", "Asia/Tokyo", utc(2026, 2, 18, 2, 13, 55), utc(2026, 2, 18, 2, 13, 55)),
-    ("Japan Today Atom (demo)", "2026-11-27T17:55:40+09:00", "Asia/Tokyo", utc(2026, 11, 27, 8, 55, 40), utc(2026, 11, 27, 8, 55, 40)),
+    (
+        "Japan Today (fixture)",
+        "Wed, 18 Feb 2026 11:13:55 +0900",
+        "Asia/Tokyo",
+        utc(2026, 2, 18, 2, 13, 55),
+        utc(2026, 2, 18, 2, 13, 55),
+    ),
+    (
+        "Japan Today Atom (demo)",
+        "2026-11-27T17:55:40+09:00",
+        "Asia/Tokyo",
+        utc(2026, 11, 27, 8, 55, 40),
+        utc(2026, 11, 27, 8, 55, 40),
+    ),
     ("Japan", "Mon, 04 Mar 2024 08:00:00 JST", "Asia/Tokyo", utc(2024, 3, 3, 23), utc(2024, 3, 3, 23)),
     ("Japan", "2024年3月4日(月) 8時00分", "Asia/Tokyo", utc(2024, 3, 3, 23), utc(2024, 3, 4, 8)),
     ("Japan", "2024年3月4日（月）午後8時30分", "Asia/Tokyo", utc(2024, 3, 4, 11, 30), utc(2024, 3, 4, 20, 30)),
@@ -273,16 +304,21 @@ ASIAN_FORMS = [
 ]
 
 
-@pytest.mark.parametrize("source, text, tz, with_tz, without_tz", ASIAN_FORMS,
-                         ids=[f"{s}: {t}" for s, t, *_ in ASIAN_FORMS])
+@pytest.mark.parametrize(
+    "source, text, tz, with_tz, without_tz", ASIAN_FORMS, ids=[f"{s}: {t}" for s, t, *_ in ASIAN_FORMS]
+)
 def test_asian_outlet_forms(source, text, tz, with_tz, without_tz):
     check(text, tz, with_tz)
     check(text, None, without_tz)
 
 
 def test_numeric_offsets_win_over_the_feed_zone_and_abbreviations():
-    for text in ("2024-03-04T08:00:00+08:00", "Mon, 04 Mar 2024 08:00:00 +0800 (CST)",
-                 "Mon, 04 Mar 2024 08:00:00 +0800 CST", "2024-03-04 08:00 GMT+8"):
+    for text in (
+        "2024-03-04T08:00:00+08:00",
+        "Mon, 04 Mar 2024 08:00:00 +0800 (CST)",
+        "Mon, 04 Mar 2024 08:00:00 +0800 CST",
+        "2024-03-04 08:00 GMT+8",
+    ):
         for tz in (None, "America/New_York", "Asia/Tokyo"):
             check(text, tz, utc(2024, 3, 4))
 
@@ -300,67 +336,132 @@ def test_feed_zone_is_daylight_saving_aware():
     check("2024-07-15 08:00", "America/New_York", utc(2024, 7, 15, 12))
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("Mon, 04 Mar 2024 08:00:00 IST", utc(2024, 3, 4, 2, 30)),     # India
-    ("Mon, 04 Mar 2024 08:00:00 AEDT", utc(2024, 3, 3, 21)),
-    ("Mon, 04 Mar 2024 08:00:00 CET", utc(2024, 3, 4, 7)),
-    ("Mon, 04 Mar 2024 08:00:00 MSK", utc(2024, 3, 4, 5)),
-    ("Mon, 04 Mar 2024 08:00:00 UT", utc(2024, 3, 4, 8)),
-    ("Mon, 04 Mar 2024 08:00:00 -0000", utc(2024, 3, 4, 8)),
-    ("Monday, March 4, 2024 at 8:00 pm ET", utc(2024, 3, 5, 1)),   # ET = New York local time
-    ("March 4, 2024 8:00 AM EST", utc(2024, 3, 4, 13)),
-    ("4th March 2024", utc(2024, 3, 4)),
-    ("04-Mar-2024 08:00", utc(2024, 3, 4, 8)),
-    ("Mon, 04 Mar 24 08:00 GMT", utc(2024, 3, 4, 8)),              # RFC 5322: 00-49 -> 20xx
-    ("Thu, 04 Mar 99 08:00 GMT", utc(1999, 3, 4, 8)),              #           50-99 -> 19xx
-    ("Mon, 04 Mar 2024", utc(2024, 3, 4)),
-    ("2024-03-04", utc(2024, 3, 4)),
-    ("2024-03-04T08:00Z", utc(2024, 3, 4, 8)),
-    ("2024-03-04T08:00:00.123456789Z", utc(2024, 3, 4, 8, 0, 0, 123456)),
-    ("2024-03-04T24:00:00Z", utc(2024, 3, 5)),                     # ISO 8601 end of day
-    ("2016-12-31T23:59:60Z", utc(2016, 12, 31, 23, 59, 59)),       # leap second
-    ("20240304T080000Z", utc(2024, 3, 4, 8)),
-    ("2024-03-04T08:00:00+08:00[Asia/Shanghai]", utc(2024, 3, 4)),  # Java ZonedDateTime
-    ("2024-03-04 08:00 Asia/Shanghai", utc(2024, 3, 4)),
-    ("Mon Mar  4 08:00:00 UTC 2024", utc(2024, 3, 4, 8)),           # asctime / date(1): fallback
-    ("13/04/2024", utc(2024, 4, 13)),                               # day > 12: unambiguous
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Mon, 04 Mar 2024 08:00:00 IST", utc(2024, 3, 4, 2, 30)),  # India
+        ("Mon, 04 Mar 2024 08:00:00 AEDT", utc(2024, 3, 3, 21)),
+        ("Mon, 04 Mar 2024 08:00:00 CET", utc(2024, 3, 4, 7)),
+        ("Mon, 04 Mar 2024 08:00:00 MSK", utc(2024, 3, 4, 5)),
+        ("Mon, 04 Mar 2024 08:00:00 UT", utc(2024, 3, 4, 8)),
+        ("Mon, 04 Mar 2024 08:00:00 -0000", utc(2024, 3, 4, 8)),
+        ("Monday, March 4, 2024 at 8:00 pm ET", utc(2024, 3, 5, 1)),  # ET = New York local time
+        ("March 4, 2024 8:00 AM EST", utc(2024, 3, 4, 13)),
+        ("4th March 2024", utc(2024, 3, 4)),
+        ("04-Mar-2024 08:00", utc(2024, 3, 4, 8)),
+        ("Mon, 04 Mar 24 08:00 GMT", utc(2024, 3, 4, 8)),  # RFC 5322: 00-49 -> 20xx
+        ("Thu, 04 Mar 99 08:00 GMT", utc(1999, 3, 4, 8)),  #           50-99 -> 19xx
+        ("Mon, 04 Mar 2024", utc(2024, 3, 4)),
+        ("2024-03-04", utc(2024, 3, 4)),
+        ("2024-03-04T08:00Z", utc(2024, 3, 4, 8)),
+        ("2024-03-04T08:00:00.123456789Z", utc(2024, 3, 4, 8, 0, 0, 123456)),
+        ("2024-03-04T24:00:00Z", utc(2024, 3, 5)),  # ISO 8601 end of day
+        ("2016-12-31T23:59:60Z", utc(2016, 12, 31, 23, 59, 59)),  # leap second
+        ("20240304T080000Z", utc(2024, 3, 4, 8)),
+        ("2024-03-04T08:00:00+08:00[Asia/Shanghai]", utc(2024, 3, 4)),  # Java ZonedDateTime
+        ("2024-03-04 08:00 Asia/Shanghai", utc(2024, 3, 4)),
+        ("Mon Mar  4 08:00:00 UTC 2024", utc(2024, 3, 4, 8)),  # asctime / date(1): fallback
+        ("13/04/2024", utc(2024, 4, 13)),  # day > 12: unambiguous
+    ],
+)
 def test_other_forms(text, expected):
     check(text, None, expected)
 
 
 # --- (d) incomplete, garbage, out of range, the clock ------------------------------------------
 
-@pytest.mark.parametrize("text", [
-    "03月04日 08:00", "3月4日", "March 4", "4 March", "08:00", "2024年", "2024年3月", "2024-03",
-    "2024", "Mar 2024", "March 2024", "Monday", "Mon, 04 Mar", "04 Mar 08:00:00 GMT", "4",
-    "2024-W10",
-])
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "03月04日 08:00",
+        "3月4日",
+        "March 4",
+        "4 March",
+        "08:00",
+        "2024年",
+        "2024年3月",
+        "2024-03",
+        "2024",
+        "Mar 2024",
+        "March 2024",
+        "Monday",
+        "Mon, 04 Mar",
+        "04 Mar 08:00:00 GMT",
+        "4",
+        "2024-W10",
+    ],
+)
 def test_incomplete_dates_are_none(text):
     check(text, None, None)
     check(text, SHANGHAI, None)
 
 
-@pytest.mark.parametrize("text", [
-    # ambiguous day/month order: never guessed
-    "04/03/2024", "03/04/2024",
-    # unreadable zones
-    "Mon, 04 Mar 2024 08:00:00 XYZ", "Mon, 04 Mar 2024 08:00:00 CST-8", "2024-03-04 08:00 Mars/Olympus",
-    # out of range
-    "99999-01-01", "2024-13-01", "2024-0-01", "2024-02-30", "2023-02-29", "2024/02/30", "2024年13月01日",
-    "Mon, 32 Mar 2024 08:00:00 GMT", "Mon, 04 Mar 2024 25:00:00 GMT", "2024-03-04T08:61:00Z",
-    "Mon, 04 Mar 2024 08:00:00 +2500", "2024-03-04T08:00:00+15:00", "2024年3月4日 午前13時",
-    "9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+08:00",
-    # garbage
-    "", "   ", "garbage", "N/A", "0", "-", "null", "TBD", "now", "today", "yesterday", "<pubDate/>",
-    "1709539200", "x" * 1000, "2024-03-04" + "9" * 500, "\x00\x01", "２０２４",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        # ambiguous day/month order: never guessed
+        "04/03/2024",
+        "03/04/2024",
+        # unreadable zones
+        "Mon, 04 Mar 2024 08:00:00 XYZ",
+        "Mon, 04 Mar 2024 08:00:00 CST-8",
+        "2024-03-04 08:00 Mars/Olympus",
+        # out of range
+        "99999-01-01",
+        "2024-13-01",
+        "2024-0-01",
+        "2024-02-30",
+        "2023-02-29",
+        "2024/02/30",
+        "2024年13月01日",
+        "Mon, 32 Mar 2024 08:00:00 GMT",
+        "Mon, 04 Mar 2024 25:00:00 GMT",
+        "2024-03-04T08:61:00Z",
+        "Mon, 04 Mar 2024 08:00:00 +2500",
+        "2024-03-04T08:00:00+15:00",
+        "2024年3月4日 午前13時",
+        "9999-12-31T23:00:00-05:00",
+        "0001-01-01T00:00:00+08:00",
+        # garbage
+        "",
+        "   ",
+        "garbage",
+        "N/A",
+        "0",
+        "-",
+        "null",
+        "TBD",
+        "now",
+        "today",
+        "yesterday",
+        "<pubDate/>",
+        "1709539200",
+        "x" * 1000,
+        "2024-03-04" + "9" * 500,
+        "\x00\x01",
+        "２０２４",
+    ],
+)
 def test_garbage_and_out_of_range_are_none(text):
     check(text, None, None)
 
 
-@pytest.mark.parametrize("value", [None, 0, 20240304, 3.5, float("nan"), b"2024-03-04", ["2024-03-04"],
-                                   {"date": "2024-03-04"}, object(), datetime(2024, 3, 4)])
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        0,
+        20240304,
+        3.5,
+        float("nan"),
+        b"2024-03-04",
+        ["2024-03-04"],
+        {"date": "2024-03-04"},
+        object(),
+        datetime(2024, 3, 4),
+    ],
+)
 def test_non_strings_are_none(value):
     assert parse_date(value) is None
     assert parse_date(value, SHANGHAI) is None
@@ -374,9 +475,20 @@ def test_source_never_reads_the_clock():
 
 
 CLOCK_SAMPLES = [
-    "2024年03月04日 08:00", "Mon, 04 Mar 24 08:00 GMT", "Thu, 04 Mar 99 08:00 GMT", "2024-03-04 08:00:00",
-    "Mon Mar  4 08:00:00 UTC 2024", "03/13/24", "4 Mar 99", "13/04/2024", "March 4", "03月04日 08:00",
-    "08:00", "Monday", "Sat, Dec 16 2023 02:02:33 PM", "2024-03-04",
+    "2024年03月04日 08:00",
+    "Mon, 04 Mar 24 08:00 GMT",
+    "Thu, 04 Mar 99 08:00 GMT",
+    "2024-03-04 08:00:00",
+    "Mon Mar  4 08:00:00 UTC 2024",
+    "03/13/24",
+    "4 Mar 99",
+    "13/04/2024",
+    "March 4",
+    "03月04日 08:00",
+    "08:00",
+    "Monday",
+    "Sat, Dec 16 2023 02:02:33 PM",
+    "2024-03-04",
 ]
 
 
@@ -397,6 +509,7 @@ def test_results_do_not_depend_on_the_clock(monkeypatch, fake_year):
 
 # --- zone(), the table, the fast path ----------------------------------------------------------
 
+
 def test_zone_validates_and_caches():
     assert str(zone("Asia/Shanghai")) == "Asia/Shanghai"
     assert zone("Asia/Shanghai") is zone(" Asia/Shanghai ")
@@ -412,10 +525,10 @@ def test_unknown_feed_zone_is_a_configuration_error():
 
 
 def test_zone_table_is_consistent():
-    assert FEED_LOCAL <= set(ABBREVIATIONS)
-    assert FEED_LOCAL == {"CST", "CCT", "HKT", "JST", "KST", "SGT"}
+    assert set(ABBREVIATIONS) >= FEED_LOCAL
+    assert {"CST", "CCT", "HKT", "JST", "KST", "SGT"} == FEED_LOCAL
     # a word that names its zone keeps it on a feed configured with another zone
-    assert parse_date("2024年03月04日 08:00 北京时间", "Asia/Tokyo") == datetime(2024, 3, 4, tzinfo=timezone.utc)
+    assert parse_date("2024年03月04日 08:00 北京时间", "Asia/Tokyo") == datetime(2024, 3, 4, tzinfo=UTC)
     assert ABBREVIATIONS["CST"] == -360 and ABBREVIATIONS["IST"] == 330
     for name, value in ABBREVIATIONS.items():
         if isinstance(value, str):

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from newswatch.dedupe import (
     NUM_PERM,
@@ -17,12 +17,22 @@ from newswatch.dedupe import (
     title_dates,
 )
 
-T0 = datetime(2026, 11, 28, 12, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 28, 12, tzinfo=UTC)
 
 
 def staged(i, feed="a", url="https://ex.com/1", guid=None, title="Title", summary="Summary", h=None):
-    return StagedEntry(i, 100 + i, feed, url, url + "?utm_source=x", guid, title, summary, h or f"{title}|{summary}",
-                       T0 + timedelta(minutes=i))
+    return StagedEntry(
+        i,
+        100 + i,
+        feed,
+        url,
+        url + "?utm_source=x",
+        guid,
+        title,
+        summary,
+        h or f"{title}|{summary}",
+        T0 + timedelta(minutes=i),
+    )
 
 
 def test_same_url_in_two_feeds_is_one_article_and_two_sightings():
@@ -40,8 +50,9 @@ def test_known_article_seen_again_is_a_sighting():
 
 def test_guid_seen_before_in_the_same_feed_wins_over_a_changed_link():
     known = KnownArticle(7, "https://ex.com/old", "Title", "Summary", "Title|Summary", 1, T0)
-    plan = plan_merge([staged(1, url="https://ex.com/new", guid="g1")], {}, {("a", "g1"): 7}, {(7, "a"): "Title|Summary"},
-                      {7: known})
+    plan = plan_merge(
+        [staged(1, url="https://ex.com/new", guid="g1")], {}, {("a", "g1"): 7}, {(7, "a"): "Title|Summary"}, {7: known}
+    )
     assert plan.article_of[1] == 7 and plan.new_articles == {}
 
 
@@ -56,11 +67,16 @@ def test_changed_text_from_the_same_feed_is_a_revision():
 
 def test_another_feeds_different_excerpt_does_not_flip_flop_the_article():
     known = KnownArticle(7, "https://ex.com/1", "Title", "Long summary", "long", 1, T0)
-    plan = plan_merge([staged(1, feed="b", summary="Short", h="short")], {"https://ex.com/1": known}, {},
-                      {(7, "a"): "long"})
+    plan = plan_merge(
+        [staged(1, feed="b", summary="Short", h="short")], {"https://ex.com/1": known}, {}, {(7, "a"): "long"}
+    )
     assert plan.outcomes == {1: "sighting"} and plan.updates == []
-    again = plan_merge([staged(2, feed="b", summary="Short", h="short")], {"https://ex.com/1": known}, {},
-                       {(7, "a"): "long", (7, "b"): "short"})
+    again = plan_merge(
+        [staged(2, feed="b", summary="Short", h="short")],
+        {"https://ex.com/1": known},
+        {},
+        {(7, "a"): "long", (7, "b"): "short"},
+    )
     assert again.updates == []
 
 
@@ -70,23 +86,31 @@ def test_revision_within_one_batch_keeps_the_later_text_without_a_revision_row()
     assert plan.outcomes == {1: "new", 2: "updated"}
 
 
-WIRE = ("BEIJING (AP) — U.S. Secretary of State Antony Blinken arrives in China this week for talks expected to "
-        "cover Russia, fentanyl, Taiwan and export controls, as the two superpowers try to keep their rivalry from "
-        "spilling into conflict.")
+WIRE = (
+    "BEIJING (AP) — U.S. Secretary of State Antony Blinken arrives in China this week for talks expected to "
+    "cover Russia, fentanyl, Taiwan and export controls, as the two superpowers try to keep their rivalry from "
+    "spilling into conflict."
+)
 
 
 def test_reprints_and_pointers_join_one_story_different_reports_do_not():
     ap = fingerprint("Blinken set to meet Chinese leaders as superpowers manage rivalry", WIRE)
-    reprint = fingerprint("Blinken to meet Chinese leaders as superpowers manage rivalry",
-                          WIRE.replace("BEIJING (AP) — ", "") + " The post Blinken appeared first on PBS News.")
+    reprint = fingerprint(
+        "Blinken to meet Chinese leaders as superpowers manage rivalry",
+        WIRE.replace("BEIJING (AP) — ", "") + " The post Blinken appeared first on PBS News.",
+    )
     pointer = fingerprint("Blinken set to meet Chinese leaders as superpowers manage rivalry", "")
-    reuters = fingerprint("Blinken heads to China with a long list of grievances",
-                          "Secretary of State Antony Blinken will press Beijing over its support for Russia's "
-                          "military, officials said on Monday, in a trip both sides hope will steady ties.")
+    reuters = fingerprint(
+        "Blinken heads to China with a long list of grievances",
+        "Secretary of State Antony Blinken will press Beijing over its support for Russia's "
+        "military, officials said on Monday, in a trip both sides hope will steady ties.",
+    )
     assert same_story(ap, reprint)[0] and same_story(ap, pointer)[0]
     assert not same_story(ap, reuters)[0]
-    plan = plan_stories([NewForClustering(-1, reprint), NewForClustering(-2, pointer), NewForClustering(-3, reuters)],
-                        [StoryCandidate(article_id=10, story_id=99, fingerprint=ap)])
+    plan = plan_stories(
+        [NewForClustering(-1, reprint), NewForClustering(-2, pointer), NewForClustering(-3, reuters)],
+        [StoryCandidate(article_id=10, story_id=99, fingerprint=ap)],
+    )
     assert plan.story_of == {-1: 99, -2: 99, -3: -3}
     assert plan.new_stories == [-3]
 
@@ -99,25 +123,33 @@ def test_new_articles_in_one_batch_cluster_with_each_other():
 
 
 def test_a_headline_only_entry_does_not_bridge_two_different_reports():
-    wire = fingerprint("U.S. and China agree to resume military maritime consultations",
-                       "BEIJING (AP) — The United States and China agreed Tuesday to resume regular talks between "
-                       "their militaries on avoiding accidents at sea and in the air, as Secretary of State Antony "
-                       "Blinken wrapped up two days of meetings in Beijing.")
+    wire = fingerprint(
+        "U.S. and China agree to resume military maritime consultations",
+        "BEIJING (AP) — The United States and China agreed Tuesday to resume regular talks between "
+        "their militaries on avoiding accidents at sea and in the air, as Secretary of State Antony "
+        "Blinken wrapped up two days of meetings in Beijing.",
+    )
     pointer = fingerprint("US and China agree to resume military maritime talks", "")
-    analysis = fingerprint("U.S. and China Agree to Resume Military Talks at Sea",
-                           "The agreement, announced at the end of Secretary of State Antony Blinken's visit to "
-                           "Beijing, restores a channel meant to prevent collisions between warships and aircraft.")
+    analysis = fingerprint(
+        "U.S. and China Agree to Resume Military Talks at Sea",
+        "The agreement, announced at the end of Secretary of State Antony Blinken's visit to "
+        "Beijing, restores a channel meant to prevent collisions between warships and aircraft.",
+    )
     assert same_story(wire, pointer)[0] and same_story(analysis, pointer)[0]
     assert not same_story(wire, analysis)[0]
     # the wire report and the pointer to it are one story already; the analysis matches only the pointer
-    plan = plan_stories([NewForClustering(-1, analysis)],
-                        [StoryCandidate(article_id=10, story_id=7, fingerprint=wire),
-                         StoryCandidate(article_id=11, story_id=7, fingerprint=pointer)])
+    plan = plan_stories(
+        [NewForClustering(-1, analysis)],
+        [
+            StoryCandidate(article_id=10, story_id=7, fingerprint=wire),
+            StoryCandidate(article_id=11, story_id=7, fingerprint=pointer),
+        ],
+    )
     assert plan.story_of == {-1: -1}
     # ... also when only the pointer is a candidate and the story's text comes from the warehouse
     only_pointer = [StoryCandidate(article_id=11, story_id=7, fingerprint=pointer)]
     assert plan_stories([NewForClustering(-1, analysis)], only_pointer, {7: [wire]}).story_of == {-1: -1}
-    assert plan_stories([NewForClustering(-1, analysis)], only_pointer).story_of == {-1: 7}   # nothing to veto with
+    assert plan_stories([NewForClustering(-1, analysis)], only_pointer).story_of == {-1: 7}  # nothing to veto with
     # the same within one batch, whichever comes first
     for order in ([wire, pointer, analysis], [pointer, analysis, wire], [analysis, pointer, wire]):
         refs = {id(fp): -(i + 1) for i, fp in enumerate(order)}
@@ -151,9 +183,26 @@ def test_signatures_are_datasketchs_minhash_of_the_same_shingles():
     from datasketch import MinHash
 
     rng = random.Random(3)
-    words = "china united states talks tariffs taiwan 中 美 关 系 the of a in on".split()
+    words = [
+        "china",
+        "united",
+        "states",
+        "talks",
+        "tariffs",
+        "taiwan",
+        "中",
+        "美",
+        "关",
+        "系",
+        "the",
+        "of",
+        "a",
+        "in",
+        "on",
+    ]
     texts = ["", "one", "two words", WIRE] + [
-        " ".join(rng.choice(words) for _ in range(rng.randint(1, 300))) for _ in range(200)]
+        " ".join(rng.choice(words) for _ in range(rng.randint(1, 300))) for _ in range(200)
+    ]
     for text in texts:
         grams = shingles(text_tokens(text))
         reference = MinHash(num_perm=NUM_PERM, seed=7, hashfunc=zlib.crc32)
@@ -165,7 +214,7 @@ def test_signatures_are_datasketchs_minhash_of_the_same_shingles():
 def _slow_shingles(tokens, k=3):
     if len(tokens) <= k:
         return [tokens] if tokens else []
-    return [tokens[i:i + k] for i in range(len(tokens) - k + 1)]
+    return [tokens[i : i + k] for i in range(len(tokens) - k + 1)]
 
 
 def test_fingerprint_round_trips_through_bytes():
@@ -178,16 +227,30 @@ def test_a_new_article_carries_the_fullest_text_whatever_order_the_feeds_came_in
     short = staged(1, feed="b_top", summary="One sentence.", h="short")
     full = staged(2, feed="a_politics", summary="One sentence. And the rest of the wire copy.", h="full")
     for order in ([short, full], [full, short]):
-        entries = [StagedEntry(i + 1, e.fetch_id, e.feed_name, e.canonical_url, e.url, e.guid, e.title, e.summary,
-                               e.content_hash, e.seen_at) for i, e in enumerate(order)]
+        entries = [
+            StagedEntry(
+                i + 1,
+                e.fetch_id,
+                e.feed_name,
+                e.canonical_url,
+                e.url,
+                e.guid,
+                e.title,
+                e.summary,
+                e.content_hash,
+                e.seen_at,
+            )
+            for i, e in enumerate(order)
+        ]
         plan = plan_merge(entries, {}, {}, {})
         (staged_id,) = plan.text_of.values()
         chosen = next(e for e in entries if e.staged_id == staged_id)
         assert chosen.summary.startswith("One sentence. And")
         assert plan.new_articles == {-1: 1}  # the URL and first sighting stay the first entry's
     for names in (("zeta", "alpha"), ("reuters_world", "reuters"), ("reuters", "reuters_world")):
-        plan = plan_merge([staged(1, feed=names[0], summary="Same."), staged(2, feed=names[1], summary="Same!")],
-                          {}, {}, {})
+        plan = plan_merge(
+            [staged(1, feed=names[0], summary="Same."), staged(2, feed=names[1], summary="Same!")], {}, {}, {}
+        )
         winner = {1: names[0], 2: names[1]}[plan.text_of[-1]]
         assert winner == min(names)  # equal length: the first feed by name
 
@@ -195,15 +258,29 @@ def test_a_new_article_carries_the_fullest_text_whatever_order_the_feeds_came_in
 def test_a_guid_with_a_new_link_in_one_batch_keeps_one_article_at_its_first_url():
     a1 = staged(1, feed="a", url="https://ex.com/u1", guid="g", title="Draft", h="draft")
     b = staged(3, feed="b", url="https://ex.com/u2", title="Final", h="final")
-    a2 = StagedEntry(2, 200, "a", "https://ex.com/u2", "https://ex.com/u2", "g", "Final", "Summary", "final",
-                     a1.seen_at)  # a later fetch of feed a
+    a2 = StagedEntry(
+        2, 200, "a", "https://ex.com/u2", "https://ex.com/u2", "g", "Final", "Summary", "final", a1.seen_at
+    )  # a later fetch of feed a
     plan = plan_merge([a1, a2, b], {}, {}, {})
     assert plan.new_articles == {-1: 1} and plan.text_of == {-1: 2}
     assert set(plan.article_of.values()) == {-1}  # u2 is the same article, never a second row at u2
 
 
 def test_a_feed_that_reuses_one_guid_does_not_merge_its_articles():
-    same_guid = [StagedEntry(i, 100, "bad", f"https://ex.com/{i}", f"https://ex.com/{i}", "https://ex.com/",
-                             f"Title {i}", "Summary", f"h{i}", staged(i).seen_at) for i in (1, 2, 3)]
+    same_guid = [
+        StagedEntry(
+            i,
+            100,
+            "bad",
+            f"https://ex.com/{i}",
+            f"https://ex.com/{i}",
+            "https://ex.com/",
+            f"Title {i}",
+            "Summary",
+            f"h{i}",
+            staged(i).seen_at,
+        )
+        for i in (1, 2, 3)
+    ]
     plan = plan_merge(same_guid, {}, {}, {})
     assert len(plan.new_articles) == 3 and set(plan.outcomes.values()) == {"new"}

@@ -4,22 +4,33 @@ Pages are made up here, except in the last test, which scores the real pages of 
 article set when it is present."""
 
 from datetime import UTC, datetime
+
 import pytest
 
 from newswatch.dev.extraction_eval import DEFAULT_DIR, evaluate, fold_of, score_page, shingles
 from newswatch.extract import EXTRACTOR, decode_html, extract_article, looks_like_html, word_count
 
 EN_PARAGRAPHS = [
-    ("Negotiators from Washington and Beijing met again on Tuesday in Geneva to discuss tariffs, "
-     "export controls and the timetable for the next round of talks, officials on both sides said."),
-    ("The meeting lasted more than six hours and ended without a joint statement, although a "
-     "spokesman for the commerce ministry described the atmosphere as constructive and candid."),
-    ("Analysts said the main obstacle remained the sequencing of tariff cuts, with each side "
-     "unwilling to move first on the measures the other regards as the most damaging."),
-    ("A second session is planned for next month, when agricultural purchases and the treatment "
-     "of technology companies are expected to be at the top of the agenda for both delegations."),
-    ("Business groups in both countries welcomed the resumption of the talks but warned that "
-     "uncertainty over tariffs was already delaying investment decisions across the region."),
+    (
+        "Negotiators from Washington and Beijing met again on Tuesday in Geneva to discuss tariffs, "
+        "export controls and the timetable for the next round of talks, officials on both sides said."
+    ),
+    (
+        "The meeting lasted more than six hours and ended without a joint statement, although a "
+        "spokesman for the commerce ministry described the atmosphere as constructive and candid."
+    ),
+    (
+        "Analysts said the main obstacle remained the sequencing of tariff cuts, with each side "
+        "unwilling to move first on the measures the other regards as the most damaging."
+    ),
+    (
+        "A second session is planned for next month, when agricultural purchases and the treatment "
+        "of technology companies are expected to be at the top of the agenda for both delegations."
+    ),
+    (
+        "Business groups in both countries welcomed the resumption of the talks but warned that "
+        "uncertainty over tariffs was already delaying investment decisions across the region."
+    ),
 ]
 ZH_PARAGRAPHS = [
     "中美两国谈判代表星期二在日内瓦再次会面，讨论关税、出口管制以及下一轮谈判的时间表，双方官员均表示会谈坦诚而务实。",
@@ -32,18 +43,25 @@ ZH_PARAGRAPHS = [
 
 def page(paragraphs, *, title="Trade talks resume in Geneva", head="", before="", after="", lang="en"):
     body = "".join(f"<p>{p}</p>" for p in paragraphs)
-    return (f'<!DOCTYPE html><html lang="{lang}"><head><title>{title}</title>{head}</head><body>'
-            f'<nav><ul><li><a href="/">Home</a></li><li><a href="/world">World</a></li></ul></nav>{before}'
-            f'<article><h1>{title}</h1>{body}</article>{after}'
-            f'<footer><a href="/privacy">Privacy</a> <a href="/terms">Terms</a></footer></body></html>')
+    return (
+        f'<!DOCTYPE html><html lang="{lang}"><head><title>{title}</title>{head}</head><body>'
+        f'<nav><ul><li><a href="/">Home</a></li><li><a href="/world">World</a></li></ul></nav>{before}'
+        f"<article><h1>{title}</h1>{body}</article>{after}"
+        f'<footer><a href="/privacy">Privacy</a> <a href="/terms">Terms</a></footer></body></html>'
+    )
 
 
 # --- decoding ---------------------------------------------------------------------------------
 
+
 def test_gb2312_declared_page_decodes_as_gb18030_and_extracts():
     """Pages labelled GB2312 use GBK characters (镕) and even GB18030's four-byte ones (𠮷)."""
-    html = page(ZH_PARAGRAPHS, title="中美贸易谈判在日内瓦恢复", lang="zh-CN",
-                head='<meta http-equiv="Content-Type" content="text/html; charset=gb2312">')
+    html = page(
+        ZH_PARAGRAPHS,
+        title="中美贸易谈判在日内瓦恢复",
+        lang="zh-CN",
+        head='<meta http-equiv="Content-Type" content="text/html; charset=gb2312">',
+    )
     body = html.encode("gb18030")
     with pytest.raises(UnicodeEncodeError):
         html.encode("gb2312")  # the page really needs the superset
@@ -79,19 +97,24 @@ def test_charset_only_in_meta():
     text = "①髙島屋の売り上げは前年比で増加した。" + "日本と中国の貿易交渉について、関係者は建設的だったと述べた。" * 8
     html = page([text], title="日本の記事", head='<meta charset="Shift_JIS">', lang="ja")
     assert decode_html(html.encode("cp932"), "text/html") == html
-    cyrillic = page(["Переговоры возобновились во вторник в Женеве, сообщили официальные лица." * 5],
-                    head='<meta http-equiv="content-type" content="text/html; charset=windows-1251">')
+    cyrillic = page(
+        ["Переговоры возобновились во вторник в Женеве, сообщили официальные лица." * 5],
+        head='<meta http-equiv="content-type" content="text/html; charset=windows-1251">',
+    )
     assert decode_html(cyrillic.encode("cp1251"), None) == cyrillic
 
 
-@pytest.mark.parametrize("label, codec, text", [
-    ("gb2312", "gb18030", "Premier Zhu Rongji (朱镕基) spoke at 𠮷野家."),
-    ("GBK", "gb18030", "Premier Zhu Rongji (朱镕基) spoke."),
-    ("big5", "big5hkscs", "Cha chaan teng: 啲奶茶好飲㗎 says the sign."),
-    ("Shift_JIS", "cp932", "Takashimaya ①髙島屋 sales rose."),
-    ("euc-kr", "cp949", "Seoul 똠방각하 talks."),
-    ("iso-8859-1", "cp1252", "He said \u201cno\u201d \u2014 twice."),
-])
+@pytest.mark.parametrize(
+    "label, codec, text",
+    [
+        ("gb2312", "gb18030", "Premier Zhu Rongji (朱镕基) spoke at 𠮷野家."),
+        ("GBK", "gb18030", "Premier Zhu Rongji (朱镕基) spoke."),
+        ("big5", "big5hkscs", "Cha chaan teng: 啲奶茶好飲㗎 says the sign."),
+        ("Shift_JIS", "cp932", "Takashimaya ①髙島屋 sales rose."),
+        ("euc-kr", "cp949", "Seoul 똠방각하 talks."),
+        ("iso-8859-1", "cp1252", "He said \u201cno\u201d \u2014 twice."),
+    ],
+)
 def test_legacy_labels_decode_with_the_superset(label, codec, text):
     """Mostly-ASCII pages with a few such characters: detection alone gets these wrong, so the
     declared label, mapped to the codec browsers use for it, has to decide."""
@@ -101,7 +124,7 @@ def test_legacy_labels_decode_with_the_superset(label, codec, text):
 
 
 def test_charset_precedence_and_fallbacks():
-    html = page(EN_PARAGRAPHS[:1] + ["Café, naïve — “quoted” text."])
+    html = page([*EN_PARAGRAPHS[:1], "Café, naïve — “quoted” text."])
     utf8 = html.encode("utf-8")
     # the BOM wins over a header that disagrees
     assert decode_html(b"\xef\xbb\xbf" + utf8, "text/html; charset=iso-8859-1") == html
@@ -109,8 +132,9 @@ def test_charset_precedence_and_fallbacks():
     # a header naming ISO-8859-1 (a common server default) loses to valid UTF-8
     assert decode_html(utf8, "text/html; charset=ISO-8859-1") == html
     # a real windows-1252 page labelled so stays windows-1252 (0x93/0x94 are curly quotes)
-    assert decode_html(html.replace("—", "-").encode("cp1252"), "text/html; charset=iso-8859-1") \
-        == html.replace("—", "-")
+    assert decode_html(html.replace("—", "-").encode("cp1252"), "text/html; charset=iso-8859-1") == html.replace(
+        "—", "-"
+    )
     # a header charset the bytes cannot be is skipped for the <meta> one
     gbk = page(ZH_PARAGRAPHS, head='<meta charset="gbk">', lang="zh")
     assert decode_html(gbk.encode("gb18030"), "text/html; charset=utf-8") == gbk
@@ -122,21 +146,25 @@ def test_charset_precedence_and_fallbacks():
 
 # --- what is HTML -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("body, content_type, expected", [
-    (b"<!DOCTYPE html><html><body><p>x</p></body></html>", "text/html", True),
-    (b"\xef\xbb\xbf  <!doctype html><html><p>x</p></html>", None, True),
-    (b"<html><head><title>t</title></head><body>x</body></html>", "text/plain", True),
-    (b"<div><p>no html element but markup</p></div>", "application/octet-stream", True),
-    (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "application/pdf", False),
-    (b"%PDF-1.4 served with a wrong header", "text/html; charset=utf-8", False),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", None, False),
-    (b'{"title": "<p>not a page</p>"}', "text/html", False),
-    (b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>', None, False),
-    (b"<html><body>x</body></html>", "image/jpeg", False),
-    (b"\x00\x01\x02\x03binary junk", "application/octet-stream", False),
-    (b"just some plain text, no markup at all", "text/plain", False),
-    (b"", "text/html", False),
-])
+
+@pytest.mark.parametrize(
+    "body, content_type, expected",
+    [
+        (b"<!DOCTYPE html><html><body><p>x</p></body></html>", "text/html", True),
+        (b"\xef\xbb\xbf  <!doctype html><html><p>x</p></html>", None, True),
+        (b"<html><head><title>t</title></head><body>x</body></html>", "text/plain", True),
+        (b"<div><p>no html element but markup</p></div>", "application/octet-stream", True),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "application/pdf", False),
+        (b"%PDF-1.4 served with a wrong header", "text/html; charset=utf-8", False),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", None, False),
+        (b'{"title": "<p>not a page</p>"}', "text/html", False),
+        (b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>', None, False),
+        (b"<html><body>x</body></html>", "image/jpeg", False),
+        (b"\x00\x01\x02\x03binary junk", "application/octet-stream", False),
+        (b"just some plain text, no markup at all", "text/plain", False),
+        (b"", "text/html", False),
+    ],
+)
 def test_looks_like_html(body, content_type, expected):
     assert looks_like_html(body, content_type) is expected
 
@@ -154,11 +182,18 @@ def test_pdf_and_empty_bodies():
 
 # --- main text --------------------------------------------------------------------------------
 
+
 def test_article_text_and_metadata():
-    head = ('<meta name="author" content="Jane Doe">'
-            '<meta property="article:published_time" content="2026-11-20T08:30:00+01:00">')
-    html = page(EN_PARAGRAPHS, head=head, lang="en-GB",
-                after='<p>Sign up for our daily newsletter to get the news in your inbox.</p>')
+    head = (
+        '<meta name="author" content="Jane Doe">'
+        '<meta property="article:published_time" content="2026-11-20T08:30:00+01:00">'
+    )
+    html = page(
+        EN_PARAGRAPHS,
+        head=head,
+        lang="en-GB",
+        after="<p>Sign up for our daily newsletter to get the news in your inbox.</p>",
+    )
     result = extract_article(html.encode(), url="https://example.com/news/1")
     assert result.status == "ok" and result.detail is None
     assert result.text.split("\n") == EN_PARAGRAPHS  # no headline, no menu, no newsletter prompt
@@ -171,42 +206,51 @@ def test_article_text_and_metadata():
 def test_published_needs_an_offset_and_prefers_the_articles_own_json_ld():
     naive = page(EN_PARAGRAPHS, head='<meta property="article:published_time" content="2026-11-20 08:30:00">')
     assert extract_article(naive.encode()).published is None  # no offset: which instant is unknown
-    ld = ('<script type="application/ld+json">{"@type": "ClaimReview", "datePublished": "2026-11-19T10:00:00Z",'
-          ' "itemReviewed": {"@type": "CreativeWork", "datePublished": "2020-01-01T00:00:00Z"}}</script>')
-    assert extract_article(page(EN_PARAGRAPHS, head=ld).encode()).published == \
-        datetime(2026, 11, 19, 10, tzinfo=UTC)
+    ld = (
+        '<script type="application/ld+json">{"@type": "ClaimReview", "datePublished": "2026-11-19T10:00:00Z",'
+        ' "itemReviewed": {"@type": "CreativeWork", "datePublished": "2020-01-01T00:00:00Z"}}</script>'
+    )
+    assert extract_article(page(EN_PARAGRAPHS, head=ld).encode()).published == datetime(2026, 11, 19, 10, tzinfo=UTC)
 
 
 def test_boilerplate_lines_are_dropped_but_article_sentences_kept():
-    tail = ["Related: Trade talks stall over farm purchases",
-            "Follow us on Twitter and Facebook for the latest updates.",
-            "Reporting by Jane Doe; Editing by John Roe",
-            "5 min read"]
+    tail = [
+        "Related: Trade talks stall over farm purchases",
+        "Follow us on Twitter and Facebook for the latest updates.",
+        "Reporting by Jane Doe; Editing by John Roe",
+        "5 min read",
+    ]
     kept = "Officials said farmers could sign up for the new export programme from January."
-    result = extract_article(page(EN_PARAGRAPHS + [kept] + tail).encode())
+    result = extract_article(page([*EN_PARAGRAPHS, kept, *tail]).encode())
     assert result.status == "ok"
-    assert result.text.split("\n") == EN_PARAGRAPHS + [kept]
+    assert result.text.split("\n") == [*EN_PARAGRAPHS, kept]
 
 
 def test_reader_comments_are_not_article_text():
     comments = "".join(
         f'<li class="comment"><div class="comment-author">reader{i}</div><div class="comment-content">'
-        f'<p>I completely disagree with this analysis of the tariffs, comment number {i}.</p></div></li>'
-        for i in range(8))
-    html = page(EN_PARAGRAPHS, after=f'<section id="comments" class="comments-area"><h2>8 comments</h2>'
-                                     f'<ol class="comment-list">{comments}</ol></section>')
+        f"<p>I completely disagree with this analysis of the tariffs, comment number {i}.</p></div></li>"
+        for i in range(8)
+    )
+    html = page(
+        EN_PARAGRAPHS,
+        after=f'<section id="comments" class="comments-area"><h2>8 comments</h2>'
+        f'<ol class="comment-list">{comments}</ol></section>',
+    )
     result = extract_article(html.encode())
     assert result.text.split("\n") == EN_PARAGRAPHS
 
 
 def test_article_split_by_an_ad_slot_is_joined():
     chunk = '<div class="body article__body">{}</div>'
-    html = (f'<html><head><title>Split</title></head><body><article><div class="chunks">'
-            f'<div class="grid">{chunk.format("".join(f"<p>{p}</p>" for p in EN_PARAGRAPHS[:2] * 3))}'
-            f'<aside class="rail"><div class="ad">Advertisement</div></aside></div>'
-            f'<div class="full-bleed-ad"><span>Advertisement</span></div>'
-            f'<div class="grid">{chunk.format("".join(f"<p>{p}</p>" for p in EN_PARAGRAPHS[2:] * 2))}</div>'
-            f'</div></article></body></html>')
+    html = (
+        f'<html><head><title>Split</title></head><body><article><div class="chunks">'
+        f'<div class="grid">{chunk.format("".join(f"<p>{p}</p>" for p in EN_PARAGRAPHS[:2] * 3))}'
+        f'<aside class="rail"><div class="ad">Advertisement</div></aside></div>'
+        f'<div class="full-bleed-ad"><span>Advertisement</span></div>'
+        f'<div class="grid">{chunk.format("".join(f"<p>{p}</p>" for p in EN_PARAGRAPHS[2:] * 2))}</div>'
+        f"</div></article></body></html>"
+    )
     text = extract_article(html.encode()).text
     assert all(p in text for p in EN_PARAGRAPHS)
     assert text.index(EN_PARAGRAPHS[0]) < text.index(EN_PARAGRAPHS[4])
@@ -214,8 +258,10 @@ def test_article_split_by_an_ad_slot_is_joined():
 
 def test_page_with_only_navigation_fails():
     links = "".join(f'<li><a href="/section/{i}">Section number {i} of the site</a></li>' for i in range(40))
-    html = (f'<html lang="en"><head><title>Sections</title></head><body><header><nav><ul>{links}</ul></nav>'
-            f'</header><footer><a href="/about">About us</a></footer></body></html>')
+    html = (
+        f'<html lang="en"><head><title>Sections</title></head><body><header><nav><ul>{links}</ul></nav>'
+        f'</header><footer><a href="/about">About us</a></footer></body></html>'
+    )
     result = extract_article(html.encode())
     assert result.status == "extract_failed" and result.text is None and result.word_count == 0
     fragment = extract_article(b"<html><body><div><p>Loading, please wait</p></div></body></html>")
@@ -224,9 +270,13 @@ def test_page_with_only_navigation_fails():
 
 # --- walls ------------------------------------------------------------------------------------
 
+
 def test_paywall_stub():
-    html = page(EN_PARAGRAPHS[:1], after='<div class="paywall"><h3>Subscribe to continue reading</h3>'
-                '<p>Get unlimited access for $1 a week. <a href="/login">Log in</a></p></div>')
+    html = page(
+        EN_PARAGRAPHS[:1],
+        after='<div class="paywall"><h3>Subscribe to continue reading</h3>'
+        '<p>Get unlimited access for $1 a week. <a href="/login">Log in</a></p></div>',
+    )
     result = extract_article(html.encode())
     assert result.status == "paywalled" and result.text is None
     assert result.detail.startswith("paywall: 'subscribe to continue reading'")
@@ -244,28 +294,34 @@ def test_teaser_shorter_than_the_feed_summary_is_a_paywall():
 
 
 def test_consent_wall():
-    html = ('<html><head><title>Before you continue</title></head><body><div id="onetrust-banner-sdk">'
-            '<h2>We value your privacy</h2><p>We and our partners store and/or access information on a '
-            'device, such as cookies, and process personal data, such as unique identifiers and standard '
-            'information sent by a device for personalised ads and content, ad and content measurement, '
-            'and audience insights, as well as to develop and improve products.</p>'
-            '<button>Accept all cookies</button><button>Reject all</button></div></body></html>')
+    html = (
+        '<html><head><title>Before you continue</title></head><body><div id="onetrust-banner-sdk">'
+        "<h2>We value your privacy</h2><p>We and our partners store and/or access information on a "
+        "device, such as cookies, and process personal data, such as unique identifiers and standard "
+        "information sent by a device for personalised ads and content, ad and content measurement, "
+        "and audience insights, as well as to develop and improve products.</p>"
+        "<button>Accept all cookies</button><button>Reject all</button></div></body></html>"
+    )
     result = extract_article(html.encode())
     assert (result.status, result.text) == ("paywalled", None)
     assert result.detail.startswith("consent wall:")
 
 
 def test_javascript_wall():
-    html = ('<html><head><title>App</title></head><body><noscript>You need to enable JavaScript to run '
-            'this app.</noscript><div id="root"></div></body></html>')
+    html = (
+        "<html><head><title>App</title></head><body><noscript>You need to enable JavaScript to run "
+        'this app.</noscript><div id="root"></div></body></html>'
+    )
     result = extract_article(html.encode())
     assert result.status == "paywalled" and result.detail.startswith("javascript wall:")
 
 
 def test_long_article_with_cookie_banner_is_ok_and_banner_not_stored():
-    banner = ('<div class="gdpr-box"><p>We and our partners use cookies and similar technologies to store '
-              'and access information on your device in order to serve personalised ads and content and to '
-              'measure audiences.</p><p>Accept all cookies</p></div>')
+    banner = (
+        '<div class="gdpr-box"><p>We and our partners use cookies and similar technologies to store '
+        "and access information on your device in order to serve personalised ads and content and to "
+        "measure audiences.</p><p>Accept all cookies</p></div>"
+    )
     # the banner inside the article's container, where trafilatura takes it for body text
     paragraphs = [f"{p} ({i})" for i in range(2) for p in EN_PARAGRAPHS]
     html = page([*paragraphs[:3], f"</p>{banner}<p>{paragraphs[3]}", *paragraphs[4:]])
@@ -279,6 +335,7 @@ def test_long_article_with_cookie_banner_is_ok_and_banner_not_stored():
 
 # --- counting and scoring ---------------------------------------------------------------------
 
+
 def test_word_count():
     assert word_count("Trade talks resume, officials say.") == 5
     assert word_count("中美贸易谈判") == 6
@@ -290,8 +347,12 @@ def test_word_count():
 def test_shingles():
     assert shingles("a b c d e") == {("a", "b", "c", "d"): 1, ("b", "c", "d", "e"): 1}
     assert shingles("A b, c!") == {("A", "b", "c"): 1}  # fewer than 4 tokens: one short run, case kept
-    assert shingles("x y z w x y z w") == {("x", "y", "z", "w"): 2, ("y", "z", "w", "x"): 1,
-                                          ("z", "w", "x", "y"): 1, ("w", "x", "y", "z"): 1}
+    assert shingles("x y z w x y z w") == {
+        ("x", "y", "z", "w"): 2,
+        ("y", "z", "w", "x"): 1,
+        ("z", "w", "x", "y"): 1,
+        ("w", "x", "y", "z"): 1,
+    }
     assert not shingles("") and not shingles(" ... ")
 
 

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,9 +13,14 @@ from newswatch.feedstate import (
     is_due,
 )
 
-NOW = datetime(2026, 11, 28, 12, tzinfo=timezone.utc)
-STATE = FeedState(name="f", url="https://ex.com/feed", etag='"old"', last_modified="Mon, 01 Jan 2026 00:00:00 GMT",
-                  last_body_hash="h1")
+NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
+STATE = FeedState(
+    name="f",
+    url="https://ex.com/feed",
+    etag='"old"',
+    last_modified="Mon, 01 Jan 2026 00:00:00 GMT",
+    last_body_hash="h1",
+)
 
 
 def test_200_takes_the_new_validators_and_hash():
@@ -47,13 +52,16 @@ def test_changing_feed_is_polled_more_often_within_bounds():
     assert decide(slow, Outcome("not_modified", 304), NOW).state.poll_interval_seconds == MAX_INTERVAL
 
 
-@pytest.mark.parametrize("hint, expected", [
-    ({"ttl_minutes": 180}, 3 * 3600),
-    ({"update_period_minutes": 720}, 12 * 3600),
-    ({"cache_max_age": 7200}, 7200),
-    ({"ttl_minutes": 60 * 24 * 30}, MAX_INTERVAL),
-    ({"ttl_minutes": 5}, MIN_INTERVAL),
-])
+@pytest.mark.parametrize(
+    "hint, expected",
+    [
+        ({"ttl_minutes": 180}, 3 * 3600),
+        ({"update_period_minutes": 720}, 12 * 3600),
+        ({"cache_max_age": 7200}, 7200),
+        ({"ttl_minutes": 60 * 24 * 30}, MAX_INTERVAL),
+        ({"ttl_minutes": 5}, MIN_INTERVAL),
+    ],
+)
 def test_publisher_hints_set_a_floor(hint, expected):
     d = decide(STATE, Outcome("ok", 200, body_hash="new", **hint), NOW)
     assert d.state.poll_interval_seconds == expected

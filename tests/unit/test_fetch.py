@@ -89,8 +89,9 @@ def test_redirect_loop(server):
     assert fetch(server.url("/loop"), settings=LOOPBACK_ONLY).error_class == "redirect_loop"
 
 
-@pytest.mark.parametrize("status, error_class", [(500, "http_5xx"), (503, "http_5xx"), (404, "http_4xx"),
-                                                 (403, "http_4xx"), (410, "gone")])
+@pytest.mark.parametrize(
+    "status, error_class", [(500, "http_5xx"), (503, "http_5xx"), (404, "http_4xx"), (403, "http_4xx"), (410, "gone")]
+)
 def test_http_errors_are_classified(server, status, error_class):
     server.add_handler("/e", lambda r: Response(status, {}, b"nope"))
     result = fetch(server.url("/e"), settings=LOOPBACK_ONLY)
@@ -112,8 +113,10 @@ def test_server_that_never_answers_times_out():
     held = []
     threading.Thread(target=lambda: held.append(listener.accept()), daemon=True).start()
     started = time.monotonic()
-    result = fetch(f"http://127.0.0.1:{listener.getsockname()[1]}/feed",
-                   settings=FetchSettings(allowed_networks=("127.0.0.0/8",), read_timeout=1, deadline=3))
+    result = fetch(
+        f"http://127.0.0.1:{listener.getsockname()[1]}/feed",
+        settings=FetchSettings(allowed_networks=("127.0.0.0/8",), read_timeout=1, deadline=3),
+    )
     assert result.error_class == "timeout" and time.monotonic() - started < 3
     listener.close()
 
@@ -121,10 +124,12 @@ def test_server_that_never_answers_times_out():
 def test_trickling_server_is_cut_off_at_the_deadline(server):
     def trickle(req):
         return Response(200, {"Content-Type": "application/rss+xml"}, (b"<" for _ in range(1000)), chunk_delay=0.2)
+
     server.add_handler("/trickle", trickle)
     started = time.monotonic()
-    result = fetch(server.url("/trickle"), settings=FetchSettings(allowed_networks=("127.0.0.0/8",), read_timeout=1,
-                                                                  deadline=2))
+    result = fetch(
+        server.url("/trickle"), settings=FetchSettings(allowed_networks=("127.0.0.0/8",), read_timeout=1, deadline=2)
+    )
     assert result.error_class == "timeout" and "deadline" in result.error
     assert time.monotonic() - started < 3.5
 
@@ -194,12 +199,25 @@ def test_tls_failure_is_classified(server):
 
 @pytest.mark.parametrize(
     "ip, why",
-    [("127.0.0.1", "loopback"), ("::1", "loopback"), ("10.1.2.3", "private"), ("192.168.0.1", "private"),
-     ("172.16.5.5", "private"), ("100.64.0.1", "private"), ("169.254.169.254", "link-local"), ("fe80::1", "link-local"),
-     ("224.0.0.1", "multicast"), ("0.0.0.0", "reserved"), ("::ffff:127.0.0.1", "loopback"), ("fd00::1", "private"),
-     ("8.8.8.8", None), ("2606:4700::1111", None), ("fec0::1", "site-local"),
-     ("2002:a9fe:a9fe::1", "link-local (tunnelled in 2002:a9fe:a9fe::1)"),
-     ("2001:0:4136:e378:8000:63bf:3fff:fdd2", "private (tunnelled in 2001:0:4136:e378:8000:63bf:3fff:fdd2)")],
+    [
+        ("127.0.0.1", "loopback"),
+        ("::1", "loopback"),
+        ("10.1.2.3", "private"),
+        ("192.168.0.1", "private"),
+        ("172.16.5.5", "private"),
+        ("100.64.0.1", "private"),
+        ("169.254.169.254", "link-local"),
+        ("fe80::1", "link-local"),
+        ("224.0.0.1", "multicast"),
+        ("0.0.0.0", "reserved"),
+        ("::ffff:127.0.0.1", "loopback"),
+        ("fd00::1", "private"),
+        ("8.8.8.8", None),
+        ("2606:4700::1111", None),
+        ("fec0::1", "site-local"),
+        ("2002:a9fe:a9fe::1", "link-local (tunnelled in 2002:a9fe:a9fe::1)"),
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", "private (tunnelled in 2001:0:4136:e378:8000:63bf:3fff:fdd2)"),
+    ],
 )
 def test_address_policy(ip, why):
     assert address_refusal(ip) == why

@@ -45,13 +45,13 @@ CHINESE = [
 JAPANESE = [
     "日米首脳会談、ワシントンで開催へ",
     "中国外相が来日　日中関係の改善を協議",
-    "米中貿易協議、ジュネーブで再開",   # kana (で) among kanji
+    "米中貿易協議、ジュネーブで再開",  # kana (で) among kanji
 ]
 
 KOREAN = [
     "한미 정상회담 워싱턴서 개최",
     "미중 무역협상 제네바서 재개",
-    "中 외교부 \"美 관세 조치에 단호히 대응\"",  # hangul among Han characters
+    '中 외교부 "美 관세 조치에 단호히 대응"',  # hangul among Han characters
 ]
 
 OTHER = [
@@ -87,8 +87,23 @@ def test_other_languages(text, expected):
     assert detect_language(text) == expected
 
 
-@pytest.mark.parametrize("text", [None, "", "   ", "短", "中美会谈", "Talks", "12345678", "2024 03 04 1234",
-                                  "$1.2 billion", "---------", 12345678, b"US and China agree to talks"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        None,
+        "",
+        "   ",
+        "短",
+        "中美会谈",
+        "Talks",
+        "12345678",
+        "2024 03 04 1234",
+        "$1.2 billion",
+        "---------",
+        12345678,
+        b"US and China agree to talks",
+    ],
+)
 def test_empty_short_numeric_and_non_text_give_none(text):
     assert detect_language(text) is None
 
@@ -123,8 +138,11 @@ def test_agrees_with_normalize_on_the_fixture_headlines():
                     if e.get("title"):
                         texts += [e["title"], f"{e['title']}. {(e.get('summary') or '')[:200]}"]
     assert len(texts) > 1000
-    different = [(t, normalize.detect_language(t), detect_language(t)) for t in texts
-                 if normalize.detect_language(t) != detect_language(t)]
+    different = [
+        (t, normalize.detect_language(t), detect_language(t))
+        for t in texts
+        if normalize.detect_language(t) != detect_language(t)
+    ]
     assert not different, different[:5]
 
 
@@ -140,8 +158,7 @@ def test_identifier_is_loaded_once_through_the_public_api(monkeypatch):
 
     monkeypatch.setattr(language, "_identifier", None)
     monkeypatch.setattr(LanguageIdentifier, "from_model_file", classmethod(counting))
-    threads = [threading.Thread(target=detect_language, args=("US and China agree to resume talks",))
-               for _ in range(8)]
+    threads = [threading.Thread(target=detect_language, args=("US and China agree to resume talks",)) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:
@@ -156,10 +173,27 @@ def test_only_public_py3langid_names_are_used():
     assert "from py3langid.langid import MODEL_FILE, LanguageIdentifier" in source
 
 
-@pytest.mark.parametrize("code, expected", [
-    ("en-US", "en"), ("en_us", "en"), ("EN", "en"), ("zh-Hans", "zh"), ("zh_cn", "zh"), ("zh-TW", "zh"),
-    ("ja-JP", "ja"), ("ko", "ko"), (" fil-PH ", "fil"), ("it-it", "it"),
-    (None, None), ("", None), ("x", None), ("english", None), ("12", None), ("*", None), (5, None),
-])
+@pytest.mark.parametrize(
+    "code, expected",
+    [
+        ("en-US", "en"),
+        ("en_us", "en"),
+        ("EN", "en"),
+        ("zh-Hans", "zh"),
+        ("zh_cn", "zh"),
+        ("zh-TW", "zh"),
+        ("ja-JP", "ja"),
+        ("ko", "ko"),
+        (" fil-PH ", "fil"),
+        ("it-it", "it"),
+        (None, None),
+        ("", None),
+        ("x", None),
+        ("english", None),
+        ("12", None),
+        ("*", None),
+        (5, None),
+    ],
+)
 def test_normalize_language(code, expected):
     assert normalize_language(code) == expected

@@ -1,5 +1,5 @@
 import base64
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
 
 import pytest
@@ -52,7 +52,10 @@ URL_CASES = [
     ("https://example.com/a?gclid=xyz&gclsrc=aw.ds", "https://example.com/a"),
     ("https://example.com/a?mc_cid=1&mc_eid=2", "https://example.com/a"),
     ("https://www.bbc.com/news/articles/cp8?at_medium=RSS&at_campaign=KARANGA", "https://bbc.com/news/articles/cp8"),
-    ("https://www.nytimes.com/2024/04/24/world/asia/blinken.html?smid=rss", "https://nytimes.com/2024/04/24/world/asia/blinken.html"),
+    (
+        "https://www.nytimes.com/2024/04/24/world/asia/blinken.html?smid=rss",
+        "https://nytimes.com/2024/04/24/world/asia/blinken.html",
+    ),
     ("https://www.nytimes.com/x.html?smid=nytcore-ios-share&smtyp=cur", "https://nytimes.com/x.html"),
     ("https://edition.cnn.com/x?cmpid=rss", "https://edition.cnn.com/x"),
     ("https://www.msn.com/en-us/news/x?ocid=BingNewsSearch", "https://msn.com/en-us/news/x"),
@@ -99,10 +102,16 @@ URL_CASES = [
     ("https://example.com/a?outputType=amp", "https://example.com/a"),
     ("https://example.com/amplifier/a", "https://example.com/amplifier/a"),
     ("https://example.com/a?amp=false", "https://example.com/a?amp=false"),
-    ("https://www-bbc-com.cdn.ampproject.org/c/s/www.bbc.com/news/amp/world-asia-1", "https://bbc.com/news/world-asia-1"),
+    (
+        "https://www-bbc-com.cdn.ampproject.org/c/s/www.bbc.com/news/amp/world-asia-1",
+        "https://bbc.com/news/world-asia-1",
+    ),
     # Google News pointers
     (gnews("https://www.example.com/news/blinken-china?utm_source=gn"), "https://example.com/news/blinken-china"),
-    ("https://news.google.com/rss/articles/AU_yqLopaqueid123?oc=5", "https://news.google.com/rss/articles/AU_yqLopaqueid123"),
+    (
+        "https://news.google.com/rss/articles/AU_yqLopaqueid123?oc=5",
+        "https://news.google.com/rss/articles/AU_yqLopaqueid123",
+    ),
 ]
 
 
@@ -120,8 +129,19 @@ def test_canonical_url_is_idempotent(raw, expected):
     assert canonicalize_url(canonicalize_url(raw)) == canonicalize_url(raw)
 
 
-@pytest.mark.parametrize("raw", ["", "   ", "javascript:alert(1)", "mailto:x@y.z", "ftp://x/y", "/relative/path",
-                                 "https://", "https://example.com:99999/a"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "   ",
+        "javascript:alert(1)",
+        "mailto:x@y.z",
+        "ftp://x/y",
+        "/relative/path",
+        "https://",
+        "https://example.com:99999/a",
+    ],
+)
 def test_unusable_urls_raise(raw):
     with pytest.raises(UnusableURL):
         canonicalize_url(raw)
@@ -198,7 +218,7 @@ def test_html_to_text_survives_broken_markup():
     assert html_to_text("a < b and c > d") == "a < b and c > d"
 
 
-NOW = datetime(2026, 11, 28, 12, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -207,8 +227,8 @@ NOW = datetime(2026, 11, 28, 12, tzinfo=timezone.utc)
         (NOW - timedelta(hours=2), None, "published"),
         (None, NOW - timedelta(hours=3), "updated"),
         (None, None, "first_seen"),
-        (datetime(1970, 1, 1, tzinfo=timezone.utc), NOW - timedelta(days=1), "updated"),
-        (datetime(1994, 12, 31, tzinfo=timezone.utc), None, "first_seen"),
+        (datetime(1970, 1, 1, tzinfo=UTC), NOW - timedelta(days=1), "updated"),
+        (datetime(1994, 12, 31, tzinfo=UTC), None, "first_seen"),
         (NOW + timedelta(days=30), None, "first_seen"),
         (NOW + timedelta(hours=2), None, "published"),
     ],
@@ -222,11 +242,13 @@ def test_published_at_fallbacks(published, updated, expected_source):
 def test_published_at_is_converted_to_utc():
     tokyo = timezone(timedelta(hours=9))
     when, _ = choose_published(datetime(2026, 11, 28, 9, tzinfo=tokyo), None, NOW)
-    assert when == datetime(2026, 11, 28, 0, tzinfo=timezone.utc)
+    assert when == datetime(2026, 11, 28, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("code, expected", [("en-US", "en"), ("zh-Hans", "zh"), ("zh_CN", "zh"), ("EN", "en"),
-                                            ("", None), (None, None), ("12", None)])
+@pytest.mark.parametrize(
+    "code, expected",
+    [("en-US", "en"), ("zh-Hans", "zh"), ("zh_CN", "zh"), ("EN", "en"), ("", None), (None, None), ("12", None)],
+)
 def test_language_codes(code, expected):
     assert normalize_language(code) == expected
 
@@ -238,9 +260,15 @@ def test_language_detection():
 
 
 def entry(**kw):
-    base = dict(guid="g1", link="https://www.example.com/a?utm_source=rss", title="US and China hold talks",
-                summary="<p>Officials met.</p>", content=None,
-                published_text=format_datetime(NOW - timedelta(hours=1)), updated_text=None)
+    base = {
+        "guid": "g1",
+        "link": "https://www.example.com/a?utm_source=rss",
+        "title": "US and China hold talks",
+        "summary": "<p>Officials met.</p>",
+        "content": None,
+        "published_text": format_datetime(NOW - timedelta(hours=1)),
+        "updated_text": None,
+    }
     base.update(kw)
     return RawEntry(**base)
 
@@ -256,45 +284,69 @@ def test_normalize_entry_fields():
 
 def test_normalize_entry_google_news_uses_source_and_drops_pointer_description():
     art = normalize_entry(
-        entry(link=gnews("https://apnews.com/article/x"), title="Blinken lands in Beijing - Associated Press",
-              summary='<a href="https://news.google.com/x">Blinken lands in Beijing</a>&nbsp;&nbsp;<font>Associated Press</font>',
-              source_title="Associated Press", source_url="https://apnews.com"),
-        fetched_at=NOW, feed_outlet="Google News")
+        entry(
+            link=gnews("https://apnews.com/article/x"),
+            title="Blinken lands in Beijing - Associated Press",
+            summary='<a href="https://news.google.com/x">Blinken lands in Beijing</a>'
+            "&nbsp;&nbsp;<font>Associated Press</font>",
+            source_title="Associated Press",
+            source_url="https://apnews.com",
+        ),
+        fetched_at=NOW,
+        feed_outlet="Google News",
+    )
     assert art.canonical_url == "https://apnews.com/article/x"
     assert art.outlet == "Associated Press" and art.title == "Blinken lands in Beijing" and art.summary == ""
 
 
-@pytest.mark.parametrize("kw, reason", [({"link": None}, "missing_link"), ({"link": "javascript:void(0)"}, "bad_link"),
-                                        ({"title": None}, "missing_title"), ({"title": "  <br/> "}, "missing_title")])
+@pytest.mark.parametrize(
+    "kw, reason",
+    [
+        ({"link": None}, "missing_link"),
+        ({"link": "javascript:void(0)"}, "bad_link"),
+        ({"title": None}, "missing_title"),
+        ({"title": "  <br/> "}, "missing_title"),
+    ],
+)
 def test_normalize_entry_rejects_with_reason(kw, reason):
     result = normalize_entry(entry(**kw), fetched_at=NOW)
     assert isinstance(result, Rejected) and result.reason == reason
 
 
 def test_script_never_survives_into_the_text():
-    art = normalize_entry(entry(title="<script>alert(1)</script>Real title",
-                                summary="<script>document.cookie</script><p>Body</p>"), fetched_at=NOW)
+    art = normalize_entry(
+        entry(title="<script>alert(1)</script>Real title", summary="<script>document.cookie</script><p>Body</p>"),
+        fetched_at=NOW,
+    )
     assert "script" not in art.title.lower() and "alert" not in art.title
     assert "cookie" not in art.summary and art.summary == "Body"
 
 
 def test_double_escaped_markup_is_removed_not_decoded_into_text():
-    art = normalize_entry(entry(title="&amp;lt;script&amp;gt;alert(1)&amp;lt;/script&amp;gt;Real title",
-                                summary="&amp;lt;img src=x onerror=alert(1)&amp;gt;Body"), fetched_at=NOW)
+    art = normalize_entry(
+        entry(
+            title="&amp;lt;script&amp;gt;alert(1)&amp;lt;/script&amp;gt;Real title",
+            summary="&amp;lt;img src=x onerror=alert(1)&amp;gt;Body",
+        ),
+        fetched_at=NOW,
+    )
     for text in (art.title, art.title_raw, art.summary):
         assert "<" not in text and "alert" not in text
     assert art.title == "Real title" and art.summary == "Body"
 
 
 def test_title_raw_is_the_published_headline_as_text():
-    art = normalize_entry(entry(title="<b>Blinken</b> lands in Beijing - Reuters"), fetched_at=NOW,
-                          feed_outlet="Reuters")
+    art = normalize_entry(
+        entry(title="<b>Blinken</b> lands in Beijing - Reuters"), fetched_at=NOW, feed_outlet="Reuters"
+    )
     assert art.title == "Blinken lands in Beijing" and art.title_raw == "Blinken lands in Beijing - Reuters"
 
 
 def test_unstorable_characters_are_dropped():
-    art = normalize_entry(entry(title="Biden\x00 and Xi \ud800meet", summary="a\x07b", guid="g\x001",
-                                link="https://ex.com/a\x00b"), fetched_at=NOW)
+    art = normalize_entry(
+        entry(title="Biden\x00 and Xi \ud800meet", summary="a\x07b", guid="g\x001", link="https://ex.com/a\x00b"),
+        fetched_at=NOW,
+    )
     assert art.title == "Biden and Xi meet" and art.summary == "ab" and art.guid == "g1"
     assert "\x00" not in art.url
 
@@ -309,7 +361,7 @@ def test_raw_entries_kept_with_rejects_are_text():
 @pytest.mark.parametrize("text", ["Mon, 04 Mar 2024 08:00:00 CST", "2024年03月04日 08:00", "2024-03-04 08:00:00"])
 def test_an_asian_feeds_local_dates_are_read_in_its_time_zone(text):
     art = normalize_entry(entry(published_text=text), fetched_at=NOW, feed_timezone="Asia/Shanghai")
-    assert art.published_at == datetime(2024, 3, 4, tzinfo=timezone.utc) and art.published_at_source == "published"
+    assert art.published_at == datetime(2024, 3, 4, tzinfo=UTC) and art.published_at_source == "published"
 
 
 def test_an_incomplete_date_falls_back_to_first_seen_and_says_so():
@@ -317,11 +369,14 @@ def test_an_incomplete_date_falls_back_to_first_seen_and_says_so():
     assert art.published_at == NOW and art.published_at_source == "first_seen"
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("Use &amp;lt;b&amp;gt; for bold", "Use <b> for bold"),   # literal text is never deleted
-    ("a &lt;b&gt; c", "a <b> c"),
-    ("&lt;p&gt;Escaped once&lt;/p&gt;", "Escaped once"),       # escaped markup, proven by its closing tag
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("Use &amp;lt;b&amp;gt; for bold", "Use <b> for bold"),  # literal text is never deleted
+        ("a &lt;b&gt; c", "a <b> c"),
+        ("&lt;p&gt;Escaped once&lt;/p&gt;", "Escaped once"),  # escaped markup, proven by its closing tag
+    ],
+)
 def test_entities_are_decoded_once_unless_double_escaping_is_proven(raw, expected):
     assert html_to_text(raw) == expected
 
@@ -333,11 +388,18 @@ def test_the_fast_path_for_plain_urls_agrees_with_w3lib():
     from newswatch import normalize
 
     urls = [c[0] for c in URL_CASES] + [
-        "https://ex.com/a/./b/../c?x=1&a=2", "https://ex.com/~user/p-1_2.html?b=&a", "https://ex.com",
-        "http://EX.com:80/A?Z=1&z=2&Z=0", "https://ex.com/a?x=1&x=0", "https://ex.com/path//double?q=a.b~c",
-        "https://ex.com/caf%C3%A9?q=%E4%B8%AD", "https://ex.com/a b?c=d e", "https://ex.com/a?b=1;c=2"]
+        "https://ex.com/a/./b/../c?x=1&a=2",
+        "https://ex.com/~user/p-1_2.html?b=&a",
+        "https://ex.com",
+        "http://EX.com:80/A?Z=1&z=2&Z=0",
+        "https://ex.com/a?x=1&x=0",
+        "https://ex.com/path//double?q=a.b~c",
+        "https://ex.com/caf%C3%A9?q=%E4%B8%AD",
+        "https://ex.com/a b?c=d e",
+        "https://ex.com/a?b=1;c=2",
+    ]
     fast = [normalize.canonicalize_url(u) for u in urls]
-    plain, normalize._PLAIN_RE = normalize._PLAIN_RE, re.compile(r"(?!)")   # never plain: always w3lib
+    plain, normalize._PLAIN_RE = normalize._PLAIN_RE, re.compile(r"(?!)")  # never plain: always w3lib
     try:
         assert fast == [normalize.canonicalize_url(u) for u in urls]
     finally:

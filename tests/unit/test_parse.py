@@ -1,5 +1,6 @@
 import json
 import time
+from datetime import UTC
 from pathlib import Path
 
 import feedparser
@@ -33,14 +34,29 @@ def test_rss2_fields_and_hints():
 @pytest.mark.parametrize(
     "doc, fmt",
     [
-        (b'<rss version="0.91"><channel><title>t</title><item><title>a</title><link>http://x/1</link></item></channel></rss>', "rss091u"),
-        (b'<rss version="0.92"><channel><title>t</title><item><title>a</title><link>http://x/1</link></item></channel></rss>', "rss092"),
-        (b'<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/">'
-         b'<channel rdf:about="x"><title>t</title></channel><item rdf:about="http://x/1"><title>a</title><link>http://x/1</link></item></rdf:RDF>', "rss10"),
-        (b'<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><entry><title>a</title><link href="http://x/1"/>'
-         b'<id>urn:1</id><updated>2026-11-20T10:00:00Z</updated></entry></feed>', "atom10"),
-        (b'<feed version="0.3" xmlns="http://purl.org/atom/ns#"><title>t</title><entry><title>a</title>'
-         b'<link rel="alternate" type="text/html" href="http://x/1"/><id>urn:1</id><issued>2026-11-20T10:00:00Z</issued></entry></feed>', "atom03"),
+        (
+            b'<rss version="0.91"><channel><title>t</title><item><title>a</title><link>http://x/1</link></item></channel></rss>',
+            "rss091u",
+        ),
+        (
+            b'<rss version="0.92"><channel><title>t</title><item><title>a</title><link>http://x/1</link></item></channel></rss>',
+            "rss092",
+        ),
+        (
+            b'<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/">'
+            b'<channel rdf:about="x"><title>t</title></channel><item rdf:about="http://x/1"><title>a</title><link>http://x/1</link></item></rdf:RDF>',
+            "rss10",
+        ),
+        (
+            b'<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><entry><title>a</title><link href="http://x/1"/>'
+            b"<id>urn:1</id><updated>2026-11-20T10:00:00Z</updated></entry></feed>",
+            "atom10",
+        ),
+        (
+            b'<feed version="0.3" xmlns="http://purl.org/atom/ns#"><title>t</title><entry><title>a</title>'
+            b'<link rel="alternate" type="text/html" href="http://x/1"/><id>urn:1</id><issued>2026-11-20T10:00:00Z</issued></entry></feed>',
+            "atom03",
+        ),
     ],
 )
 def test_every_feed_format_loads(doc, fmt):
@@ -50,10 +66,22 @@ def test_every_feed_format_loads(doc, fmt):
 
 
 def test_json_feed():
-    doc = {"version": "https://jsonfeed.org/version/1.1", "title": "J", "language": "en",
-           "items": [{"id": 1, "url": "https://ex.com/j", "title": "JSON item", "content_html": "<p>x</p>",
-                      "date_published": "2026-11-20T10:00:00-05:00", "authors": [{"name": "A"}]},
-                     {"id": "2", "title": "no url"}]}
+    doc = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "J",
+        "language": "en",
+        "items": [
+            {
+                "id": 1,
+                "url": "https://ex.com/j",
+                "title": "JSON item",
+                "content_html": "<p>x</p>",
+                "date_published": "2026-11-20T10:00:00-05:00",
+                "authors": [{"name": "A"}],
+            },
+            {"id": "2", "title": "no url"},
+        ],
+    }
     feed = parse_feed(json.dumps(doc).encode(), content_type="application/feed+json")
     assert feed.format == "json1.1" and len(feed.entries) == 2
     assert feed.entries[0].guid == "1" and feed.entries[0].author == "A"
@@ -94,10 +122,12 @@ def test_xxe_does_not_read_local_files():
 
 
 def test_billion_laughs_finishes_fast_and_small():
-    lol = "".join(f'<!ENTITY lol{i} "' + f"&lol{i-1};" * 10 + '">' for i in range(1, 10))
-    doc = (f'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol0 "lol">{lol}]>'
-           '<rss version="2.0"><channel><title>&lol9;</title><item><title>&lol9;</title>'
-           '<link>http://x/1</link></item></channel></rss>').encode()
+    lol = "".join(f'<!ENTITY lol{i} "' + f"&lol{i - 1};" * 10 + '">' for i in range(1, 10))
+    doc = (
+        f'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol0 "lol">{lol}]>'
+        '<rss version="2.0"><channel><title>&lol9;</title><item><title>&lol9;</title>'
+        "<link>http://x/1</link></item></channel></rss>"
+    ).encode()
     started = time.monotonic()
     feed = parse_feed(doc)
     assert time.monotonic() - started < 2
@@ -113,8 +143,10 @@ def test_strip_internal_dtd_keeps_public_doctype():
 
 @pytest.mark.parametrize("encoding, text", [("gbk", "中美关系"), ("gb18030", "王毅会见布林肯"), ("big5", "美國國務卿")])
 def test_chinese_encodings_from_xml_declaration(encoding, text):
-    doc = (f'<?xml version="1.0" encoding="{encoding}"?><rss version="2.0"><channel><title>t</title>'
-           f'<item><title>{text}</title><link>http://x/1</link></item></channel></rss>').encode(encoding)
+    doc = (
+        f'<?xml version="1.0" encoding="{encoding}"?><rss version="2.0"><channel><title>t</title>'
+        f"<item><title>{text}</title><link>http://x/1</link></item></channel></rss>"
+    ).encode(encoding)
     assert parse_feed(doc).entries[0].title == text
 
 
@@ -148,13 +180,15 @@ def _fast_path_documents():
 
 
 def _articles(entries):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from newswatch.normalize import normalize_entry
 
-    now = datetime(2026, 11, 28, tzinfo=timezone.utc)
-    return [vars(a) if not hasattr(a, "reason") else a.reason
-            for a in (normalize_entry(e, fetched_at=now, feed_outlet="X") for e in entries)]
+    now = datetime(2026, 11, 28, tzinfo=UTC)
+    return [
+        vars(a) if not hasattr(a, "reason") else a.reason
+        for a in (normalize_entry(e, fetched_at=now, feed_outlet="X") for e in entries)
+    ]
 
 
 @pytest.mark.parametrize("path", _fast_path_documents(), ids=lambda p: p.name)
@@ -166,23 +200,27 @@ def test_fast_path_gives_the_same_articles_as_feedparser(path):
     slow = feedparser.parse(body, response_headers={"content-location": "https://example.com/feed"})
     assert _articles(fast.entries) == _articles([_entry_from_feedparser(e) for e in slow.entries])
     assert (fast.ttl_minutes, fast.language) == (
-        int(slow.feed["ttl"]) if slow.feed.get("ttl") else None, slow.feed.get("language"))
+        int(slow.feed["ttl"]) if slow.feed.get("ttl") else None,
+        slow.feed.get("language"),
+    )
 
 
 def test_fast_path_covers_most_fixtures_and_steps_aside_for_the_rest():
     from newswatch.parse import fast_parse
 
     assert len(_fast_path_documents()) >= 25
-    assert fast_parse((REAL / "rss_2.0_invalid_1.xml").read_bytes()) is None        # ill-formed
-    assert fast_parse((DEMO / "dw_world.rdf").read_bytes()) is None                  # RSS 1.0
+    assert fast_parse((REAL / "rss_2.0_invalid_1.xml").read_bytes()) is None  # ill-formed
+    assert fast_parse((DEMO / "dw_world.rdf").read_bytes()) is None  # RSS 1.0
     doc = '<?xml version="1.0" encoding="gbk"?><rss version="2.0"><channel><title>t</title></channel></rss>'
     assert fast_parse(doc.encode("gbk"), content_type="text/xml; charset=utf-8") is None  # charsets disagree
 
 
 def test_internal_dtd_with_comments_and_instructions_is_removed_cleanly():
-    doc = (b"<?xml version=\"1.0\"?><!DOCTYPE rss [<!-- don't trip on ' or ] here -->"
-           b"<?pi it's fine ?><!ENTITY e \"x\">]><rss version=\"2.0\"><channel><title>t</title>"
-           b"<item><title>a</title><link>http://x/1</link></item></channel></rss>")
+    doc = (
+        b"<?xml version=\"1.0\"?><!DOCTYPE rss [<!-- don't trip on ' or ] here -->"
+        b'<?pi it\'s fine ?><!ENTITY e "x">]><rss version="2.0"><channel><title>t</title>'
+        b"<item><title>a</title><link>http://x/1</link></item></channel></rss>"
+    )
     body, stripped = strip_internal_dtd(doc)
     assert stripped and body.startswith(b'<?xml version="1.0"?><!DOCTYPE rss ><rss')
     assert parse_feed(doc).entries[0].link == "http://x/1"

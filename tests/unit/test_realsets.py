@@ -53,8 +53,9 @@ def test_realfeeds_loader_finds_every_labelled_entry(items_realfeeds):
 
 
 def test_an_absent_shared_folder_is_reported_not_raised(tmp_path):
-    results = realsets.evaluate_real_sets(RULES, realdata=tmp_path / "nope", realfeeds=tmp_path / "nope",
-                                          realfeeds_labels=tmp_path / "nope.tsv")
+    results = realsets.evaluate_real_sets(
+        RULES, realdata=tmp_path / "nope", realfeeds=tmp_path / "nope", realfeeds_labels=tmp_path / "nope.tsv"
+    )
     assert [r.available for r in results] == [False, False]
     assert all("skipped" in r.note for r in results)
     out = io.StringIO()

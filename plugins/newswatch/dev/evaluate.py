@@ -68,8 +68,10 @@ class PR:
         return self.tp + self.fp + self.fn + self.tn
 
     def row(self) -> str:
-        return (f"P={self.precision:.3f} R={self.recall:.3f} "
-                f"(tp={self.tp} fp={self.fp} fn={self.fn} tn={self.tn}, n={self.n})")
+        return (
+            f"P={self.precision:.3f} R={self.recall:.3f} "
+            f"(tp={self.tp} fp={self.fp} fn={self.fn} tn={self.tn}, n={self.n})"
+        )
 
 
 def evaluate_relevance(items: list[dict] | None = None, rules=None):
@@ -96,6 +98,7 @@ def evaluate_relevance(items: list[dict] | None = None, rules=None):
 
 
 # --- story clustering on the labelled pairs -------------------------------------------------
+
 
 def _fingerprint_of(side: dict):
     outlet = side.get("outlet") or ""
@@ -127,8 +130,9 @@ def evaluate_story_pairs(pairs: list[dict]):
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="newswatch eval", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="newswatch eval", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--misses", action="store_true", help="list the items the rules get wrong")
     parser.add_argument("--only", choices=["relevance", "real", "stories", "fulltext"], help="evaluate one thing")
     args = parser.parse_args(argv)
@@ -146,17 +150,23 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {topic:22s} {pr.row()}")
         for split in ("dev", "held-out"):
             micro = PR()
-            for (topic, s), pr in topics.items():
+            for (_topic, s), pr in topics.items():
                 if s == split:
-                    micro.tp, micro.fp, micro.fn, micro.tn = (micro.tp + pr.tp, micro.fp + pr.fp,
-                                                              micro.fn + pr.fn, micro.tn + pr.tn)
+                    micro.tp, micro.fp, micro.fn, micro.tn = (
+                        micro.tp + pr.tp,
+                        micro.fp + pr.fp,
+                        micro.fn + pr.fn,
+                        micro.tn + pr.tn,
+                    )
             print(f"  {'all topics, ' + split:22s} {micro.row()}")
         if args.misses:
             print("Misses:")
             for item, result in misses:
-                print(f"  {item['id']} want={item['relevant']} got={result.is_relevant} score={result.score} "
-                      f"{item['title'][:90]!r} rules={result.terms['rules']} us={result.terms['us']} "
-                      f"china={result.terms['china']} neg={result.terms['negative']}")
+                print(
+                    f"  {item['id']} want={item['relevant']} got={result.is_relevant} score={result.score} "
+                    f"{item['title'][:90]!r} rules={result.terms['rules']} us={result.terms['us']} "
+                    f"china={result.terms['china']} neg={result.terms['negative']}"
+                )
     if args.only in (None, "real"):
         from .realsets import evaluate_real_sets, print_report
 
@@ -169,8 +179,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.misses:
             print("Misses:")
             for pair, rule, overlap in misses:
-                print(f"  {pair['id']} {pair['kind']} want={pair['same_story']} rule={rule} "
-                      f"overlap~{overlap:.2f} {pair['a']['title'][:60]!r} / {pair['b']['title'][:60]!r}")
+                print(
+                    f"  {pair['id']} {pair['kind']} want={pair['same_story']} rule={rule} "
+                    f"overlap~{overlap:.2f} {pair['a']['title'][:60]!r} / {pair['b']['title'][:60]!r}"
+                )
     if args.only in (None, "fulltext"):
         from .extraction_eval import print_fulltext_report
 

@@ -27,6 +27,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Protocol
 
 from ..config import DevSettings
 
@@ -34,9 +35,20 @@ DEFAULT_DIR = DevSettings.from_env().articles_dir
 SHINGLE = 4
 _TOKEN_RE = re.compile(r"\w+")
 
+
+class ExtractResult(Protocol):
+    """What an extractor may return instead of its text, such as newswatch.extract.Extraction."""
+
+    @property
+    def text(self) -> str | None: ...
+
+    @property
+    def status(self) -> str: ...
+
+
 # An extractor under test: (page bytes, page URL) -> the body text (None when it found nothing),
-# or an object with .text and .status such as newswatch.extract.Extraction.
-Extract = Callable[[bytes, str], object]
+# or an object with .text and .status (ExtractResult).
+Extract = Callable[[bytes, str], "str | ExtractResult | None"]
 
 
 def shingles(text: str | None, n: int = SHINGLE) -> Counter:
@@ -45,7 +57,7 @@ def shingles(text: str | None, n: int = SHINGLE) -> Counter:
     tokens = _TOKEN_RE.findall(text or "")
     if 0 < len(tokens) < n:
         return Counter([tuple(tokens)])
-    return Counter(tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+    return Counter(tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
 
 
 def score_page(predicted: str | None, truth: str | None) -> tuple[float, float]:
@@ -78,9 +90,12 @@ def load_pages(articles_dir: Path) -> list[tuple[str, str, bytes, str]]:
     """[(id, url, html bytes, true body)] in id order."""
     truth = json.loads((articles_dir / "ground-truth.json").read_text(encoding="utf-8"))
     return [
-        (page_id, truth[page_id].get("url", ""),
-         gzip.decompress((articles_dir / "html" / f"{page_id}.html.gz").read_bytes()),
-         truth[page_id].get("articleBody", ""))
+        (
+            page_id,
+            truth[page_id].get("url", ""),
+            gzip.decompress((articles_dir / "html" / f"{page_id}.html.gz").read_bytes()),
+            truth[page_id].get("articleBody", ""),
+        )
         for page_id in sorted(truth)
     ]
 
@@ -105,7 +120,9 @@ def trafilatura_defaults(body: bytes, url: str) -> str | None:
 
 def run(pages, extract: Extract) -> tuple[dict[str, tuple[float, float]], Counter, float]:
     """Per-page (P, R), the count of statuses, and the seconds spent in `extract` alone."""
-    scores, statuses, spent = {}, Counter(), 0.0
+    scores: dict[str, tuple[float, float]] = {}
+    statuses: Counter[str] = Counter()
+    spent = 0.0
     for page_id, url, body, truth in pages:
         start = time.perf_counter()
         result = extract(body, url)
@@ -137,8 +154,10 @@ def evaluate(articles_dir: Path = DEFAULT_DIR, extract: Extract = pipeline_extra
         **summarise(scores),
         "pages_per_s": len(pages) / spent if spent else float("inf"),
         "statuses": dict(statuses),
-        "worst": [{"id": page_id, "url": urls[page_id], "precision": p, "recall": r, "f1": f1(p, r)}
-                  for page_id, (p, r) in ranked[:worst]],
+        "worst": [
+            {"id": page_id, "url": urls[page_id], "precision": p, "recall": r, "f1": f1(p, r)}
+            for page_id, (p, r) in ranked[:worst]
+        ],
     }
 
 
@@ -155,20 +174,24 @@ def two_fold(articles_dir: Path, candidates: Mapping[str, Extract]) -> list[dict
     for held_out in (0, 1):
         tuning = 1 - held_out
         chosen = max(per_candidate, key=lambda name: half(per_candidate[name], tuning)["f1"])
-        folds.append({
-            "held_out_fold": held_out,
-            "chosen": chosen,
-            "tuning": half(per_candidate[chosen], tuning),
-            "held_out": half(per_candidate[chosen], held_out),
-            "held_out_f1_by_candidate": {name: half(scores, held_out)["f1"]
-                                         for name, scores in per_candidate.items()},
-        })
+        folds.append(
+            {
+                "held_out_fold": held_out,
+                "chosen": chosen,
+                "tuning": half(per_candidate[chosen], tuning),
+                "held_out": half(per_candidate[chosen], held_out),
+                "held_out_f1_by_candidate": {
+                    name: half(scores, held_out)["f1"] for name, scores in per_candidate.items()
+                },
+            }
+        )
     return folds
 
 
 def _row(metrics: dict) -> str:
-    return (f"F1 {metrics['f1']:.4f}  P {metrics['precision']:.4f}  R {metrics['recall']:.4f}"
-            f"  ({metrics['pages']} pages)")
+    return (
+        f"F1 {metrics['f1']:.4f}  P {metrics['precision']:.4f}  R {metrics['recall']:.4f}  ({metrics['pages']} pages)"
+    )
 
 
 def through_the_pipeline(articles_dir: Path = DEFAULT_DIR) -> dict:
@@ -181,9 +204,9 @@ def through_the_pipeline(articles_dir: Path = DEFAULT_DIR) -> dict:
     from email.utils import formatdate
     from xml.sax.saxutils import escape
 
+    from .. import warehouse
     from ..config import FetchSettings, FulltextSettings, Settings, conn_fields_to_dsn
     from ..pipeline import fulltext, run_once
-    from .. import warehouse
     from .feedserver import FeedServer
     from .localpg import LocalPostgres
 
@@ -195,16 +218,28 @@ def through_the_pipeline(articles_dir: Path = DEFAULT_DIR) -> dict:
             items = []
             for page_id, _, body, _ in pages:
                 server.add_document(f"/page/{page_id}.html", body, "text/html")
-                items.append(f"<item><title>Page {page_id[:12]}</title><link>{server.url(f'/page/{page_id}.html')}"
-                             f"</link><pubDate>{formatdate(usegmt=True)}</pubDate></item>")
-            feed = server.add_document("/pages.xml", ("<?xml version='1.0'?><rss version='2.0'><channel><title>"
-                                                      "pages</title>" + "".join(items) + "</channel></rss>").encode())
+                items.append(
+                    f"<item><title>Page {page_id[:12]}</title><link>{server.url(f'/page/{page_id}.html')}"
+                    f"</link><pubDate>{formatdate(usegmt=True)}</pubDate></item>"
+                )
+            feed = server.add_document(
+                "/pages.xml",
+                (
+                    "<?xml version='1.0'?><rss version='2.0'><channel><title>"
+                    "pages</title>" + "".join(items) + "</channel></rss>"
+                ).encode(),
+            )
             (Path(tmp) / "feeds.yaml").write_text(f'feeds:\n  - name: pages\n    url: "{escape(feed)}"\n')
-            dsn = conn_fields_to_dsn(host="127.0.0.1", port=pg.port, user="postgres", password=pg.password,
-                                     dbname="postgres")
-            settings = Settings(feeds_path=Path(tmp) / "feeds.yaml", topics_path=Settings.from_env().topics_path,
-                                warehouse_dsn=dsn, fetch=FetchSettings(allow_private_networks=True),
-                                fulltext=replace(FulltextSettings(), mode="none", limit=len(pages) + 10))
+            dsn = conn_fields_to_dsn(
+                host="127.0.0.1", port=pg.port, user="postgres", password=pg.password, dbname="postgres"
+            )
+            settings = Settings(
+                feeds_path=Path(tmp) / "feeds.yaml",
+                topics_path=Settings.from_env().topics_path,
+                warehouse_dsn=dsn,
+                fetch=FetchSettings(allow_private_networks=True),
+                fulltext=replace(FulltextSettings(), mode="none", limit=len(pages) + 10),
+            )
             run_once(settings, "eval-fulltext", force=True)
             started = time.perf_counter()
             fulltext(settings, everything=True)
@@ -214,10 +249,12 @@ def through_the_pipeline(articles_dir: Path = DEFAULT_DIR) -> dict:
                 stored = {url.rsplit("/", 1)[-1][:-5]: (status, text) for url, status, text in cur.fetchall()}
         finally:
             pg.stop()
-    scores = {page_id: score_page(stored.get(page_id, ("missing", ""))[1], truth)
-              for page_id, _, _, truth in pages}
-    return {**summarise(scores), "pages_per_s": len(pages) / seconds,
-            "statuses": dict(Counter(status for status, _ in stored.values()))}
+    scores = {page_id: score_page(stored.get(page_id, ("missing", ""))[1], truth) for page_id, _, _, truth in pages}
+    return {
+        **summarise(scores),
+        "pages_per_s": len(pages) / seconds,
+        "statuses": dict(Counter(status for status, _ in stored.values())),
+    }
 
 
 def print_fulltext_report(articles_dir: Path = DEFAULT_DIR, misses: bool = False) -> None:
@@ -228,8 +265,10 @@ def print_fulltext_report(articles_dir: Path = DEFAULT_DIR, misses: bool = False
         print(f"  skipped: {articles_dir} is absent (the real pages are kept outside the repository)")
         return
     stored = through_the_pipeline(articles_dir)
-    print(f"  through the pipeline (served, fetched, extracted, stored): {_row(stored)}  "
-          f"{stored['pages_per_s']:.1f} pages/s  statuses {stored['statuses']}")
+    print(
+        f"  through the pipeline (served, fetched, extracted, stored): {_row(stored)}  "
+        f"{stored['pages_per_s']:.1f} pages/s  statuses {stored['statuses']}"
+    )
     result = evaluate(articles_dir)
     print(f"  the extractor alone: {_row(result)}  {result['pages_per_s']:.1f} pages/s on one core")
     if misses:
@@ -241,8 +280,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("articles_dir", nargs="?", type=Path, default=DEFAULT_DIR)
     parser.add_argument("--baseline", action="store_true", help="also score trafilatura.extract() defaults")
-    parser.add_argument("--two-fold", action="store_true",
-                        help="choose among newswatch.extract.CANDIDATES on one half, score on the other")
+    parser.add_argument(
+        "--two-fold",
+        action="store_true",
+        help="choose among newswatch.extract.CANDIDATES on one half, score on the other",
+    )
     args = parser.parse_args(argv)
 
     if args.baseline:
@@ -260,8 +302,10 @@ def main(argv: list[str] | None = None) -> None:
             return lambda body, url: extract_article(body, url=url, options=options)
 
         for fold in two_fold(args.articles_dir, {name: with_options(o) for name, o in CANDIDATES.items()}):
-            print(f"held-out half {fold['held_out_fold']}: chose {fold['chosen']!r} on the other half "
-                  f"({_row(fold['tuning'])}); held out: {_row(fold['held_out'])}")
+            print(
+                f"held-out half {fold['held_out_fold']}: chose {fold['chosen']!r} on the other half "
+                f"({_row(fold['tuning'])}); held out: {_row(fold['held_out'])}"
+            )
             for name, value in fold["held_out_f1_by_candidate"].items():
                 print(f"    held-out F1 {value:.4f}  {name}")
 

@@ -7,15 +7,16 @@ slow or trickling bodies) for the tests.
 
 from __future__ import annotations
 
+import contextlib
 import gzip as gzip_module
 import hashlib
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable, Iterable
 
 CONTENT_TYPES = {
     ".xml": "application/xml; charset=utf-8",
@@ -80,8 +81,15 @@ class FeedServer:
         self._thread: threading.Thread | None = None
 
     # -- content -------------------------------------------------------------------------------
-    def add_document(self, path: str, body: bytes, content_type: str | None = None, *,
-                     last_modified: float | None = None, gzip: bool = False) -> str:
+    def add_document(
+        self,
+        path: str,
+        body: bytes,
+        content_type: str | None = None,
+        *,
+        last_modified: float | None = None,
+        gzip: bool = False,
+    ) -> str:
         """Serve `body` at `path` with ETag/Last-Modified; replacing it changes both."""
         content_type = content_type or CONTENT_TYPES.get(Path(path).suffix, "application/xml")
         etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
@@ -120,7 +128,7 @@ class FeedServer:
     def url(self, path: str) -> str:
         return self.base_url + path
 
-    def start(self) -> "FeedServer":
+    def start(self) -> FeedServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="feedserver", daemon=True)
         self._thread.start()
         return self
@@ -149,10 +157,8 @@ class FeedServer:
             response = self._serve_document(document, request)
         else:
             response = Response(404, {"Content-Type": "text/plain"}, b"not found\n")
-        try:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self._write(h, response)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
 
     @staticmethod
     def _serve_document(doc: Document, request: Request) -> Response:

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -101,14 +102,34 @@ def _run(cmd: list[str], env: dict, log_path: Path | None = None, check: bool = 
 def prepare_airflow(env: dict, log_path: Path, pool_slots: int = 8) -> None:
     """Migrate Airflow's own database and create the fetch pool (idempotent)."""
     _run([_airflow(), "db", "migrate"], env, log_path)
-    _run([_airflow(), "pools", "set", "newswatch_fetch", str(pool_slots),
-          "Concurrent feed fetches (newswatch)"], env, log_path)
-    _run([_airflow(), "pools", "set", "newswatch_fulltext", "1",
-          "Article page fetching (newswatch), apart from the feed polls"], env, log_path)
+    _run(
+        [_airflow(), "pools", "set", "newswatch_fetch", str(pool_slots), "Concurrent feed fetches (newswatch)"],
+        env,
+        log_path,
+    )
+    _run(
+        [
+            _airflow(),
+            "pools",
+            "set",
+            "newswatch_fulltext",
+            "1",
+            "Article page fetching (newswatch), apart from the feed polls",
+        ],
+        env,
+        log_path,
+    )
 
 
-def run_dag(conf: dict, *, feeds_path: str | None = None, extra_env: dict | None = None,
-            database: str = "newswatch", label: str = "run", fulltext: bool = True) -> int:
+def run_dag(
+    conf: dict,
+    *,
+    feeds_path: str | None = None,
+    extra_env: dict | None = None,
+    database: str = "newswatch",
+    label: str = "run",
+    fulltext: bool = True,
+) -> int:
     """`airflow dags test us_china_news` with the local setup, then (`fulltext`, and unless
     NEWSWATCH_FULLTEXT=none) `us_china_news_fulltext`, which the scheduler would start from the
     asset the first publishes; prints the summary."""
@@ -125,8 +146,14 @@ def run_dag(conf: dict, *, feeds_path: str | None = None, extra_env: dict | None
         return 2
     uri, embedded = warehouse_uri(database)
     where = "embedded PostgreSQL in .newswatch/pg" if embedded else "the warehouse in AIRFLOW_CONN_NEWS_WAREHOUSE"
-    env = airflow_env(uri, {"NEWSWATCH_FEEDS": str(Path(feeds_file).resolve()),
-                            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": local_metadata_url(), **(extra_env or {})})
+    env = airflow_env(
+        uri,
+        {
+            "NEWSWATCH_FEEDS": str(Path(feeds_file).resolve()),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": local_metadata_url(),
+            **(extra_env or {}),
+        },
+    )
     logs = STATE_DIR / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     log_path = logs / f"{label}-{time.strftime('%Y%m%dT%H%M%S')}.log"
@@ -134,8 +161,7 @@ def run_dag(conf: dict, *, feeds_path: str | None = None, extra_env: dict | None
     print(f"newswatch: running DAG us_china_news through Airflow (airflow dags test); full log: {log_path}")
     prepare_airflow(env, log_path)
     started = time.time()
-    code = _run([_airflow(), "dags", "test", "us_china_news", "--conf", json.dumps(conf)], env, log_path,
-                check=False)
+    code = _run([_airflow(), "dags", "test", "us_china_news", "--conf", json.dumps(conf)], env, log_path, check=False)
     from ..config import connection_to_dsn
 
     with warehouse.connection(connection_to_dsn(uri)) as conn:
@@ -148,8 +174,9 @@ def run_dag(conf: dict, *, feeds_path: str | None = None, extra_env: dict | None
     summary = RunSummary.from_dict(latest[1])
     for row in rows:
         if row["status"] != "error":
-            print(f"  {row['feed_name']}: {row['status']}, {row['entries_seen']} entries, "
-                  f"{row['entries_new'] or 0} new")
+            print(
+                f"  {row['feed_name']}: {row['status']}, {row['entries_seen']} entries, {row['entries_new'] or 0} new"
+            )
     print(summary.text())
     if fulltext and not summary.nothing_loaded and FulltextSettings.from_env().mode != "none":
         texts_started = time.time()
@@ -159,8 +186,11 @@ def run_dag(conf: dict, *, feeds_path: str | None = None, extra_env: dict | None
             print("  " + reports.fulltext_line(conn, since=texts_started - 1))
     print(f"({time.time() - started:.0f}s)")
     if summary.no_feed_reachable:
-        print("newswatch: no feed was reachable — check the network (or run `make demo` to see the "
-              "pipeline work offline)", file=sys.stderr)
+        print(
+            "newswatch: no feed was reachable — check the network (or run `make demo` to see the "
+            "pipeline work offline)",
+            file=sys.stderr,
+        )
         return 1
     if summary.nothing_loaded:
         print(f"newswatch: no feed could be loaded; see {log_path}", file=sys.stderr)
@@ -173,7 +203,7 @@ def _print_log_tail(path: Path, lines: int = 40) -> None:
         text = path.read_text(errors="replace").splitlines()
     except OSError:
         return
-    interesting = [l for l in text if "ERROR" in l or "Error" in l or "newswatch" in l]
+    interesting = [line for line in text if "ERROR" in line or "Error" in line or "newswatch" in line]
     for line in (interesting or text)[-lines:]:
         print("  | " + line[:300], file=sys.stderr)
 
@@ -184,18 +214,21 @@ UI_PORT = DEV.ui_port
 
 
 def standalone_env(home: Path, warehouse: str, metadata_url: str, port: int, extra: dict | None = None) -> dict:
-    env = airflow_env(warehouse, {
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_url,
-        "AIRFLOW__API__PORT": str(port),
-        "AIRFLOW__API__BASE_URL": f"http://localhost:{port}",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
-        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-        "AIRFLOW__CORE__LAZY_LOAD_PLUGINS": "False",
-        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
-        "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "True",
-        **(extra or {}),
-    })
+    env = airflow_env(
+        warehouse,
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_url,
+            "AIRFLOW__API__PORT": str(port),
+            "AIRFLOW__API__BASE_URL": f"http://localhost:{port}",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            "AIRFLOW__CORE__LAZY_LOAD_PLUGINS": "False",
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+            "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "True",
+            **(extra or {}),
+        },
+    )
     home.mkdir(parents=True, exist_ok=True)
     return env
 
@@ -203,9 +236,10 @@ def standalone_env(home: Path, warehouse: str, metadata_url: str, port: int, ext
 def start_standalone(env: dict, log_path: Path) -> subprocess.Popen:
     """`airflow standalone` in its own process group (so stopping it stops every child)."""
     prepare_airflow(env, log_path)
-    log_file = open(log_path, "ab")
-    return subprocess.Popen([_airflow(), "standalone"], env=env, stdout=log_file, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    with open(log_path, "ab") as log_file:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [_airflow(), "standalone"], env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
 
 def wait_for_health(base_url: str, timeout: float = 240, proc: subprocess.Popen | None = None) -> dict:
@@ -238,8 +272,9 @@ def admin_password(home: Path) -> str | None:
 def api_token(base_url: str, home: Path) -> str:
     import requests
 
-    response = requests.post(f"{base_url}/auth/token", json={"username": "admin", "password": admin_password(home)},
-                             timeout=10)
+    response = requests.post(
+        f"{base_url}/auth/token", json={"username": "admin", "password": admin_password(home)}, timeout=10
+    )
     response.raise_for_status()
     return response.json()["access_token"]
 
@@ -254,7 +289,9 @@ def unpause(base_url: str, token: str, dag_ids, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while pending and time.monotonic() < deadline:
         for dag_id in list(pending):
-            r = requests.patch(f"{base_url}/api/v2/dags/{dag_id}", json={"is_paused": False}, headers=headers, timeout=10)
+            r = requests.patch(
+                f"{base_url}/api/v2/dags/{dag_id}", json={"is_paused": False}, headers=headers, timeout=10
+            )
             if r.status_code == 200:
                 pending.remove(dag_id)
         if pending:
@@ -275,10 +312,8 @@ def stop_process_group(pid: int, grace: float = 20) -> None:
         except ProcessLookupError:
             return
         time.sleep(0.5)
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def _ui_database(demo: bool | None) -> str:
@@ -298,8 +333,10 @@ def _ui_database(demo: bool | None) -> str:
             return 0
 
     if articles("newswatch") == 0 and articles("newswatch_demo") > 0:
-        print("newswatch: the warehouse `newswatch` is empty and `make demo` filled `newswatch_demo`: "
-              "showing the demo's data (make up DEMO=1 does so always)")
+        print(
+            "newswatch: the warehouse `newswatch` is empty and `make demo` filled `newswatch_demo`: "
+            "showing the demo's data (make up DEMO=1 does so always)"
+        )
         return "newswatch_demo"
     return "newswatch"
 
@@ -332,9 +369,14 @@ def up(demo: bool | None = None) -> int:
     logs.mkdir(parents=True, exist_ok=True)
     log_path = logs / "standalone.log"
     base = f"http://localhost:{UI_PORT}"
-    print(f"newswatch: starting airflow standalone (log: {log_path}); warehouse: "
-          + (f"database {database} of the embedded PostgreSQL in .newswatch/pg" if embedded
-             else "AIRFLOW_CONN_NEWS_WAREHOUSE"))
+    print(
+        f"newswatch: starting airflow standalone (log: {log_path}); warehouse: "
+        + (
+            f"database {database} of the embedded PostgreSQL in .newswatch/pg"
+            if embedded
+            else "AIRFLOW_CONN_NEWS_WAREHOUSE"
+        )
+    )
     proc = start_standalone(env, log_path)
     pid_file.write_text(f"{proc.pid}\n")
     try:
@@ -346,9 +388,10 @@ def up(demo: bool | None = None) -> int:
         stop_process_group(proc.pid)
         pid_file.unlink(missing_ok=True)
         return 1
+    passwords = AIRFLOW_HOME / "simple_auth_manager_passwords.json.generated"
     print(f"""
 Airflow is up: {base}
-  login:    admin / {admin_password(AIRFLOW_HOME)}   (from {AIRFLOW_HOME / 'simple_auth_manager_passwords.json.generated'})
+  login:    admin / {admin_password(AIRFLOW_HOME)}   (from {passwords})
   coverage: {base}/newswatch/coverage   (also under Browse > US–China coverage)
   DAGs us_china_news (hourly) and us_china_news_daily are unpaused; `make down` stops everything.""")
     return 0
@@ -371,19 +414,27 @@ def down() -> int:
 # --- demo -----------------------------------------------------------------------------------
 
 DEMO_QUERIES = [
-    ("Relevant articles by topic",
-     "SELECT topic, count(*) AS articles FROM news.us_china_articles, unnest(topics) AS topic "
-     "GROUP BY topic ORDER BY articles DESC, topic"),
-    ("Which outlets carried the AP story about Blinken's trip",
-     "SELECT outlet, to_char(first_seen_at, 'YYYY-MM-DD HH24:MI') AS first_seen, articles "
-     "FROM news.story_reach WHERE story_id = (SELECT story_id FROM news.articles "
-     "WHERE canonical_url LIKE 'https://apnews.com/article/blinken-%' LIMIT 1) ORDER BY first_seen_at"),
-    ("Full text: relevant articles whose body mentions rare earths",
-     "SELECT outlet, text_status, left(title, 60) AS title FROM news.us_china_articles_text "
-     "WHERE search @@ websearch_to_tsquery('english', 'rare earth') ORDER BY published_at DESC LIMIT 5"),
-    ("Newest relevant headlines",
-     "SELECT to_char(published_at, 'MM-DD HH24:MI') AS published, outlet, left(title, 70) AS title "
-     "FROM news.us_china_articles LIMIT 8"),
+    (
+        "Relevant articles by topic",
+        "SELECT topic, count(*) AS articles FROM news.us_china_articles, unnest(topics) AS topic "
+        "GROUP BY topic ORDER BY articles DESC, topic",
+    ),
+    (
+        "Which outlets carried the AP story about Blinken's trip",
+        "SELECT outlet, to_char(first_seen_at, 'YYYY-MM-DD HH24:MI') AS first_seen, articles "
+        "FROM news.story_reach WHERE story_id = (SELECT story_id FROM news.articles "
+        "WHERE canonical_url LIKE 'https://apnews.com/article/blinken-%' LIMIT 1) ORDER BY first_seen_at",
+    ),
+    (
+        "Full text: relevant articles whose body mentions rare earths",
+        "SELECT outlet, text_status, left(title, 60) AS title FROM news.us_china_articles_text "
+        "WHERE search @@ websearch_to_tsquery('english', 'rare earth') ORDER BY published_at DESC LIMIT 5",
+    ),
+    (
+        "Newest relevant headlines",
+        "SELECT to_char(published_at, 'MM-DD HH24:MI') AS published, outlet, left(title, 70) AS title "
+        "FROM news.us_china_articles LIMIT 8",
+    ),
 ]
 
 
@@ -402,9 +453,14 @@ def demo() -> int:
         feeds_path = demo_dir / "feeds.yaml"
         feeds_path.write_text(template.replace("{base}", server.base_url), encoding="utf-8")
         print(f"newswatch demo: serving {DEMO_DIR / 'feeds'} and {DEMO_DIR / 'pages'} at {server.base_url}")
-        code = run_dag({"force": True}, feeds_path=str(feeds_path),
-                       extra_env={"NEWSWATCH_ALLOW_PRIVATE_NETWORKS": "true"},
-                       database="newswatch_demo", label="demo", fulltext=False)
+        code = run_dag(
+            {"force": True},
+            feeds_path=str(feeds_path),
+            extra_env={"NEWSWATCH_ALLOW_PRIVATE_NETWORKS": "true"},
+            database="newswatch_demo",
+            label="demo",
+            fulltext=False,
+        )
         if code == 0:
             print("  " + demo_fulltext(server.base_url))
     finally:
@@ -453,9 +509,12 @@ def demo_fulltext(base_url: str) -> str:
 
     uri, _ = warehouse_uri("newswatch_demo")
     settings = Settings.from_env()
-    settings = replace(settings, warehouse_dsn=connection_to_dsn(uri),
-                       fetch=replace(settings.fetch, allow_private_networks=True),
-                       fulltext=replace(settings.fulltext, days=3650))
+    settings = replace(
+        settings,
+        warehouse_dsn=connection_to_dsn(uri),
+        fetch=replace(settings.fetch, allow_private_networks=True),
+        fulltext=replace(settings.fulltext, days=3650),
+    )
     report = fulltext(settings, rewrite=lambda url: base_url + demo_page_path(url))
     return report["line"]
 
@@ -488,8 +547,8 @@ def _pad(text: str, width: int) -> str:
 def format_table(names, rows) -> str:
     cells = [[str(v) if v is not None else "" for v in row] for row in rows]
     widths = [max([_width(n)] + [_width(r[i]) for r in cells]) for i, n in enumerate(names)]
-    line = "  ".join(_pad(n, w) for n, w in zip(names, widths))
+    line = "  ".join(_pad(n, w) for n, w in zip(names, widths, strict=True))
     out = [line, "  ".join("-" * w for w in widths)]
-    out += ["  ".join(_pad(v, w) for v, w in zip(r, widths)) for r in cells]
+    out += ["  ".join(_pad(v, w) for v, w in zip(r, widths, strict=False)) for r in cells]
     out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
     return "\n".join(out)

@@ -66,7 +66,7 @@ class LocalPostgres:
 
     root: Path
     preferred_port: int = 54329
-    durable: bool = True      # False only for throwaway servers (the tests): no fsync
+    durable: bool = True  # False only for throwaway servers (the tests): no fsync
 
     def __post_init__(self):
         self.root = Path(self.root).resolve()
@@ -132,9 +132,7 @@ class LocalPostgres:
 
     def _pg(self, tool: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
         cmd = [str(_bin_dir() / tool), *args]
-        proc = subprocess.run(
-            cmd, capture_output=True, text=True, timeout=timeout, **self._run_as()
-        )
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **self._run_as())
         return proc
 
     def is_running(self) -> bool:
@@ -169,8 +167,18 @@ class LocalPostgres:
         if not self.durable:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         proc = self._pg(
-            "pg_ctl", "-D", str(self.pgdata), "-l", str(self.logfile), "-w", "-t", "60",
-            "-o", options, "start", timeout=90,
+            "pg_ctl",
+            "-D",
+            str(self.pgdata),
+            "-l",
+            str(self.logfile),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            options,
+            "start",
+            timeout=90,
         )
         if proc.returncode != 0:
             tail = self.logfile.read_text(errors="replace")[-2000:] if self.logfile.exists() else ""
@@ -189,8 +197,16 @@ class LocalPostgres:
                 entry = pwd.getpwnam(self._run_as()["user"])
                 os.chown(pwfile, entry.pw_uid, entry.pw_gid)
             proc = self._pg(
-                "initdb", "-D", str(self.pgdata), "--auth-host=scram-sha-256", "--auth-local=peer",
-                f"--pwfile={pwfile}", "--encoding=UTF8", "--locale=C", "-U", "postgres",
+                "initdb",
+                "-D",
+                str(self.pgdata),
+                "--auth-host=scram-sha-256",
+                "--auth-local=peer",
+                f"--pwfile={pwfile}",
+                "--encoding=UTF8",
+                "--locale=C",
+                "-U",
+                "postgres",
             )
         finally:
             pwfile.unlink(missing_ok=True)
@@ -213,9 +229,13 @@ class LocalPostgres:
         finally:
             conn.close()
         hba = self.pgdata / "pg_hba.conf"
-        hba.write_text("\n".join(
-            line if line.lstrip().startswith("#") or not line.strip() else line.replace(" trust", " scram-sha-256")
-            for line in hba.read_text().splitlines()) + "\n")
+        hba.write_text(
+            "\n".join(
+                line if line.lstrip().startswith("#") or not line.strip() else line.replace(" trust", " scram-sha-256")
+                for line in hba.read_text().splitlines()
+            )
+            + "\n"
+        )
         self._pg("pg_ctl", "-D", str(self.pgdata), "reload")
 
     def _wait_ready(self, port: int, timeout: float = 30) -> None:
@@ -239,8 +259,9 @@ class LocalPostgres:
         """A login for people and the UI's pages that can only read (role newswatch_reader, which
         the warehouse migrations grant SELECT on schema news); created on first use, its password
         kept in `<root>/reader-password`."""
-        import psycopg2
         from urllib.parse import quote
+
+        import psycopg2
 
         path = self.root / "reader-password"
         if not path.exists():

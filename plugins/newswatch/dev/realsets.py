@@ -53,41 +53,71 @@ TOPIC_MAP = {
 # Display names of the 2023 feeds' publishers, so clean_title can drop " - BBC News" suffixes
 # the way the pipeline does with feeds.yaml's outlet names.
 _OUTLETS = {
-    "abcnews": "ABC News", "bbci": "BBC News", "skynews": "Sky News", "cnn": "CNN",
-    "nytimes": "The New York Times", "aljazeera": "Al Jazeera", "msn": "MSN",
-    "dj": "The Wall Street Journal", "nbcnews": "NBC News", "washingtonpost": "The Washington Post",
-    "foxnews": "Fox News", "politico": "Politico", "thehill": "The Hill", "bloomberg": "Bloomberg",
-    "cnbc": "CNBC", "dailymail": "Daily Mail", "ft": "Financial Times", "lemonde": "Le Monde",
-    "theepochtimes": "The Epoch Times", "theguardian": "The Guardian", "npr": "NPR",
+    "abcnews": "ABC News",
+    "bbci": "BBC News",
+    "skynews": "Sky News",
+    "cnn": "CNN",
+    "nytimes": "The New York Times",
+    "aljazeera": "Al Jazeera",
+    "msn": "MSN",
+    "dj": "The Wall Street Journal",
+    "nbcnews": "NBC News",
+    "washingtonpost": "The Washington Post",
+    "foxnews": "Fox News",
+    "politico": "Politico",
+    "thehill": "The Hill",
+    "bloomberg": "Bloomberg",
+    "cnbc": "CNBC",
+    "dailymail": "Daily Mail",
+    "ft": "Financial Times",
+    "lemonde": "Le Monde",
+    "theepochtimes": "The Epoch Times",
+    "theguardian": "The Guardian",
+    "npr": "NPR",
 }
 
 
 # The realfeeds files served in 2026 (kagisearch/fastfeedparser batch, SOURCES.md); the other files
 # in that folder are older fixtures (2016-2023) and are reported apart.
-REALFEEDS_2026_FILES = frozenset({
-    "abc_australia_topstories.xml", "aljazeera_all.xml", "allafrica_latest.xml", "almonitor.xml",
-    "bbc_news_world.xml", "bostoncom_world.xml", "cbsnews_world.xml", "csmonitor_all.xml",
-    "dawn_world.xml", "elpais_english.xml", "foreignpolicy.xml", "japantoday_world.xml",
-    "mercopress.xml", "ndtv_search.xml", "restofworld.xml", "theweek.xml", "time_tech.xml",
-})
+REALFEEDS_2026_FILES = frozenset(
+    {
+        "abc_australia_topstories.xml",
+        "aljazeera_all.xml",
+        "allafrica_latest.xml",
+        "almonitor.xml",
+        "bbc_news_world.xml",
+        "bostoncom_world.xml",
+        "cbsnews_world.xml",
+        "csmonitor_all.xml",
+        "dawn_world.xml",
+        "elpais_english.xml",
+        "foreignpolicy.xml",
+        "japantoday_world.xml",
+        "mercopress.xml",
+        "ndtv_search.xml",
+        "restofworld.xml",
+        "theweek.xml",
+        "time_tech.xml",
+    }
+)
 
 
 @dataclass(frozen=True)
 class RealItem:
-    id: str             # "<day or file>|<link>", unique within a set
-    group: str          # the 2023 day, or the realfeeds file
-    subset: str         # what figures are reported by: the 2023 day, or "2026" / "older fixtures"
+    id: str  # "<day or file>|<link>", unique within a set
+    group: str  # the 2023 day, or the realfeeds file
+    subset: str  # what figures are reported by: the 2023 day, or "2026" / "older fixtures"
     link: str
-    title: str          # as the pipeline stores it (clean_title)
-    summary: str        # as the pipeline stores it (clean_summary)
-    label: str          # R, I or B
-    topics: tuple[str, ...]   # rule topic names (TOPIC_MAP applied)
+    title: str  # as the pipeline stores it (clean_title)
+    summary: str  # as the pipeline stores it (clean_summary)
+    label: str  # R, I or B
+    topics: tuple[str, ...]  # rule topic names (TOPIC_MAP applied)
     reason: str = ""
 
 
 @dataclass
 class Miss:
-    kind: str           # "fp" (predicted relevant, labelled I) or "fn" (labelled R, missed)
+    kind: str  # "fp" (predicted relevant, labelled I) or "fn" (labelled R, missed)
     item: RealItem
     score: float
     evidence: dict
@@ -101,9 +131,9 @@ class RealSetResult:
     items: int = 0
     labelled: int = 0
     relevance: PR = field(default_factory=PR)
-    by_subset: dict = field(default_factory=dict)     # subset (2023 day, 2026 / older) -> PR
-    topics: dict = field(default_factory=dict)        # topic -> PR (items labelled and predicted R)
-    misses: list = field(default_factory=list)        # [Miss]
+    by_subset: dict = field(default_factory=dict)  # subset (2023 day, 2026 / older) -> PR
+    topics: dict = field(default_factory=dict)  # topic -> PR (items labelled and predicted R)
+    misses: list = field(default_factory=list)  # [Miss]
     topic_misses: list = field(default_factory=list)  # [(item, predicted topics)]
 
     @property
@@ -155,6 +185,7 @@ def _shared_dir(value: str | os.PathLike | None, default: Path) -> Path:
 
 # --- the 2023 set -------------------------------------------------------------------------------
 
+
 def realdata_dir(path: str | os.PathLike | None = None) -> Path:
     """The 2023 folder: an argument, else $NEWSWATCH_REALDATA, else ../shared/realdata beside
     the project root (a relative argument is taken from the project root)."""
@@ -173,8 +204,8 @@ def load_realdata_2023(path: str | os.PathLike | None = None) -> Iterator[RealIt
         raise FileNotFoundError(f"no real 2023 set at {root} (labels.tsv missing)")
     labels: dict[tuple[str, str], dict] = {}
     with open(labels_path, encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
-            labels[(row["day"].strip(), row["link"].strip())] = row
+        for labelled in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
+            labels[(labelled["day"].strip(), labelled["link"].strip())] = labelled
     for day_dir in sorted(p for p in root.iterdir() if p.is_dir()):
         day = day_dir.name
         for feed_file in sorted(day_dir.glob("*.json")):
@@ -190,8 +221,9 @@ def load_realdata_2023(path: str | os.PathLike | None = None) -> Iterator[RealIt
                     subset=day,
                     link=link,
                     title=clean_title(entry.get("title") or "", sources),
-                    summary=clean_summary(entry.get("description") or entry.get("summary") or "",
-                                          entry.get("content") or None),
+                    summary=clean_summary(
+                        entry.get("description") or entry.get("summary") or "", entry.get("content") or None
+                    ),
                     label=(row["label"].strip().upper() if row else "I"),
                     topics=_topics(row.get("topics", "")) if row else (),
                     reason=(row.get("reason") or "").strip() if row else "",
@@ -199,6 +231,7 @@ def load_realdata_2023(path: str | os.PathLike | None = None) -> Iterator[RealIt
 
 
 # --- the 2026 set -------------------------------------------------------------------------------
+
 
 def realfeeds_dir(path: str | os.PathLike | None = None) -> Path:
     """The 2026 feed documents: an argument, else $NEWSWATCH_REALFEEDS, else ../shared/realfeeds."""
@@ -211,8 +244,9 @@ def _entry_content(entry) -> str | None:
     return max(values, key=len, default=None) or None
 
 
-def load_realfeeds_2026(feeds: str | os.PathLike | None = None,
-                        labels: str | os.PathLike | None = None) -> Iterator[RealItem]:
+def load_realfeeds_2026(
+    feeds: str | os.PathLike | None = None, labels: str | os.PathLike | None = None
+) -> Iterator[RealItem]:
     """The entries of tests/data/realfeeds_labels.tsv, read from the feed documents with
     feedparser. Raises FileNotFoundError when the labels or the feed folder are absent."""
     import feedparser
@@ -227,10 +261,10 @@ def load_realfeeds_2026(feeds: str | os.PathLike | None = None,
         raise FileNotFoundError(f"no real 2026 feeds at {root}")
     by_file: dict[str, dict[str, dict]] = {}
     with open(labels_path, encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
-            if not (row.get("file") and row.get("link")):
+        for labelled in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
+            if not (labelled.get("file") and labelled.get("link")):
                 continue
-            by_file.setdefault(row["file"].strip(), {})[row["link"].strip()] = row
+            by_file.setdefault(labelled["file"].strip(), {})[labelled["link"].strip()] = labelled
     for name in sorted(by_file):
         path = root / name
         if not path.is_file():
@@ -252,8 +286,7 @@ def load_realfeeds_2026(feeds: str | os.PathLike | None = None,
                 subset="2026" if name in REALFEEDS_2026_FILES else "older fixtures",
                 link=link,
                 title=clean_title(entry.get("title") or "", sources),
-                summary=clean_summary(entry.get("summary") or entry.get("description") or "",
-                                      _entry_content(entry)),
+                summary=clean_summary(entry.get("summary") or entry.get("description") or "", _entry_content(entry)),
                 label=row["label"].strip().upper(),
                 topics=_topics(row.get("topics", "")),
                 reason=(row.get("reason") or "").strip(),
@@ -261,6 +294,7 @@ def load_realfeeds_2026(feeds: str | os.PathLike | None = None,
 
 
 # --- evaluation ---------------------------------------------------------------------------------
+
 
 def score_items(items: Iterable[RealItem], rules=None, name: str = "set") -> RealSetResult:
     """Precision/recall of the yes/no label (B left out), per group and overall; topic tags on
@@ -279,8 +313,7 @@ def score_items(items: Iterable[RealItem], rules=None, name: str = "set") -> Rea
         result.relevance.add(scored.is_relevant, actual)
         result.by_subset.setdefault(item.subset, PR()).add(scored.is_relevant, actual)
         if scored.is_relevant != actual:
-            result.misses.append(Miss("fp" if scored.is_relevant else "fn", item, scored.score,
-                                      scored.terms))
+            result.misses.append(Miss("fp" if scored.is_relevant else "fn", item, scored.score, scored.terms))
         if actual and scored.is_relevant:
             wrong = False
             for topic in rules.topic_names:
@@ -292,9 +325,12 @@ def score_items(items: Iterable[RealItem], rules=None, name: str = "set") -> Rea
     return result
 
 
-def evaluate_real_sets(rules=None, realdata: str | os.PathLike | None = None,
-                       realfeeds: str | os.PathLike | None = None,
-                       realfeeds_labels: str | os.PathLike | None = None) -> list[RealSetResult]:
+def evaluate_real_sets(
+    rules=None,
+    realdata: str | os.PathLike | None = None,
+    realfeeds: str | os.PathLike | None = None,
+    realfeeds_labels: str | os.PathLike | None = None,
+) -> list[RealSetResult]:
     """One result per real set; a set whose data is absent comes back with available=False and
     a note saying why (nothing is raised)."""
     from ..relevance import load_rules
@@ -323,8 +359,10 @@ def print_report(results: list[RealSetResult], misses: bool = False, file=None) 
     import sys
 
     out = file or sys.stdout
-    print("Real sets (feed entries nobody here wrote; B left out)  targets: P,R >= 0.95; "
-          "topics micro P,R >= 0.90", file=out)
+    print(
+        "Real sets (feed entries nobody here wrote; B left out)  targets: P,R >= 0.95; topics micro P,R >= 0.90",
+        file=out,
+    )
     for res in results:
         if not res.available:
             print(f"  {res.name}: {res.note}", file=out)
@@ -341,24 +379,34 @@ def print_report(results: list[RealSetResult], misses: bool = False, file=None) 
         if misses:
             for miss in res.misses:
                 ev = miss.evidence
-                print(f"    {miss.kind} score={miss.score:.3f} [{miss.item.group[:24]}] "
-                      f"{_short(miss.item.title, 90)!r}", file=out)
-                print(f"        rules={ev.get('rules')} us={ev.get('us')} china={ev.get('china')} "
-                      f"bilateral={ev.get('bilateral')} where={ev.get('where', {})} "
-                      f"neg={ev.get('negative')} kind={ev.get('kind')}"
-                      + (f" connection={ev['connection']}" if "connection" in ev else ""), file=out)
+                print(
+                    f"    {miss.kind} score={miss.score:.3f} [{miss.item.group[:24]}] {_short(miss.item.title, 90)!r}",
+                    file=out,
+                )
+                print(
+                    f"        rules={ev.get('rules')} us={ev.get('us')} china={ev.get('china')} "
+                    f"bilateral={ev.get('bilateral')} where={ev.get('where', {})} "
+                    f"neg={ev.get('negative')} kind={ev.get('kind')}"
+                    + (f" connection={ev['connection']}" if "connection" in ev else ""),
+                    file=out,
+                )
                 if miss.item.reason:
                     print(f"        label: {miss.item.reason}", file=out)
             for item, predicted in res.topic_misses:
-                print(f"    topics want={sorted(item.topics)} got={sorted(predicted)} "
-                      f"{_short(item.title, 80)!r}", file=out)
+                print(
+                    f"    topics want={sorted(item.topics)} got={sorted(predicted)} {_short(item.title, 80)!r}",
+                    file=out,
+                )
 
 
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m newswatch.dev.realsets", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m newswatch.dev.realsets",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--misses", action="store_true", help="list false positives/negatives")
     args = parser.parse_args(argv)
     print_report(evaluate_real_sets(), misses=args.misses)

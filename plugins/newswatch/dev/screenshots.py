@@ -27,15 +27,20 @@ import sys
 import tempfile
 import time
 from dataclasses import replace
+from datetime import UTC
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import PROJECT_ROOT
 from . import local
 from .feedserver import FeedServer
 from .localpg import LocalPostgres
 
+if TYPE_CHECKING:
+    from playwright.sync_api import ViewportSize
+
 DEMO_DIR = PROJECT_ROOT / "demo"
-VIEWPORT = {"width": 1400, "height": 1000}
+VIEWPORT: ViewportSize = {"width": 1400, "height": 1000}
 
 
 def _say(text: str) -> None:
@@ -53,7 +58,7 @@ def cjk_font_installed() -> bool:
     try:
         out = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, timeout=20).stdout
     except (OSError, subprocess.SubprocessError):
-        return True   # cannot tell: say nothing
+        return True  # cannot tell: say nothing
     return bool(out.strip())
 
 
@@ -78,7 +83,9 @@ def wait_for_run(base: str, home: Path, proc, timeout: float = 420) -> str:
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"airflow standalone exited with code {proc.returncode}")
-        runs = session.get(runs_url, params={"order_by": "-run_after", "limit": 5}, timeout=10).json().get("dag_runs", [])
+        runs = (
+            session.get(runs_url, params={"order_by": "-run_after", "limit": 5}, timeout=10).json().get("dag_runs", [])
+        )
         done = [r for r in runs if r["state"] == "success"]
         if done:
             return done[0]["dag_run_id"]
@@ -96,7 +103,7 @@ def wait_for_run(base: str, home: Path, proc, timeout: float = 420) -> str:
 def fill_the_rest(warehouse_uri: str, feeds_path: Path, base_url: str) -> None:
     """What `make demo` and the daily DAG add: the demo's article pages as full text, and today's
     checks and digest."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from .. import daily, warehouse
     from ..config import Settings, connection_to_dsn
@@ -104,12 +111,16 @@ def fill_the_rest(warehouse_uri: str, feeds_path: Path, base_url: str) -> None:
 
     dsn = connection_to_dsn(warehouse_uri)
     settings = Settings.from_env()
-    settings = replace(settings, feeds_path=feeds_path, warehouse_dsn=dsn,
-                       fetch=replace(settings.fetch, allow_private_networks=True),
-                       fulltext=replace(settings.fulltext, mode="relevant", days=3650))
+    settings = replace(
+        settings,
+        feeds_path=feeds_path,
+        warehouse_dsn=dsn,
+        fetch=replace(settings.fetch, allow_private_networks=True),
+        fulltext=replace(settings.fulltext, mode="relevant", days=3650),
+    )
     report = fulltext(settings, rewrite=lambda url: base_url + local.demo_page_path(url))
     _say(report["line"])
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     with warehouse.connection(dsn) as conn:
         daily.run_checks(conn, today)
         stories = daily.write_digest(conn, today)
@@ -122,14 +133,24 @@ def take(base: str, home: Path, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium(),
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                                          "--disable-background-networking", "--no-first-run"])
+        browser = p.chromium.launch(
+            executable_path=chromium(),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--no-first-run",
+            ],
+        )
         try:
             page = browser.new_page(viewport=VIEWPORT)
             page.goto(f"{base}/", wait_until="networkidle")
             page.fill("input[name='username']", "admin")
-            page.fill("input[name='password']", local.admin_password(home))
+            password = local.admin_password(home)
+            if password is None:
+                raise RuntimeError(f"no admin password in {home}: airflow standalone has not written one")
+            page.fill("input[name='password']", password)
             page.keyboard.press("Enter")
             page.wait_for_url(lambda url: "login" not in url, timeout=30000)
 
@@ -154,15 +175,20 @@ def take(base: str, home: Path, out: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m newswatch.dev.screenshots", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m newswatch.dev.screenshots",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "docs", help="where the pictures go (docs/)")
     parser.add_argument("--keep", action="store_true", help="keep the throwaway directory (logs, databases)")
     args = parser.parse_args(argv)
     chromium()
     if not cjk_font_installed():
-        _say("WARNING: no CJK font installed: Chinese headlines will show as boxes "
-             "(Debian: apt-get install fonts-noto-cjk, or the smaller fonts-wqy-zenhei)")
+        _say(
+            "WARNING: no CJK font installed: Chinese headlines will show as boxes "
+            "(Debian: apt-get install fonts-noto-cjk, or the smaller fonts-wqy-zenhei)"
+        )
 
     work = Path(tempfile.mkdtemp(prefix="newswatch-screenshots-"))
     _say(f"working in {work}")
@@ -176,18 +202,25 @@ def main(argv: list[str] | None = None) -> int:
         server.add_directory(DEMO_DIR / "feeds")
         local.serve_demo_pages(server)
         feeds_path = work / "feeds.yaml"
-        feeds_path.write_text((DEMO_DIR / "feeds.yaml").read_text(encoding="utf-8").replace("{base}", server.base_url),
-                              encoding="utf-8")
+        feeds_path.write_text(
+            (DEMO_DIR / "feeds.yaml").read_text(encoding="utf-8").replace("{base}", server.base_url), encoding="utf-8"
+        )
         home = work / "airflow"
         port = _free_port()
-        env = local.standalone_env(home, warehouse_uri, metadata, port, {
-            "NEWSWATCH_FEEDS": str(feeds_path),
-            "NEWSWATCH_ALLOW_PRIVATE_NETWORKS": "true",
-            "NEWSWATCH_POLL_SCHEDULE": "@hourly",
-            "NEWSWATCH_FULLTEXT": "none",          # the pages are fetched from the demo's server below
-            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
-            "AIRFLOW_CONN_NEWS_WAREHOUSE_READONLY": pg.reader_uri("newswatch_demo"),
-        })
+        env = local.standalone_env(
+            home,
+            warehouse_uri,
+            metadata,
+            port,
+            {
+                "NEWSWATCH_FEEDS": str(feeds_path),
+                "NEWSWATCH_ALLOW_PRIVATE_NETWORKS": "true",
+                "NEWSWATCH_POLL_SCHEDULE": "@hourly",
+                "NEWSWATCH_FULLTEXT": "none",  # the pages are fetched from the demo's server below
+                "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+                "AIRFLOW_CONN_NEWS_WAREHOUSE_READONLY": pg.reader_uri("newswatch_demo"),
+            },
+        )
         base = f"http://localhost:{port}"
         _say(f"starting airflow standalone at {base} (log: {work / 'standalone.log'})")
         proc = local.start_standalone(env, work / "standalone.log")

@@ -19,9 +19,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from datetime import date, datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Callable
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -41,7 +41,7 @@ STATEMENT_TIMEOUT_MS = 30_000
 SECURITY_HEADERS = {
     # no script at all; styles inline; forms and frames only from the same origin (the Airflow UI)
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
-                               "form-action 'self'; frame-ancestors 'self'; base-uri 'none'",
+    "form-action 'self'; frame-ancestors 'self'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
@@ -69,7 +69,7 @@ class SchemaMissing(WarehouseUnavailable):
 def jsonable(value):
     """Plain JSON types: times as ISO 8601 (UTC), dates as YYYY-MM-DD."""
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).isoformat() if value.tzinfo else value.isoformat()
+        return value.astimezone(UTC).isoformat() if value.tzinfo else value.isoformat()
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -87,7 +87,7 @@ def _depth(request) -> int:
     """How many segments below the app's root the request's page is (for relative links)."""
     root = request.scope.get("root_path") or ""
     path = request.url.path
-    rel = path[len(root):] if root and path.startswith(root) else path
+    rel = path[len(root) :] if root and path.startswith(root) else path
     return max(0, rel.strip("/").count("/"))
 
 
@@ -96,26 +96,39 @@ def _format(request) -> str:
     return "json" if path.endswith(".json") else "csv" if path.endswith(".csv") else "html"
 
 
-def create_app(dsn: Callable[[], str] | None = None, *, require_login: bool = True,
-               access: Callable[..., Access] | None = None,
-               schedule: Callable[[datetime], dict | None] | None = None,
-               clock: Callable[[], datetime] | None = None):
+def create_app(
+    dsn: Callable[[], str] | None = None,
+    *,
+    require_login: bool = True,
+    access: Callable[..., Access] | None = None,
+    schedule: Callable[[datetime], dict | None] | None = None,
+    clock: Callable[[], datetime] | None = None,
+):
     """The FastAPI app. `dsn` returns the warehouse DSN (default: airflow_support.reader_dsn);
     `require_login` uses the Airflow UI's session and auth manager (access.py); `access`, for
     tests, replaces both with a function of the request; `schedule` returns the polling DAG's
     next runs (default: Airflow's metadata, else the schedule setting); `clock` gives now."""
     if dsn is None:
-        from ..airflow_support import reader_dsn as dsn
-    schedule = schedule or pages_data.polling_schedule
-    clock = clock or (lambda: datetime.now(timezone.utc))
+        from ..airflow_support import reader_dsn
 
+        dsn = reader_dsn
+    warehouse_dsn: Callable[[], str] = dsn  # not None, for the handlers below
+    schedule = schedule or pages_data.polling_schedule
+    clock = clock or (lambda: datetime.now(UTC))
+
+    # the dependency every route has: who is asking, and may they read (403 otherwise)
+    reader: Callable[..., Access]
     if access is not None:
-        def reader(request: Request) -> Access:
-            decision = access(request)
+        rule = access
+
+        def reader_by_rule(request: Request) -> Access:
+            decision = rule(request)
             request.state.newswatch_access = decision
             if not decision.can_read:
                 raise HTTPException(status_code=403, detail=f"not allowed: {decision.why}")
             return decision
+
+        reader = reader_by_rule
     elif require_login:
         from airflow.api_fastapi.app import get_auth_manager
         from airflow.api_fastapi.core_api.security import get_user
@@ -123,20 +136,30 @@ def create_app(dsn: Callable[[], str] | None = None, *, require_login: bool = Tr
         from .. import access as access_rule
         from ..config import UISettings
 
-        def reader(request: Request, user=Depends(get_user)) -> Access:
+        def reader_logged_in(request: Request, user=Depends(get_user)) -> Access:
             decision = access_rule.decide(user, get_auth_manager(), UISettings.from_env().allowed_roles)
             request.state.newswatch_access = decision
             if not decision.can_read:
                 raise HTTPException(status_code=403, detail=f"not allowed: {decision.why}")
             return decision
+
+        reader = reader_logged_in
     else:
-        def reader(request: Request) -> Access:
+
+        def reader_open(request: Request) -> Access:
             decision = Access(True, True)
             request.state.newswatch_access = decision
             return decision
 
-    app = FastAPI(title="newswatch: US–China coverage", docs_url=None, redoc_url=None, openapi_url=None,
-                  dependencies=[Depends(reader)])
+        reader = reader_open
+
+    app = FastAPI(
+        title="newswatch: US–China coverage",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        dependencies=[Depends(reader)],
+    )
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
@@ -154,10 +177,12 @@ def create_app(dsn: Callable[[], str] | None = None, *, require_login: bool = Tr
         if kind == "json":
             return JSONResponse({"detail": reason, "status": status}, status_code=status, headers=headers)
         if kind == "csv":
-            return Response(f"{title}: {reason}\n", status_code=status, media_type="text/plain; charset=utf-8",
-                            headers=headers)
-        return HTMLResponse(pages.render_error(status, title, reason, links_for(request)), status_code=status,
-                            headers=headers)
+            return Response(
+                f"{title}: {reason}\n", status_code=status, media_type="text/plain; charset=utf-8", headers=headers
+            )
+        return HTMLResponse(
+            pages.render_error(status, title, reason, links_for(request)), status_code=status, headers=headers
+        )
 
     @app.exception_handler(HTTPException)
     async def http_problem(request: Request, exc: HTTPException):
@@ -166,8 +191,13 @@ def create_app(dsn: Callable[[], str] | None = None, *, require_login: bool = Tr
             login = "../" * (_depth(request) + 1) + "auth/login/?next=" + quote(target, safe="/")
             return RedirectResponse(url=login, status_code=307)
         titles = {401: "Not logged in", 403: "Not allowed", 404: "Not found"}
-        return problem(request, exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail),
-                       getattr(exc, "headers", None))
+        return problem(
+            request,
+            exc.status_code,
+            titles.get(exc.status_code, "Error"),
+            str(exc.detail),
+            getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(BadRequest)
     async def bad_request(request: Request, exc: BadRequest):
@@ -193,8 +223,11 @@ def create_app(dsn: Callable[[], str] | None = None, *, require_login: bool = Tr
         from ..warehouse import connect
 
         try:
-            target = make_dsn(dsn(), application_name="newswatch-ui",
-                              options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c default_transaction_read_only=on")
+            target = make_dsn(
+                warehouse_dsn(),
+                application_name="newswatch-ui",
+                options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c default_transaction_read_only=on",
+            )
             conn = connect(target)
         except ConfigError as exc:
             raise WarehouseUnavailable(str(exc)) from None
@@ -209,11 +242,19 @@ def create_app(dsn: Callable[[], str] | None = None, *, require_login: bool = Tr
                 raise SchemaMissing(
                     f"database {conn.info.dbname} on {conn.info.host} has no newswatch schema yet: the first run "
                     "creates it (trigger us_china_news, or run make run / make demo)",
-                    {"database": conn.info.dbname, "host": conn.info.host, "port": conn.info.port,
-                     "has_runs": False, "has_articles": False, "feeds": 0}) from None
+                    {
+                        "database": conn.info.dbname,
+                        "host": conn.info.host,
+                        "port": conn.info.port,
+                        "has_runs": False,
+                        "has_articles": False,
+                        "feeds": 0,
+                    },
+                ) from None
             except psycopg2.errors.QueryCanceled:
-                raise WarehouseUnavailable("the warehouse took too long to answer (statement timeout); try a "
-                                           "narrower filter") from None
+                raise WarehouseUnavailable(
+                    "the warehouse took too long to answer (statement timeout); try a narrower filter"
+                ) from None
             except psycopg2.OperationalError as exc:
                 raise WarehouseUnavailable(f"the warehouse connection failed: {str(exc).strip()[:300]}") from None
         finally:
@@ -228,23 +269,37 @@ def create_app(dsn: Callable[[], str] | None = None, *, require_login: bool = Tr
 
     @app.get("/", include_in_schema=False)
     def home(request: Request):
-        return RedirectResponse(url="coverage" if request.url.path.endswith("/") else "newswatch/coverage",
-                                status_code=307)
+        return RedirectResponse(
+            url="coverage" if request.url.path.endswith("/") else "newswatch/coverage", status_code=307
+        )
 
     def coverage_data(request: Request, who: Access) -> dict:
         now = clock()
         try:
             when = schedule(now)
-        except Exception:  # noqa: BLE001 - the page does without the next run time
+        except Exception:  # the page does without the next run time
             log.exception("next scheduled run")
             when = None
         try:
             with reading() as conn:
                 return pages_data.load_coverage(conn, now=now, ops=who.sees_operations, schedule=when)
-        except SchemaMissing as exc:   # a warehouse nothing has run against: say what to do
-            return {"generated_at": now, "warehouse": exc.warehouse, "runs": [], "schedule": when, "feeds": [],
-                    "stories": [], "daily": [], "outlets": [], "quality": [], "digests": [], "labels": {},
-                    "first_day": now.date(), "last_day": now.date(), "ops": who.sees_operations}
+        except SchemaMissing as exc:  # a warehouse nothing has run against: say what to do
+            return {
+                "generated_at": now,
+                "warehouse": exc.warehouse,
+                "runs": [],
+                "schedule": when,
+                "feeds": [],
+                "stories": [],
+                "daily": [],
+                "outlets": [],
+                "quality": [],
+                "digests": [],
+                "labels": {},
+                "first_day": now.date(),
+                "last_day": now.date(),
+                "ops": who.sees_operations,
+            }
 
     @app.get("/coverage", response_class=HTMLResponse)
     def coverage_page(request: Request, who: Access = Depends(reader)):
@@ -255,9 +310,10 @@ def create_app(dsn: Callable[[], str] | None = None, *, require_login: bool = Tr
         payload = coverage_data(request, who)
         latest = run_state(payload["runs"][0], payload["generated_at"]) if payload["runs"] else None
         payload["last_run"] = latest
-        payload["failing_groups"] = [{"kind": g.kind.key, "summary": g.sentence,
-                                      "feeds": [f["name"] for f in g.feeds]}
-                                     for g in group_failures(payload["feeds"], with_causes=who.sees_operations)]
+        payload["failing_groups"] = [
+            {"kind": g.kind.key, "summary": g.sentence, "feeds": [f["name"] for f in g.feeds]}
+            for g in group_failures(payload["feeds"], with_causes=who.sees_operations)
+        ]
         schedule_info = dict(payload.get("schedule") or {})
         schedule_info.pop("upcoming", None)
         payload["schedule"] = schedule_info
@@ -266,7 +322,7 @@ def create_app(dsn: Callable[[], str] | None = None, *, require_login: bool = Tr
     @app.get("/stories/{ref}")
     def story(ref: str, request: Request, who: Access = Depends(reader)):
         match = _STORY_REF.match(ref)
-        if not match or int(match.group(1)) > 2 ** 63 - 1:
+        if not match or int(match.group(1)) > 2**63 - 1:
             raise BadRequest(f"story id {ref!r}: expected a number, like stories/12")
         story_id = int(match.group(1))
         with reading() as conn:
@@ -291,18 +347,30 @@ def create_app(dsn: Callable[[], str] | None = None, *, require_login: bool = Tr
     def articles_json(request: Request, who: Access = Depends(reader)):
         payload = articles_data(request)
         f = payload["filters"]
-        return as_json({"filters": filters_as_dict(f), "total": payload["total"], "page": f.page, "per": f.per,
-                        "rows": payload["rows"], "notices": payload["notices"],
-                        "generated_at": payload["generated_at"]})
+        return as_json(
+            {
+                "filters": filters_as_dict(f),
+                "total": payload["total"],
+                "page": f.page,
+                "per": f.per,
+                "rows": payload["rows"],
+                "notices": payload["notices"],
+                "generated_at": payload["generated_at"],
+            }
+        )
 
     @app.get("/articles.csv")
     def articles_csv_file(request: Request, who: Access = Depends(reader)):
         payload = articles_data(request, csv=True)
         name = payload["filters"].csv_filename(payload["generated_at"])
-        return Response(articles_csv(payload["rows"]).encode("utf-8"), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"; '
-                                                        f"filename*=UTF-8''{quote(name)}",
-                                 "X-Total-Count": str(payload["total"])})
+        return Response(
+            articles_csv(payload["rows"]).encode("utf-8"),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}",
+                "X-Total-Count": str(payload["total"]),
+            },
+        )
 
     @app.get("/quality", response_class=HTMLResponse)
     def quality_page(request: Request, who: Access = Depends(reader)):
@@ -329,7 +397,7 @@ def create_app(dsn: Callable[[], str] | None = None, *, require_login: bool = Tr
             day = date.fromisoformat(match.group(1)) if match else None
         except ValueError:
             day = None
-        if day is None:
+        if match is None or day is None:
             raise BadRequest(f"day {ref!r}: expected a date as YYYY-MM-DD, like digests/2026-11-27")
         with reading() as conn:
             payload = pages_data.load_digest(conn, day, now=clock())

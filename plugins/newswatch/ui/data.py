@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from ..warehouse import reports
@@ -45,6 +45,7 @@ def topic_labels() -> dict[str, str]:
 
 # --- the schedule ------------------------------------------------------------------------------
 
+
 def schedule_from_settings(now: datetime, environ=os.environ) -> dict:
     """The polling DAG's next runs computed from NEWSWATCH_POLL_SCHEDULE (what the DAG file reads)."""
     from ..config import AirflowSettings
@@ -53,11 +54,22 @@ def schedule_from_settings(now: datetime, environ=os.environ) -> dict:
     try:
         expression = AirflowSettings.from_env(environ).poll_schedule
     except ConfigError as exc:
-        return {"source": "unknown", "schedule": None, "next_run_at": None, "paused": None, "upcoming": [],
-                "error": str(exc)}
+        return {
+            "source": "unknown",
+            "schedule": None,
+            "next_run_at": None,
+            "paused": None,
+            "upcoming": [],
+            "error": str(exc),
+        }
     upcoming = upcoming_runs(expression, now)
-    return {"source": "schedule", "schedule": expression, "next_run_at": upcoming[0] if upcoming else None,
-            "paused": None, "upcoming": upcoming}
+    return {
+        "source": "schedule",
+        "schedule": expression,
+        "next_run_at": upcoming[0] if upcoming else None,
+        "paused": None,
+        "upcoming": upcoming,
+    }
 
 
 def schedule_from_airflow(now: datetime, dag_id: str = "us_china_news") -> dict | None:
@@ -79,10 +91,15 @@ def schedule_from_airflow(now: datetime, dag_id: str = "us_china_news") -> dict 
     fallback = schedule_from_settings(now)
     upcoming = fallback["upcoming"]
     if nxt is not None:
-        nxt = nxt.astimezone(timezone.utc)
+        nxt = nxt.astimezone(UTC)
         upcoming = [nxt] + [t for t in upcoming if t > nxt]
-    return {"source": "airflow", "schedule": summary if summary not in (None, "None") else None,
-            "next_run_at": nxt, "paused": bool(paused), "upcoming": upcoming}
+    return {
+        "source": "airflow",
+        "schedule": summary if summary not in (None, "None") else None,
+        "next_run_at": nxt,
+        "paused": bool(paused),
+        "upcoming": upcoming,
+    }
 
 
 def polling_schedule(now: datetime) -> dict:
@@ -91,8 +108,17 @@ def polling_schedule(now: datetime) -> dict:
 
 # --- operations detail -------------------------------------------------------------------------
 
-FEED_OPS_FIELDS = ("last_error", "last_error_class", "last_http_status", "last_fetch_http_status", "redirect_url",
-                   "disabled_reason", "last_fetch_run_id", "last_fetch_task", "url")
+FEED_OPS_FIELDS = (
+    "last_error",
+    "last_error_class",
+    "last_http_status",
+    "last_fetch_http_status",
+    "redirect_url",
+    "disabled_reason",
+    "last_fetch_run_id",
+    "last_fetch_task",
+    "url",
+)
 RUN_OPS_FIELDS = ("failures", "skipped")
 
 
@@ -109,13 +135,14 @@ def strip_operations(data: dict) -> dict:
 
 # --- the pages ---------------------------------------------------------------------------------
 
+
 def load_coverage(conn, *, now: datetime, ops: bool, schedule: dict | None) -> dict:
     first_day = (now - timedelta(days=CHART_DAYS - 1)).date()
-    since_first = datetime.combine(first_day, datetime.min.time(), tzinfo=timezone.utc)
+    since_first = datetime.combine(first_day, datetime.min.time(), tzinfo=UTC)
     labels = topic_labels()
     daily = reports.ui_daily_topics(conn, first_day=first_day, last_day=now.date())
     for topic in sorted({row["topic"] for row in daily} - set(labels)):
-        labels[topic] = topic   # a topic no longer in the rules still has articles: show it
+        labels[topic] = topic  # a topic no longer in the rules still has articles: show it
     data = {
         "generated_at": now,
         "warehouse": reports.ui_warehouse(conn),
@@ -152,8 +179,10 @@ def load_articles(conn, f: ArticleFilters, *, now: datetime, csv: bool = False) 
     total, rows = reports.ui_articles(conn, limit=limit, offset=offset, **f.sql_params(now))
     notices = []
     if f.topic and f.topic not in labels:
-        notices.append(f"The topic {f.topic!r} is not in the relevance rules (config/topics.yaml); "
-                       "only articles tagged with it before it was removed can match.")
+        notices.append(
+            f"The topic {f.topic!r} is not in the relevance rules (config/topics.yaml); "
+            "only articles tagged with it before it was removed can match."
+        )
     data = {"generated_at": now, "filters": f, "total": total, "rows": rows, "labels": labels, "notices": notices}
     if not csv:
         data["warehouse"] = reports.ui_warehouse(conn)
@@ -165,18 +194,31 @@ def load_articles(conn, f: ArticleFilters, *, now: datetime, csv: bool = False) 
 
 def load_quality(conn, *, now: datetime) -> dict:
     first_day = now.date() - timedelta(days=QUALITY_DAYS - 1)
-    return {"generated_at": now, "first_day": first_day, "checks": reports.ui_quality(conn, first_day=first_day),
-            "digests": reports.ui_digest_days(conn, limit=60), "warehouse": reports.ui_warehouse(conn)}
+    return {
+        "generated_at": now,
+        "first_day": first_day,
+        "checks": reports.ui_quality(conn, first_day=first_day),
+        "digests": reports.ui_digest_days(conn, limit=60),
+        "warehouse": reports.ui_warehouse(conn),
+    }
 
 
 def load_digest(conn, day: date, *, now: datetime) -> dict:
     digest = reports.ui_digest(conn, day)
-    return {"generated_at": now, "day": day, "digest": digest,
-            "stories": reports.ui_day_stories(conn, day) if digest else [], "labels": topic_labels(),
-            "days": reports.ui_digest_days(conn, limit=60), "warehouse": reports.ui_warehouse(conn)}
+    return {
+        "generated_at": now,
+        "day": day,
+        "digest": digest,
+        "stories": reports.ui_day_stories(conn, day) if digest else [],
+        "labels": topic_labels(),
+        "days": reports.ui_digest_days(conn, limit=60),
+        "warehouse": reports.ui_warehouse(conn),
+    }
 
 
 def load_digest_index(conn, *, now: datetime) -> dict:
-    return {"generated_at": now, "days": reports.ui_digest_days(conn, limit=365), "warehouse": reports.ui_warehouse(conn)}
-
-
+    return {
+        "generated_at": now,
+        "days": reports.ui_digest_days(conn, limit=365),
+        "warehouse": reports.ui_warehouse(conn),
+    }

@@ -11,9 +11,23 @@ from datetime import datetime
 
 from .markup import utc
 
-COLUMNS = ("article_id", "published_at", "first_seen_at", "outlet", "outlet_type", "language", "title",
-           "topics", "relevance_score", "is_relevant", "story_id", "story_outlets", "story_articles",
-           "text_status", "url")
+COLUMNS = (
+    "article_id",
+    "published_at",
+    "first_seen_at",
+    "outlet",
+    "outlet_type",
+    "language",
+    "title",
+    "topics",
+    "relevance_score",
+    "is_relevant",
+    "story_id",
+    "story_outlets",
+    "story_articles",
+    "text_status",
+    "url",
+)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 

@@ -18,20 +18,27 @@ Parameters (all optional; an empty value is the same as none, as an HTML form se
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta
 
 from ..config import OUTLET_TYPES
 
 WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30), "all": None}
 WINDOW_LABELS = {"24h": "last 24 hours", "7d": "last 7 days", "30d": "last 30 days", "all": "any time"}
 DEFAULT_WINDOW = "30d"
-TYPES = tuple(OUTLET_TYPES) + ("other",)
-TYPE_LABELS = {"wire": "wire", "us_press": "US press", "international_press": "international press",
-               "asian_press": "Asian press", "chinese_state_media": "Chinese state media",
-               "government": "government", "think_tank": "think tank", "aggregator": "aggregator",
-               "other": "other"}
+TYPES = (*OUTLET_TYPES, "other")
+TYPE_LABELS = {
+    "wire": "wire",
+    "us_press": "US press",
+    "international_press": "international press",
+    "asian_press": "Asian press",
+    "chinese_state_media": "Chinese state media",
+    "government": "government",
+    "think_tank": "think tank",
+    "aggregator": "aggregator",
+    "other": "other",
+}
 LANGUAGES = {"en": "English", "zh": "Chinese", "any": "any language"}
 PER_PAGE = (25, 50, 100, 200)
 DEFAULT_PER = 50
@@ -56,7 +63,7 @@ class ArticleFilters:
     topic: str | None = None
     outlet: str | None = None
     outlet_type: str | None = None
-    language: str | None = None        # None: any
+    language: str | None = None  # None: any
     q: str | None = None
     relevant_only: bool = True
     page: int = 1
@@ -66,12 +73,11 @@ class ArticleFilters:
     def period(self, now: datetime) -> tuple[datetime | None, datetime | None]:
         """(since, until) in UTC; None: open."""
         if self.day:
-            start = datetime.combine(self.day, time(0), tzinfo=timezone.utc)
+            start = datetime.combine(self.day, time(0), tzinfo=UTC)
             return start, start + timedelta(days=1)
         if self.date_from or self.date_to:
-            since = datetime.combine(self.date_from, time(0), tzinfo=timezone.utc) if self.date_from else None
-            until = (datetime.combine(self.date_to, time(0), tzinfo=timezone.utc) + timedelta(days=1)
-                     if self.date_to else None)
+            since = datetime.combine(self.date_from, time(0), tzinfo=UTC) if self.date_from else None
+            until = datetime.combine(self.date_to, time(0), tzinfo=UTC) + timedelta(days=1) if self.date_to else None
             return since, until
         span = WINDOWS.get(self.window or DEFAULT_WINDOW)
         return (now - span if span else None), None
@@ -85,8 +91,11 @@ class ArticleFilters:
             return f"published since {self.date_from:%Y-%m-%d} (UTC)"
         if self.date_to:
             return f"published up to {self.date_to:%Y-%m-%d} (UTC)"
-        return f"published in the {WINDOW_LABELS[self.window or DEFAULT_WINDOW]}" if (self.window or DEFAULT_WINDOW) != "all" \
+        return (
+            f"published in the {WINDOW_LABELS[self.window or DEFAULT_WINDOW]}"
+            if (self.window or DEFAULT_WINDOW) != "all"
             else "published any time"
+        )
 
     # --- back to a query string -------------------------------------------------------------
     def params(self, *, paging: bool = True, **changes) -> dict[str, str]:
@@ -103,8 +112,13 @@ class ArticleFilters:
                 out["to"] = f"{f.date_to:%Y-%m-%d}"
         elif f.window and f.window != DEFAULT_WINDOW:
             out["window"] = f.window
-        for key, value in (("topic", f.topic), ("outlet", f.outlet), ("type", f.outlet_type),
-                           ("lang", f.language), ("q", f.q)):
+        for key, value in (
+            ("topic", f.topic),
+            ("outlet", f.outlet),
+            ("type", f.outlet_type),
+            ("lang", f.language),
+            ("q", f.q),
+        ):
             if value:
                 out[key] = value
         if not f.relevant_only:
@@ -118,8 +132,16 @@ class ArticleFilters:
 
     def sql_params(self, now: datetime) -> dict:
         since, until = self.period(now)
-        return {"relevant_only": self.relevant_only, "since": since, "until": until, "topic": self.topic,
-                "outlet": self.outlet, "outlet_type": self.outlet_type, "language": self.language, "q": self.q}
+        return {
+            "relevant_only": self.relevant_only,
+            "since": since,
+            "until": until,
+            "topic": self.topic,
+            "outlet": self.outlet,
+            "outlet_type": self.outlet_type,
+            "language": self.language,
+            "q": self.q,
+        }
 
     @property
     def offset(self) -> int:
@@ -134,8 +156,13 @@ class ArticleFilters:
             parts.append(f"{self.date_from or 'start'}_to_{self.date_to or now.date()}")
         else:
             parts.append(f"{self.window or DEFAULT_WINDOW}-to-{now:%Y-%m-%d}")
-        for prefix, value in (("", self.topic), ("outlet-", self.outlet), ("", self.outlet_type),
-                              ("", self.language), ("q-", self.q)):
+        for prefix, value in (
+            ("", self.topic),
+            ("outlet-", self.outlet),
+            ("", self.outlet_type),
+            ("", self.language),
+            ("q-", self.q),
+        ):
             if value:
                 parts.append(prefix + _slug(value))
         if not self.relevant_only:
@@ -189,8 +216,10 @@ def parse_filters(params: Mapping[str, Sequence[str]], *, allowed_extra: Sequenc
     Starlette's QueryParams.multi_items gives, grouped). Raises BadRequest with the reason."""
     unknown = sorted(set(params) - set(PARAMS) - set(allowed_extra))
     if unknown:
-        raise BadRequest(f"unknown parameter{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
-                         f"the article list takes {', '.join(PARAMS)}")
+        raise BadRequest(
+            f"unknown parameter{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+            f"the article list takes {', '.join(PARAMS)}"
+        )
     window = _one(params, "window")
     if window is not None and window not in WINDOWS:
         raise BadRequest(f"window={window!r}: expected one of {', '.join(WINDOWS)}")
@@ -203,7 +232,9 @@ def parse_filters(params: Mapping[str, Sequence[str]], *, allowed_extra: Sequenc
         raise BadRequest(f"from={date_from} is after to={date_to}")
     topic = _one(params, "topic")
     if topic is not None and not TOPIC_RE.match(topic):
-        raise BadRequest(f"topic={topic!r}: not a topic name (lower-case letters, digits and _, as in config/topics.yaml)")
+        raise BadRequest(
+            f"topic={topic!r}: not a topic name (lower-case letters, digits and _, as in config/topics.yaml)"
+        )
     outlet = _one(params, "outlet")
     if outlet is not None and len(outlet) > 200:
         raise BadRequest("outlet: longer than 200 characters")
@@ -229,10 +260,20 @@ def parse_filters(params: Mapping[str, Sequence[str]], *, allowed_extra: Sequenc
     per = _int("per", _one(params, "per"), DEFAULT_PER, min(PER_PAGE), max(PER_PAGE))
     if per not in PER_PAGE:
         raise BadRequest(f"per={per}: expected one of {', '.join(map(str, PER_PAGE))}")
-    return ArticleFilters(window=window or DEFAULT_WINDOW, day=day, date_from=date_from, date_to=date_to,
-                          topic=topic, outlet=outlet, outlet_type=outlet_type,
-                          language=None if lang in (None, "any") else lang, q=q or None,
-                          relevant_only=scope != "all", page=page, per=per)
+    return ArticleFilters(
+        window=window or DEFAULT_WINDOW,
+        day=day,
+        date_from=date_from,
+        date_to=date_to,
+        topic=topic,
+        outlet=outlet,
+        outlet_type=outlet_type,
+        language=None if lang in (None, "any") else lang,
+        q=q or None,
+        relevant_only=scope != "all",
+        page=page,
+        per=per,
+    )
 
 
 def grouped(items) -> dict[str, list[str]]:

@@ -21,8 +21,8 @@ DAILY_DAG = "us_china_news_daily"
 
 @dataclass(frozen=True)
 class Links:
-    depth: int = 0            # how many path segments below the app's root the page is
-    ops: bool = False         # may the reader follow links into runs and task logs?
+    depth: int = 0  # how many path segments below the app's root the page is
+    ops: bool = False  # may the reader follow links into runs and task logs?
     dag_id: str = POLLING_DAG
 
     @property
@@ -69,8 +69,10 @@ class Links:
         if not self.ops or not run_id or not airflow_task:
             return None
         task_id, _, map_index = airflow_task.partition(":")
-        run = self.airflow(f"dags/{quote(dag_id or self.dag_id, safe='')}/runs/{quote(run_id, safe='')}"
-                           f"/tasks/{quote(task_id, safe='')}")
+        run = self.airflow(
+            f"dags/{quote(dag_id or self.dag_id, safe='')}/runs/{quote(run_id, safe='')}"
+            f"/tasks/{quote(task_id, safe='')}"
+        )
         if map_index and map_index.lstrip("-").isdigit() and int(map_index) >= 0:
             return f"{run}/mapped/{int(map_index)}"
         return run

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date, datetime, timezone
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+from typing import overload
 
 from .links import Links
 
@@ -34,8 +35,9 @@ def safe_url(url: str | None) -> str | None:
     return url.strip()
 
 
-def link(href: str | None, text: str, *, cls: str = "", external: bool = False, top: bool = False,
-         title: str | None = None) -> str:
+def link(
+    href: str | None, text: str, *, cls: str = "", external: bool = False, top: bool = False, title: str | None = None
+) -> str:
     """<a> with escaped text and href (plain escaped text when there is no href). `external`:
     a new tab, no referrer; `top`: leave the Airflow UI's iframe (links into the Airflow UI)."""
     if not href:
@@ -57,12 +59,20 @@ def external_link(url: str | None, text: str = "original ↗") -> str:
 
 # --- times ------------------------------------------------------------------------------------
 
+
+@overload
+def utc(value: datetime) -> datetime: ...
+@overload
+def utc(value: None) -> None: ...
+@overload
+def utc(value: datetime | None) -> datetime | None: ...
 def utc(value: datetime | None) -> datetime | None:
+    """The value as an aware UTC datetime (a naive one is taken to be UTC already); None stays None."""
     if value is None:
         return None
     if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 def fmt_time(value: datetime | None, *, seconds: bool = False) -> str:
@@ -101,8 +111,7 @@ def when(value: datetime | None, now: datetime) -> str:
     value = utc(value)
     if value is None:
         return '<span class="muted">—</span>'
-    return (f'<time datetime="{attr(value.isoformat())}" title="{attr(fmt_ago(value, now))}">'
-            f"{e(fmt_time(value))}</time>")
+    return f'<time datetime="{attr(value.isoformat())}" title="{attr(fmt_ago(value, now))}">{e(fmt_time(value))}</time>'
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:
@@ -111,13 +120,21 @@ def plural(n: int, word: str, many: str | None = None) -> str:
 
 # --- tables -----------------------------------------------------------------------------------
 
+
 class Cell(str):
     """Markup that is already HTML (a cell's content built with the helpers above)."""
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[str]], *, cls: str = "", num: Iterable[int] = (),
-          widths: Sequence[str] | None = None, row_classes: Sequence[str] | None = None,
-          caption: str | None = None) -> str:
+def table(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    *,
+    cls: str = "",
+    num: Iterable[int] = (),
+    widths: Sequence[str] | None = None,
+    row_classes: Sequence[str] | None = None,
+    caption: str | None = None,
+) -> str:
     """A table whose every row has exactly one cell per header (a mismatch is a bug, raised
     here rather than shown as numbers under the wrong heading). Cells are HTML: escape text
     with e() before passing it. `num`: indexes of right-aligned numeric columns; `widths`: a
@@ -130,16 +147,22 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]], *, cls: str = "
         if len(widths) != len(headers):
             raise ValueError(f"{len(widths)} widths for {len(headers)} columns")
         out.append("<colgroup>" + "".join(f'<col style="width:{attr(w)}">' for w in widths) + "</colgroup>")
-    out.append("<thead><tr>" + "".join(
-        f'<th scope="col"{" class=num" if i in num else ""}>{e(h)}</th>' for i, h in enumerate(headers)) + "</tr></thead>")
+    out.append(
+        "<thead><tr>"
+        + "".join(f'<th scope="col"{" class=num" if i in num else ""}>{e(h)}</th>' for i, h in enumerate(headers))
+        + "</tr></thead>"
+    )
     out.append("<tbody>")
     for n, row in enumerate(rows):
         row = list(row)
         if len(row) != len(headers):
             raise ValueError(f"table row {n} has {len(row)} cells for {len(headers)} columns ({', '.join(headers)})")
         klass = row_classes[n] if row_classes and n < len(row_classes) and row_classes[n] else ""
-        out.append((f'<tr class="{attr(klass)}">' if klass else "<tr>") + "".join(
-            f'<td{" class=num" if i in num else ""}>{cell}</td>' for i, cell in enumerate(row)) + "</tr>")
+        out.append(
+            (f'<tr class="{attr(klass)}">' if klass else "<tr>")
+            + "".join(f"<td{' class=num' if i in num else ''}>{cell}</td>" for i, cell in enumerate(row))
+            + "</tr>"
+        )
     out.append("</tbody></table>")
     return "".join(out)
 
@@ -246,12 +269,18 @@ def warehouse_line(warehouse: dict | None) -> str:
     port = warehouse.get("port") or warehouse.get("server_port")
     where = f"{host}:{port}" if port else host
     login = f", read as {e(warehouse['login'])}" if warehouse.get("login") else ""
-    return (f'Warehouse: database <strong>{e(warehouse.get("database"))}</strong> on '
-            f'<strong>{e(where)}</strong>{login}')
+    return f"Warehouse: database <strong>{e(warehouse.get('database'))}</strong> on <strong>{e(where)}</strong>{login}"
 
 
-def layout(title: str, body: str, links: Links, *, here: str = "", warehouse: dict | None = None,
-           generated_at: datetime | None = None) -> str:
+def layout(
+    title: str,
+    body: str,
+    links: Links,
+    *,
+    here: str = "",
+    warehouse: dict | None = None,
+    generated_at: datetime | None = None,
+) -> str:
     """The whole document: header with navigation and the warehouse's name, then `body`."""
     nav = " ".join(
         f'<a href="{attr(links.app(path))}"{" class=here" if path == here else ""}>{e(label)}</a>'

@@ -5,7 +5,7 @@ HTML, no database, no Airflow."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 # error_class -> (what happened, what to check); the classes are those of news.fetch_log
 ERROR_HINTS: dict[str, tuple[str, str]] = {
@@ -41,9 +41,9 @@ HTTP_HINTS: dict[int, str] = {
 
 @dataclass(frozen=True)
 class FailureKind:
-    key: str      # "dns", "http_4xx:404"
-    label: str    # "DNS failed", "HTTP 404"
-    hint: str     # "is the network up?"
+    key: str  # "dns", "http_4xx:404"
+    label: str  # "DNS failed", "HTTP 404"
+    hint: str  # "is the network up?"
 
     def sentence(self, count: int) -> str:
         """'64 feeds: DNS failed — is the network up?'"""
@@ -94,7 +94,7 @@ def feed_counts(feeds: list[dict]) -> dict[str, int]:
     for feed in feeds:
         state = feed.get("state")
         if state == "disabled in feeds file":
-            continue   # not expected to work: off in the feeds file
+            continue  # not expected to work: off in the feeds file
         counts["total"] += 1
         if state in REACHABLE_STATES:
             counts["reachable"] += 1
@@ -143,14 +143,15 @@ def next_retry(feed: dict, schedule: dict | None, now: datetime) -> datetime | N
 
 # --- the pipeline's state -------------------------------------------------------------------
 
+
 @dataclass
 class RunState:
     run_id: str
     trigger: str
     started_at: datetime
     finished_at: datetime | None
-    state: str                  # finished | failed | running | unfinished
-    sentence: str               # "8 feeds polled: 8 ok, 0 not modified, 2 failed; 85 new articles"
+    state: str  # finished | failed | running | unfinished
+    sentence: str  # "8 feeds polled: 8 ok, 0 not modified, 2 failed; 85 new articles"
     feeds_polled: int = 0
     new_articles: int = 0
     polled_nothing: bool = False
@@ -164,10 +165,16 @@ def run_state(run: dict | None, now: datetime) -> RunState | None:
     finished = run.get("finished_at")
     if not s:
         recent = now - run["started_at"] < timedelta(hours=2)
-        return RunState(run["run_id"], run.get("trigger") or "", run["started_at"], finished,
-                        "running" if recent and not finished else "unfinished",
-                        "running now: polling and merging" if recent and not finished else
-                        "did not finish (no summary): see the run's task logs")
+        return RunState(
+            run["run_id"],
+            run.get("trigger") or "",
+            run["started_at"],
+            finished,
+            "running" if recent and not finished else "unfinished",
+            "running now: polling and merging"
+            if recent and not finished
+            else "did not finish (no summary): see the run's task logs",
+        )
     merge = s.get("merge") or {}
     polled = int(s.get("feeds_polled") or 0)
     new = int(merge.get("new") or 0)
@@ -181,20 +188,26 @@ def run_state(run: dict | None, now: datetime) -> RunState | None:
         if extra:
             sentence += f" ({', '.join(extra)})"
     else:
-        parts = [f"{s.get('feeds_ok', 0)} ok", f"{s.get('feeds_not_modified', 0)} not modified",
-                 f"{s.get('feeds_failed', 0)} failed"]
+        parts = [
+            f"{s.get('feeds_ok', 0)} ok",
+            f"{s.get('feeds_not_modified', 0)} not modified",
+            f"{s.get('feeds_failed', 0)} failed",
+        ]
         if s.get("feeds_skipped"):
             parts.append(f"{s['feeds_skipped']} skipped")
-        sentence = (f"{polled} feed{'s' if polled != 1 else ''} polled: {', '.join(parts)}; "
-                    f"{new} new article{'s' if new != 1 else ''}, {int(merge.get('relevant') or 0)} relevant")
+        sentence = (
+            f"{polled} feed{'s' if polled != 1 else ''} polled: {', '.join(parts)}; "
+            f"{new} new article{'s' if new != 1 else ''}, {int(merge.get('relevant') or 0)} relevant"
+        )
     state = "finished"
     if merge.get("failed"):
         state, sentence = "failed", sentence + "; THE MERGE FAILED (staged entries wait for the next merge)"
     elif s.get("nothing_loaded"):
         state = "failed"
         sentence += "; no feed was reachable" if s.get("no_feed_reachable") else "; nothing could be loaded"
-    return RunState(run["run_id"], run.get("trigger") or "", run["started_at"], finished, state, sentence,
-                    polled, new, polled == 0)
+    return RunState(
+        run["run_id"], run.get("trigger") or "", run["started_at"], finished, state, sentence, polled, new, polled == 0
+    )
 
 
 def upcoming_runs(schedule: str | None, now: datetime, count: int = 48) -> list[datetime]:
@@ -203,15 +216,22 @@ def upcoming_runs(schedule: str | None, now: datetime, count: int = 48) -> list[
         return []
     from croniter import croniter
 
-    presets = {"@hourly": "0 * * * *", "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@weekly": "0 0 * * 0",
-               "@monthly": "0 0 1 * *", "@quarterly": "0 0 1 */3 *", "@yearly": "0 0 1 1 *",
-               "@annually": "0 0 1 1 *"}
+    presets = {
+        "@hourly": "0 * * * *",
+        "@daily": "0 0 * * *",
+        "@midnight": "0 0 * * *",
+        "@weekly": "0 0 * * 0",
+        "@monthly": "0 0 1 * *",
+        "@quarterly": "0 0 1 */3 *",
+        "@yearly": "0 0 1 1 *",
+        "@annually": "0 0 1 1 *",
+    }
     expression = presets.get(schedule, schedule)
     try:
-        it = croniter(expression, now.astimezone(timezone.utc))
+        it = croniter(expression, now.astimezone(UTC))
     except (ValueError, KeyError):
         return []
-    return [it.get_next(datetime).astimezone(timezone.utc) for _ in range(count)]
+    return [it.get_next(datetime).astimezone(UTC) for _ in range(count)]
 
 
 # --- relevance evidence -------------------------------------------------------------------------
@@ -232,8 +252,12 @@ RULES = {
     "no_interaction": "both sides named only as countries, nothing connecting them (score capped)",
 }
 WHERE = {"title": "headline", "lead": "lead", "body": "body", "summary": "summary"}
-KINDS = {"actor": "an official or institution", "country": "the country's name", "weak": "a weak term",
-         "incident": "an incident"}
+KINDS = {
+    "actor": "an official or institution",
+    "country": "the country's name",
+    "weak": "a weak term",
+    "incident": "an incident",
+}
 
 
 def _terms(values) -> str:
@@ -252,8 +276,14 @@ def evidence(terms: dict | None, labels: dict[str, str]) -> list[tuple[str, str]
     for side, name in (("us", "United States side"), ("china", "China side")):
         values = terms.get(side) or []
         if values:
-            notes = [n for n in (WHERE.get(where.get(side) or "", where.get(side)),
-                                 KINDS.get(kind.get(side) or "", kind.get(side))) if n]
+            notes = [
+                n
+                for n in (
+                    WHERE.get(where.get(side) or "", where.get(side)),
+                    KINDS.get(kind.get(side) or "", kind.get(side)),
+                )
+                if n
+            ]
             out.append((name, _terms(values) + (f" ({'; '.join(notes)})" if notes else "")))
     if terms.get("bilateral"):
         note = WHERE.get(where.get("bilateral") or "", "")
@@ -279,8 +309,12 @@ def evidence(terms: dict | None, labels: dict[str, str]) -> list[tuple[str, str]
         out.append(("Rules", "; ".join(rules)))
     ignored = terms.get("ignored") or {}
     if ignored.get("negative"):
-        out.append(("Not counted (faint off-topic)", "; ".join(
-            f"{k.replace('_', ' ')}: {_terms(v)}" for k, v in ignored["negative"].items())))
+        out.append(
+            (
+                "Not counted (faint off-topic)",
+                "; ".join(f"{k.replace('_', ' ')}: {_terms(v)}" for k, v in ignored["negative"].items()),
+            )
+        )
     if ignored.get("us_states"):
         out.append(("Not counted (US states)", _terms(ignored["us_states"])))
     if terms.get("text"):

@@ -4,7 +4,7 @@ re-run or backfill recomputes exactly that day."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from .db import PgConnection
 from .reports import dicts, query_text
@@ -14,7 +14,7 @@ ROLLUPS = {"topics": "daily_topic_rollup", "outlets": "daily_outlet_rollup", "fe
 
 
 def day_window(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time(0), tzinfo=timezone.utc)
+    start = datetime.combine(day, time(0), tzinfo=UTC)
     return start, start + timedelta(days=1)
 
 
@@ -70,10 +70,11 @@ def apply_retention(conn: PgConnection, day: date, staging_days: int) -> dict[st
     keys older than the clustering window (they can no longer match anything)."""
     _, end = day_window(day)
     with conn, conn.cursor() as cur:
-        cur.execute("DELETE FROM news.staged_entries WHERE merged_at IS NOT NULL AND merged_at < %s",
-                    (end - timedelta(days=staging_days),))
+        cur.execute(
+            "DELETE FROM news.staged_entries WHERE merged_at IS NOT NULL AND merged_at < %s",
+            (end - timedelta(days=staging_days),),
+        )
         staged = cur.rowcount
-        cur.execute("DELETE FROM news.story_bands WHERE seen_at < %s",
-                    (end - STORY_WINDOW - timedelta(days=1),))
+        cur.execute("DELETE FROM news.story_bands WHERE seen_at < %s", (end - STORY_WINDOW - timedelta(days=1),))
         bands = cur.rowcount
     return {"staged_entries": staged, "story_bands": bands}

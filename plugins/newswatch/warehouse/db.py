@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import psycopg2
 from psycopg2.extensions import connection as PgConnection
@@ -20,7 +22,11 @@ FEED_CLAIM_NAMESPACE = 0x6E79
 
 def connect(dsn: str, *, autocommit: bool = False) -> PgConnection:
     conn = psycopg2.connect(
-        dsn, connect_timeout=10, keepalives=1, keepalives_idle=30, keepalives_interval=10,
+        dsn,
+        connect_timeout=10,
+        keepalives=1,
+        keepalives_idle=30,
+        keepalives_interval=10,
         keepalives_count=3,
     )
     conn.autocommit = autocommit
@@ -47,7 +53,7 @@ def _bytes(value) -> str:
 
 # COPY's text for each Python type, looked up by exact type: the merge and staging encode
 # millions of values, and a chain of isinstance tests per value was a measurable share of it
-_ENCODE = {
+_ENCODE: dict[type, Callable[[Any], str]] = {
     str: lambda v: v,
     bool: lambda v: "t" if v else "f",
     int: str,
@@ -62,11 +68,10 @@ _ENCODE = {
 }
 
 
-def _copy_value(value) -> str | None:
-    if value is None:
-        return None
+def _copy_value(value) -> str:
+    """COPY's text for a value that is not None (NULL is the bare empty field: _csv_line)."""
     encode = _ENCODE.get(type(value))
-    if encode is None:   # a subclass (a datetime subclass, an enum of str) or anything else
+    if encode is None:  # a subclass (a datetime subclass, an enum of str) or anything else
         if isinstance(value, datetime):
             return value.isoformat()
         return str(value)
@@ -87,11 +92,8 @@ def copy_rows(cur, table: str, columns: tuple[str, ...], rows) -> None:
     cur.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", buffer)
 
 
-
 def next_ids(cur, sequence_of: str, count: int) -> list[int]:
     if not count:
         return []
-    cur.execute(f"SELECT nextval(pg_get_serial_sequence('{sequence_of}')) AS id FROM generate_series(1, %s)",
-                (count,))
+    cur.execute(f"SELECT nextval(pg_get_serial_sequence('{sequence_of}')) AS id FROM generate_series(1, %s)", (count,))
     return [r.id for r in cur.fetchall()]
-

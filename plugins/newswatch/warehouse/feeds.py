@@ -14,6 +14,7 @@ from ..errors import HostBusy
 from ..feedstate import FeedState
 from .db import FEED_CLAIM_NAMESPACE, HOST_SLOT_NAMESPACE, PgConnection
 
+
 def sync_feeds(conn: PgConnection, feeds: list[FeedConfig]) -> None:
     """Make news.feeds match the feeds file. A feed removed from the file is kept (its history
     stays queryable) but marked `in_config = false` and no longer polled; a changed URL in the
@@ -48,12 +49,18 @@ def sync_feeds(conn: PgConnection, feeds: list[FeedConfig]) -> None:
                     config_url = EXCLUDED.config_url,
                     updated_at = now()
                 """,
-                {"name": feed.name, "url": feed.url, "outlet": feed.outlet, "outlet_type": feed.outlet_type,
-                 "language": feed.language, "timezone": feed.timezone, "enabled": feed.enabled},
+                {
+                    "name": feed.name,
+                    "url": feed.url,
+                    "outlet": feed.outlet,
+                    "outlet_type": feed.outlet_type,
+                    "language": feed.language,
+                    "timezone": feed.timezone,
+                    "enabled": feed.enabled,
+                },
             )
         cur.execute(
-            "UPDATE news.feeds SET in_config = false, updated_at = now() "
-            "WHERE in_config AND NOT (name = ANY(%s))",
+            "UPDATE news.feeds SET in_config = false, updated_at = now() WHERE in_config AND NOT (name = ANY(%s))",
             ([f.name for f in feeds],),
         )
 
@@ -64,11 +71,14 @@ def sync_outlet_types(conn: PgConnection, types: dict[str, str]) -> None:
         keys = {name.lower(): (name, kind) for name, kind in types.items()}
         cur.execute("DELETE FROM news.outlet_types WHERE NOT (outlet_key = ANY(%s))", (sorted(keys),))
         for key, (name, kind) in sorted(keys.items()):
-            cur.execute("""INSERT INTO news.outlet_types (outlet_key, outlet, outlet_type) VALUES (%s, %s, %s)
+            cur.execute(
+                """INSERT INTO news.outlet_types (outlet_key, outlet, outlet_type) VALUES (%s, %s, %s)
                            ON CONFLICT (outlet_key) DO UPDATE SET outlet = EXCLUDED.outlet,
                                outlet_type = EXCLUDED.outlet_type
                            WHERE (news.outlet_types.outlet, news.outlet_types.outlet_type)
-                                 IS DISTINCT FROM (EXCLUDED.outlet, EXCLUDED.outlet_type)""", (key, name, kind))
+                                 IS DISTINCT FROM (EXCLUDED.outlet, EXCLUDED.outlet_type)""",
+                (key, name, kind),
+            )
 
 
 _STATE_COLUMNS = (
@@ -95,20 +105,22 @@ class FeedInfo:
     outlet: str | None
     language: str | None
     state: FeedState
-    config_url: str | None = None   # as loaded: the state is written back only if it is unchanged
+    config_url: str | None = None  # as loaded: the state is written back only if it is unchanged
     timezone: str | None = None
 
 
 def load_feed(conn: PgConnection, name: str) -> FeedInfo:
     with conn.cursor() as cur:
-        cur.execute(f"SELECT {_STATE_COLUMNS}, outlet, language, config_url, timezone FROM news.feeds "
-                    "WHERE name = %s", (name,))
+        cur.execute(
+            f"SELECT {_STATE_COLUMNS}, outlet, language, config_url, timezone FROM news.feeds WHERE name = %s", (name,)
+        )
         row = cur.fetchone()
     conn.rollback()
     if row is None:
         raise KeyError(f"feed {name!r} is not in news.feeds (is it in the feeds file?)")
-    return FeedInfo(name=name, outlet=row[-4], language=row[-3], state=FeedState(*row[:-4]), config_url=row[-2],
-                    timezone=row[-1])
+    return FeedInfo(
+        name=name, outlet=row[-4], language=row[-3], state=FeedState(*row[:-4]), config_url=row[-2], timezone=row[-1]
+    )
 
 
 def set_feed_disabled(conn: PgConnection, name: str, reason: str | None) -> bool:
@@ -123,6 +135,7 @@ def set_feed_disabled(conn: PgConnection, name: str, reason: str | None) -> bool
 
 
 # --- per-host politeness --------------------------------------------------------------------
+
 
 def _host_key(host: str) -> int:
     # one 32-bit advisory-lock key per (host, slot), in its own namespace (the first key)
@@ -151,8 +164,10 @@ def host_slot(conn: PgConnection, host: str, slots: int, wait_seconds: float = 6
             try:
                 cur.execute("SELECT pg_advisory_lock(%s, %s)", (HOST_SLOT_NAMESPACE, key))
             except psycopg2.errors.LockNotAvailable:
-                raise HostBusy(f"all {slots} fetch slot(s) for {host} stayed busy for "
-                               f"{wait_seconds:.0f}s; the feed is polled next run") from None
+                raise HostBusy(
+                    f"all {slots} fetch slot(s) for {host} stayed busy for "
+                    f"{wait_seconds:.0f}s; the feed is polled next run"
+                ) from None
             finally:
                 cur.execute("RESET lock_timeout")
             held = key
@@ -161,7 +176,6 @@ def host_slot(conn: PgConnection, host: str, slots: int, wait_seconds: float = 6
     finally:
         with conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_unlock(%s, %s)", (HOST_SLOT_NAMESPACE, held))
-
 
 
 @contextlib.contextmanager
@@ -188,8 +202,10 @@ def claim(conn: PgConnection, name: str):
     advisory lock on the feed's id, so it ends with the poll or with its connection, however
     either ends, and never outlives a crashed worker."""
     with conn.cursor() as cur:
-        cur.execute("SELECT feed_id, pg_try_advisory_lock(%s, feed_id::int) FROM news.feeds WHERE name = %s",
-                    (FEED_CLAIM_NAMESPACE, name))
+        cur.execute(
+            "SELECT feed_id, pg_try_advisory_lock(%s, feed_id::int) FROM news.feeds WHERE name = %s",
+            (FEED_CLAIM_NAMESPACE, name),
+        )
         row = cur.fetchone()
     conn.rollback()
     held = bool(row and row[1])

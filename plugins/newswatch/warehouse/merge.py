@@ -52,9 +52,9 @@ class MergeResult:
     relevant: int = 0
     stories_new: int = 0
     stories_joined: int = 0
-    quarantined: int = 0       # staged entries that could not be loaded: in news.rejects with the error
+    quarantined: int = 0  # staged entries that could not be loaded: in news.rejects with the error
     batches: int = 0
-    timings: dict = field(default_factory=dict)   # seconds per merge stage
+    timings: dict = field(default_factory=dict)  # seconds per merge stage
 
     def add(self, other: MergeResult) -> None:
         for key, value in asdict(other).items():
@@ -67,7 +67,8 @@ class MergeResult:
 # relevance_terms is read as its JSON text and written back as it is: parsing and re-encoding
 # every entry's evidence was a visible share of the merge
 _SELECT_STAGED = "SELECT {} FROM news.staged_entries".format(
-    ", ".join("relevance_terms::text AS relevance_terms" if c == "relevance_terms" else c for c in PENDING_COLUMNS))
+    ", ".join("relevance_terms::text AS relevance_terms" if c == "relevance_terms" else c for c in PENDING_COLUMNS)
+)
 _PENDING_SQL = f"{_SELECT_STAGED} WHERE merged_at IS NULL ORDER BY staged_id LIMIT %s"
 _PENDING_BY_ID_SQL = f"{_SELECT_STAGED} WHERE merged_at IS NULL AND staged_id = ANY(%s) ORDER BY staged_id"
 
@@ -85,8 +86,13 @@ def blames_the_data(exc: BaseException) -> bool:
     return isinstance(exc, _DATA_PYTHON_ERRORS)
 
 
-def merge_pending(conn: PgConnection, batch_size: int | None = None, window: timedelta = STORY_WINDOW,
-                  now: datetime | None = None, into: MergeResult | None = None) -> MergeResult:
+def merge_pending(
+    conn: PgConnection,
+    batch_size: int | None = None,
+    window: timedelta = STORY_WINDOW,
+    now: datetime | None = None,
+    into: MergeResult | None = None,
+) -> MergeResult:
     """Merge every staged entry not yet merged, batch by batch, each batch one transaction under
     an advisory lock.
 
@@ -117,8 +123,11 @@ def merge_pending(conn: PgConnection, batch_size: int | None = None, window: tim
         except Exception as exc:
             if not ids or not blames_the_data(exc):
                 raise
-            log.warning("merge: a batch of %d entries failed on its data (%s); isolating the rows at fault",
-                        len(ids), _short(exc))
+            log.warning(
+                "merge: a batch of %d entries failed on its data (%s); isolating the rows at fault",
+                len(ids),
+                _short(exc),
+            )
             batch = _merge_isolating(conn, ids, now, window)
         total.add(batch)
         total.batches += 1
@@ -142,7 +151,7 @@ def _merge_isolating(conn: PgConnection, ids: list[int], now: datetime | None, w
             with conn, conn.cursor(cursor_factory=psycopg2.extras.NamedTupleCursor) as cur:
                 batch_now = _lock(cur, now)
                 cur.execute(_PENDING_BY_ID_SQL, (part,))
-                rows = cur.fetchall()   # another merge may have taken some meanwhile
+                rows = cur.fetchall()  # another merge may have taken some meanwhile
                 if rows:
                     result.add(_merge_rows(cur, rows, batch_now, window))
         except Exception as exc:
@@ -153,7 +162,7 @@ def _merge_isolating(conn: PgConnection, ids: list[int], now: datetime | None, w
                 result.quarantined += 1
             else:
                 half = len(part) // 2
-                parts += [part[half:], part[:half]]   # the first half is merged first
+                parts += [part[half:], part[:half]]  # the first half is merged first
     return result
 
 
@@ -183,15 +192,25 @@ def _short(exc: BaseException, limit: int = 300) -> str:
 
 # --- one batch: read, decide, apply ------------------------------------------------------------
 
+
 def _fingerprint(row) -> Fingerprint:
     return Fingerprint(bytes(row.signature), row.shingle_count, row.title_key, bool(row.summary), row.title_dates)
 
 
 def _entry(row) -> StagedEntry:
-    return StagedEntry(staged_id=row.staged_id, fetch_id=row.fetch_id, feed_name=row.feed_name,
-                       canonical_url=row.canonical_url, url=row.url, guid=row.guid, title=row.title,
-                       summary=row.summary, content_hash=row.content_hash, seen_at=row.staged_at,
-                       fingerprint=_fingerprint(row))
+    return StagedEntry(
+        staged_id=row.staged_id,
+        fetch_id=row.fetch_id,
+        feed_name=row.feed_name,
+        canonical_url=row.canonical_url,
+        url=row.url,
+        guid=row.guid,
+        title=row.title,
+        summary=row.summary,
+        content_hash=row.content_hash,
+        seen_at=row.staged_at,
+        fingerprint=_fingerprint(row),
+    )
 
 
 def _merge_rows(cur, rows, now: datetime, window: timedelta) -> MergeResult:
@@ -207,10 +226,15 @@ def _merge_rows(cur, rows, now: datetime, window: timedelta) -> MergeResult:
         candidates = story_candidates(cur, new.all_keys(), now - window)
         story_texts = texts_of_stories_with_headline_only_candidates(cur, candidates, now - window)
     with watch("plan_stories"):
-        order = clustering_order(new.refs, new.fingerprints, {r: new.rows[r].published_at for r in new.refs},
-                                 {r: new.rows[r].canonical_url for r in new.refs})
-        stories = plan_stories([NewForClustering(r, new.fingerprints[r], new.keys[r]) for r in order],
-                               candidates, story_texts)
+        order = clustering_order(
+            new.refs,
+            new.fingerprints,
+            {r: new.rows[r].published_at for r in new.refs},
+            {r: new.rows[r].canonical_url for r in new.refs},
+        )
+        stories = plan_stories(
+            [NewForClustering(r, new.fingerprints[r], new.keys[r]) for r in order], candidates, story_texts
+        )
     new.place_in(cur, stories)
     with watch("write_stories"):
         new.write_stories(cur)
@@ -235,11 +259,16 @@ def _merge_rows(cur, rows, now: datetime, window: timedelta) -> MergeResult:
 
 def _result(plan: MergePlan, staged: dict, new: _NewArticles) -> MergeResult:
     return MergeResult(
-        entries=len(plan.outcomes), new=len(new.refs), updated=len(plan.updates),
+        entries=len(plan.outcomes),
+        new=len(new.refs),
+        updated=len(plan.updates),
         sightings=sum(1 for o in plan.outcomes.values() if o == "sighting"),
-        relevant=(sum(1 for t in new.texts.values() if t.is_relevant)
-                  + sum(1 for u in plan.updates if staged[u.staged_id].is_relevant)),
-        stories_new=len(new.stories.new_stories), stories_joined=len(new.refs) - len(new.stories.new_stories),
+        relevant=(
+            sum(1 for t in new.texts.values() if t.is_relevant)
+            + sum(1 for u in plan.updates if staged[u.staged_id].is_relevant)
+        ),
+        stories_new=len(new.stories.new_stories),
+        stories_joined=len(new.refs) - len(new.stories.new_stories),
     )
 
 
@@ -252,8 +281,10 @@ def read_known(cur, entries: list[StagedEntry]):
     """What the warehouse knows about these entries, in plan_merge's terms: articles by every URL
     and (feed, GUID) that ever named them (news.article_aliases; the most recent article a GUID
     named), and what each feed last said about them."""
-    cur.execute("SELECT value, article_id FROM news.article_aliases WHERE kind = 'url' AND value = ANY(%s)",
-                (sorted({e.canonical_url for e in entries}),))
+    cur.execute(
+        "SELECT value, article_id FROM news.article_aliases WHERE kind = 'url' AND value = ANY(%s)",
+        (sorted({e.canonical_url for e in entries}),),
+    )
     by_url = {r.value: r.article_id for r in cur.fetchall()}
     pairs = sorted({(e.feed_name, e.guid) for e in entries if e.guid})
     by_guid: dict[tuple[str, str], int] = {}
@@ -270,8 +301,10 @@ def read_known(cur, entries: list[StagedEntry]):
     articles = _known_articles(cur, set(by_url.values()) | set(by_guid.values()))
     sightings: dict[tuple[int, str], str | None] = {}
     if articles:
-        cur.execute("SELECT article_id, feed_name, content_hash FROM news.article_sightings "
-                    "WHERE article_id = ANY(%s)", (sorted(articles),))
+        cur.execute(
+            "SELECT article_id, feed_name, content_hash FROM news.article_sightings WHERE article_id = ANY(%s)",
+            (sorted(articles),),
+        )
         sightings = {(r.article_id, r.feed_name): r.content_hash for r in cur.fetchall()}
     known_by_url = {url: articles[i] for url, i in by_url.items() if i in articles}
     return known_by_url, by_guid, sightings, articles
@@ -280,27 +313,67 @@ def read_known(cur, entries: list[StagedEntry]):
 def _known_articles(cur, ids: set[int]) -> dict[int, KnownArticle]:
     if not ids:
         return {}
-    cur.execute(f"""SELECT {_KNOWN_COLUMNS} FROM news.articles a
+    cur.execute(
+        f"""SELECT {_KNOWN_COLUMNS} FROM news.articles a
                     LEFT JOIN news.article_fingerprints f USING (article_id)
-                    WHERE a.article_id = ANY(%s)""", (sorted(ids),))
+                    WHERE a.article_id = ANY(%s)""",
+        (sorted(ids),),
+    )
     return {
         r.article_id: KnownArticle(
-            r.article_id, r.canonical_url, r.title, r.summary, r.content_hash, r.revision, r.changed_at,
+            r.article_id,
+            r.canonical_url,
+            r.title,
+            r.summary,
+            r.content_hash,
+            r.revision,
+            r.changed_at,
             r.text_feed,
             Fingerprint(bytes(r.signature), r.shingle_count, r.title_key, r.has_summary, r.title_dates)
-            if r.signature is not None else None)
+            if r.signature is not None
+            else None,
+        )
         for r in cur.fetchall()
     }
 
 
 _ARTICLE_COLUMNS = (
-    "article_id", "canonical_url", "url", "title", "title_raw", "summary", "published_at",
-    "published_at_source", "first_seen_at", "last_seen_at", "outlet", "language", "first_feed",
-    "text_feed", "relevance_score", "is_relevant", "topics", "relevance_terms", "relevance_version",
-    "story_id", "content_hash", "normalizer_version",
+    "article_id",
+    "canonical_url",
+    "url",
+    "title",
+    "title_raw",
+    "summary",
+    "published_at",
+    "published_at_source",
+    "first_seen_at",
+    "last_seen_at",
+    "outlet",
+    "language",
+    "first_feed",
+    "text_feed",
+    "relevance_score",
+    "is_relevant",
+    "topics",
+    "relevance_terms",
+    "relevance_version",
+    "story_id",
+    "content_hash",
+    "normalizer_version",
 )
-_STORY_COLUMNS = ("story_id", "headline", "first_article_id", "first_seen_at", "first_published_at",
-                  "first_outlet", "last_seen_at", "article_count", "outlet_count", "is_relevant", "topics")
+_STORY_COLUMNS = (
+    "story_id",
+    "headline",
+    "first_article_id",
+    "first_seen_at",
+    "first_published_at",
+    "first_outlet",
+    "last_seen_at",
+    "article_count",
+    "outlet_count",
+    "is_relevant",
+    "topics",
+)
 
 
 class _NewArticles:
@@ -309,12 +382,12 @@ class _NewArticles:
 
     def __init__(self, cur, plan: MergePlan, staged: dict):
         self.plan = plan
-        self.refs = sorted(plan.new_articles, reverse=True)   # -1, -2, ... in arrival order
-        self.ids = dict(zip(self.refs, next_ids(cur, "news.articles', 'article_id", len(self.refs))))
-        self.rows = {ref: staged[plan.new_articles[ref]] for ref in self.refs}   # URL, first sighting
-        self.texts = {ref: staged[plan.text_of[ref]] for ref in self.refs}      # the text it carries
+        self.refs = sorted(plan.new_articles, reverse=True)  # -1, -2, ... in arrival order
+        self.ids = dict(zip(self.refs, next_ids(cur, "news.articles', 'article_id", len(self.refs)), strict=True))
+        self.rows = {ref: staged[plan.new_articles[ref]] for ref in self.refs}  # URL, first sighting
+        self.texts = {ref: staged[plan.text_of[ref]] for ref in self.refs}  # the text it carries
         self.fingerprints = {ref: _fingerprint(t) for ref, t in self.texts.items()}
-        self.keys = dict(zip(self.refs, keys_of([self.fingerprints[ref] for ref in self.refs])))
+        self.keys = dict(zip(self.refs, keys_of([self.fingerprints[ref] for ref in self.refs]), strict=True))
         self.stories = StoryPlan()
         self.story_ids: dict[int, int] = {}
 
@@ -326,8 +399,9 @@ class _NewArticles:
 
     def place_in(self, cur, stories: StoryPlan) -> None:
         self.stories = stories
-        self.story_ids = dict(zip(stories.new_stories,
-                                  next_ids(cur, "news.stories', 'story_id", len(stories.new_stories))))
+        self.story_ids = dict(
+            zip(stories.new_stories, next_ids(cur, "news.stories', 'story_id", len(stories.new_stories)), strict=True)
+        )
 
     def story_of(self, ref: int) -> int:
         s = self.stories.story_of[ref]
@@ -340,27 +414,82 @@ class _NewArticles:
     def write_stories(self, cur) -> None:
         # A new story is its founding article until others join: its figures are written
         # directly, so only stories that gained members need recomputing from their articles.
-        copy_rows(cur, "news.stories", _STORY_COLUMNS, (
-            (self.story_ids[ref], t.title, self.ids[ref], r.staged_at, r.published_at, r.outlet, r.staged_at,
-             1, 1 if r.outlet else 0, t.is_relevant, sorted(t.topics) if t.is_relevant else [])
-            for ref in self.stories.new_stories for r, t in ((self.rows[ref], self.texts[ref]),)))
+        copy_rows(
+            cur,
+            "news.stories",
+            _STORY_COLUMNS,
+            (
+                (
+                    self.story_ids[ref],
+                    t.title,
+                    self.ids[ref],
+                    r.staged_at,
+                    r.published_at,
+                    r.outlet,
+                    r.staged_at,
+                    1,
+                    1 if r.outlet else 0,
+                    t.is_relevant,
+                    sorted(t.topics) if t.is_relevant else [],
+                )
+                for ref in self.stories.new_stories
+                for r, t in ((self.rows[ref], self.texts[ref]),)
+            ),
+        )
 
     def write_articles(self, cur, entries: list[StagedEntry]) -> None:
         first_feed: dict[int, str] = {}
         for e in entries:
             first_feed.setdefault(self.plan.article_of[e.staged_id], e.feed_name)
-        copy_rows(cur, "news.articles", _ARTICLE_COLUMNS, (
-            (self.ids[ref], r.canonical_url, r.url, t.title, t.title_raw, t.summary, r.published_at,
-             r.published_at_source, r.staged_at, r.staged_at, r.outlet, r.language, first_feed[ref], t.feed_name,
-             t.relevance_score, t.is_relevant, list(t.topics), t.relevance_terms, t.relevance_version,
-             self.story_of(ref), t.content_hash, t.normalizer_version)
-            for ref, r in self.rows.items() for t in (self.texts[ref],)))
-        copy_rows(cur, "news.article_fingerprints", _FINGERPRINT_COLUMNS,
-                  ((self.ids[ref], *_fingerprint_values(fp)) for ref, fp in self.fingerprints.items()))
+        copy_rows(
+            cur,
+            "news.articles",
+            _ARTICLE_COLUMNS,
+            (
+                (
+                    self.ids[ref],
+                    r.canonical_url,
+                    r.url,
+                    t.title,
+                    t.title_raw,
+                    t.summary,
+                    r.published_at,
+                    r.published_at_source,
+                    r.staged_at,
+                    r.staged_at,
+                    r.outlet,
+                    r.language,
+                    first_feed[ref],
+                    t.feed_name,
+                    t.relevance_score,
+                    t.is_relevant,
+                    list(t.topics),
+                    t.relevance_terms,
+                    t.relevance_version,
+                    self.story_of(ref),
+                    t.content_hash,
+                    t.normalizer_version,
+                )
+                for ref, r in self.rows.items()
+                for t in (self.texts[ref],)
+            ),
+        )
+        copy_rows(
+            cur,
+            "news.article_fingerprints",
+            _FINGERPRINT_COLUMNS,
+            ((self.ids[ref], *_fingerprint_values(fp)) for ref, fp in self.fingerprints.items()),
+        )
 
     def write_bands(self, cur) -> None:
-        copy_bands(cur, ((self.keys[ref], self.ids[ref], self.story_of(ref), self.rows[ref].staged_at)
-                         for ref in self.refs if self.keys[ref]))
+        copy_bands(
+            cur,
+            (
+                (self.keys[ref], self.ids[ref], self.story_of(ref), self.rows[ref].staged_at)
+                for ref in self.refs
+                if self.keys[ref]
+            ),
+        )
 
 
 _FINGERPRINT_COLUMNS = ("article_id", "signature", "shingle_count", "title_key", "has_summary", "title_dates")
@@ -373,9 +502,11 @@ def _fingerprint_values(fp: Fingerprint) -> tuple:
 def replace_fingerprints(cur, fingerprints) -> None:
     """(article_id, Fingerprint) pairs of revised articles: their new text's fingerprint."""
     for article_id, fp in fingerprints:
-        cur.execute("""UPDATE news.article_fingerprints SET signature = %s, shingle_count = %s, title_key = %s,
+        cur.execute(
+            """UPDATE news.article_fingerprints SET signature = %s, shingle_count = %s, title_key = %s,
                            has_summary = %s, title_dates = %s WHERE article_id = %s""",
-                    (*_fingerprint_values(fp), article_id))
+            (*_fingerprint_values(fp), article_id),
+        )
 
 
 def _apply_updates(cur, plan: MergePlan, staged: dict) -> set[int]:
@@ -391,25 +522,51 @@ def _apply_updates(cur, plan: MergePlan, staged: dict) -> set[int]:
                    valid_from, valid_to, feed_name)
                VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
                ON CONFLICT (article_id, revision) DO NOTHING""",
-            (update.article_id, prev.revision, prev.title, prev.summary, prev.content_hash,
-             prev.valid_from, prev.valid_to, r.feed_name),
+            (
+                update.article_id,
+                prev.revision,
+                prev.title,
+                prev.summary,
+                prev.content_hash,
+                prev.valid_from,
+                prev.valid_to,
+                r.feed_name,
+            ),
         )
         cur.execute(
             """UPDATE news.articles SET title = %s, title_raw = %s, summary = %s, content_hash = %s,
                    revision = %s, updated_at = %s, relevance_score = %s, is_relevant = %s, topics = %s,
                    relevance_terms = %s::jsonb, relevance_version = %s, text_feed = %s
                WHERE article_id = %s""",
-            (r.title, r.title_raw, r.summary, r.content_hash, update.new_revision, r.staged_at,
-             r.relevance_score, r.is_relevant, list(r.topics), r.relevance_terms,
-             r.relevance_version, update.text_feed, update.article_id),
+            (
+                r.title,
+                r.title_raw,
+                r.summary,
+                r.content_hash,
+                update.new_revision,
+                r.staged_at,
+                r.relevance_score,
+                r.is_relevant,
+                list(r.topics),
+                r.relevance_terms,
+                r.relevance_version,
+                update.text_feed,
+                update.article_id,
+            ),
         )
-    latest = {u.article_id: staged[u.staged_id] for u in plan.updates}   # the last revision of each
+    latest = {u.article_id: staged[u.staged_id] for u in plan.updates}  # the last revision of each
     replace_fingerprints(cur, ((a, _fingerprint(r)) for a, r in latest.items()))
     cur.execute("SELECT article_id, story_id FROM news.articles WHERE article_id = ANY(%s)", (sorted(latest),))
     story = {r.article_id: r.story_id for r in cur.fetchall()}
     fingerprints = [_fingerprint(latest[a]) for a in latest]
-    copy_bands(cur, ((keys, a, story[a], latest[a].staged_at)
-                     for a, keys in zip(latest, keys_of(fingerprints)) if keys and story.get(a)))
+    copy_bands(
+        cur,
+        (
+            (keys, a, story[a], latest[a].staged_at)
+            for a, keys in zip(latest, keys_of(fingerprints), strict=True)
+            if keys and story.get(a)
+        ),
+    )
     return {s for s in story.values() if s is not None}
 
 
@@ -420,22 +577,44 @@ def _write_identity(cur, plan: MergePlan, staged: dict, new: _NewArticles, lates
     sightings = list(plan.sightings.values())
     _copy_sightings(cur, "news.article_sightings", [s for s in sightings if s.article_ref < 0], staged, new.resolve)
     _upsert_sightings(cur, [s for s in sightings if s.article_ref > 0], staged, latest_seen)
-    aliases = ([("url", "", url, ref) for url, ref in plan.url_aliases.items()]
-               + [("guid", feed, guid, ref) for (feed, guid), ref in plan.guid_aliases.items()])
-    copy_rows(cur, "news.article_aliases", _ALIAS_COLUMNS,
-              ((kind, feed, value, new.resolve(ref), latest_seen, latest_seen)
-               for kind, feed, value, ref in aliases if ref < 0))
+    aliases = [("url", "", url, ref) for url, ref in plan.url_aliases.items()] + [
+        ("guid", feed, guid, ref) for (feed, guid), ref in plan.guid_aliases.items()
+    ]
+    copy_rows(
+        cur,
+        "news.article_aliases",
+        _ALIAS_COLUMNS,
+        (
+            (kind, feed, value, new.resolve(ref), latest_seen, latest_seen)
+            for kind, feed, value, ref in aliases
+            if ref < 0
+        ),
+    )
     _add_aliases(cur, [a for a in aliases if a[3] > 0], latest_seen)
     if plan.guid_reusers:
-        log.warning("merge: feed(s) %s gave an old GUID to a different story; taken as new articles",
-                    ", ".join(sorted(plan.guid_reusers)))
-        cur.execute("""UPDATE news.feeds SET guid_reuse_count = guid_reuse_count + 1, guid_reuse_seen_at = %s
-                       WHERE name = ANY(%s)""", (latest_seen, sorted(plan.guid_reusers)))
+        log.warning(
+            "merge: feed(s) %s gave an old GUID to a different story; taken as new articles",
+            ", ".join(sorted(plan.guid_reusers)),
+        )
+        cur.execute(
+            """UPDATE news.feeds SET guid_reuse_count = guid_reuse_count + 1, guid_reuse_seen_at = %s
+                       WHERE name = ANY(%s)""",
+            (latest_seen, sorted(plan.guid_reusers)),
+        )
 
 
 _ALIAS_COLUMNS = ("kind", "feed_name", "value", "article_id", "first_seen_at", "last_seen_at")
-_SIGHTING_COLUMNS = ("article_id", "feed_name", "url", "guid", "outlet", "first_seen_at", "last_seen_at",
-                     "times_seen", "content_hash")
+_SIGHTING_COLUMNS = (
+    "article_id",
+    "feed_name",
+    "url",
+    "guid",
+    "outlet",
+    "first_seen_at",
+    "last_seen_at",
+    "times_seen",
+    "content_hash",
+)
 
 
 def _add_aliases(cur, aliases: list[tuple[str, str, str, int]], seen: datetime) -> None:
@@ -454,9 +633,25 @@ def _add_aliases(cur, aliases: list[tuple[str, str, str, int]], seen: datetime) 
 
 
 def _copy_sightings(cur, table: str, sightings, staged, resolve) -> None:
-    copy_rows(cur, table, _SIGHTING_COLUMNS,
-              ((resolve(s.article_ref), s.feed_name, s.url, s.guid, staged[s.staged_id].outlet, s.seen_at,
-                s.seen_at, 1, s.content_hash) for s in sightings))
+    copy_rows(
+        cur,
+        table,
+        _SIGHTING_COLUMNS,
+        (
+            (
+                resolve(s.article_ref),
+                s.feed_name,
+                s.url,
+                s.guid,
+                staged[s.staged_id].outlet,
+                s.seen_at,
+                s.seen_at,
+                1,
+                s.content_hash,
+            )
+            for s in sightings
+        ),
+    )
 
 
 def _upsert_sightings(cur, sightings, staged, latest_seen) -> None:

@@ -13,6 +13,7 @@ from .db import LOCK_NAMESPACE, MIGRATION_LOCK, PgConnection
 
 log = logging.getLogger("newswatch.warehouse")
 
+
 @dataclass
 class Migration:
     version: int
@@ -70,7 +71,7 @@ def migrate(conn: PgConnection, directory: Path | None = None) -> list[str]:
         applied = {v: (n, c) for v, n, c in cur.fetchall()}
         for migration in migrations:
             if migration.version in applied:
-                name, checksum = applied[migration.version]
+                _, checksum = applied[migration.version]
                 if checksum != migration.checksum:
                     raise MigrationError(
                         f"migration {migration.name} was changed after it was applied "
@@ -115,4 +116,3 @@ def _apply_views(cur, directory: Path) -> None:
                ON CONFLICT (name) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = now()""",
             (view.name, checksum),
         )
-

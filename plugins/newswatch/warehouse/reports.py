@@ -4,7 +4,7 @@ The long ones are files in sql/queries/, so an analyst can read and reuse them a
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -68,8 +68,12 @@ def coverage(conn: PgConnection, *, since: datetime, first_day: date, last_day: 
 
 def fulltext_line(conn: PgConnection, since: float) -> str:
     """One line on the article pages attempted since `since` (a Unix time)."""
-    _, rows = table(conn, "SELECT status, count(*) FROM news.article_texts WHERE fetched_at >= to_timestamp(%s) "
-                          "GROUP BY status ORDER BY count(*) DESC, status", (since,))
+    _, rows = table(
+        conn,
+        "SELECT status, count(*) FROM news.article_texts WHERE fetched_at >= to_timestamp(%s) "
+        "GROUP BY status ORDER BY count(*) DESC, status",
+        (since,),
+    )
     if not rows:
         return "full text: no article page needed fetching"
     return f"full text: {sum(n for _, n in rows)} pages fetched (" + ", ".join(f"{n} {s}" for s, n in rows) + ")"
@@ -78,6 +82,7 @@ def fulltext_line(conn: PgConnection, since: float) -> str:
 # --- the analyst's pages in the Airflow UI (newswatch.ui) ----------------------------------
 # Each reads inside the caller's transaction (the pages open one read-only, repeatable-read
 # transaction per request, so every panel of a page sees the same snapshot) and leaves it open.
+
 
 def _rows(conn: PgConnection, name: str, params: dict | None = None) -> list[dict]:
     with conn.cursor(cursor_factory=RealDictCursor) as cur:
@@ -133,9 +138,11 @@ def ui_digest(conn: PgConnection, day: date) -> dict | None:
 def ui_day_stories(conn: PgConnection, day: date, limit: int = 50) -> list[dict]:
     """The relevant stories first seen on a UTC day, by reach: the ones the day's digest lists
     (sql/daily/top_stories.sql, the daily stage's own query)."""
-    start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
     with conn.cursor(cursor_factory=RealDictCursor) as cur:
-        cur.execute(query_text("top_stories", "daily"), {"start": start, "end": start + timedelta(days=1), "limit": limit})
+        cur.execute(
+            query_text("top_stories", "daily"), {"start": start, "end": start + timedelta(days=1), "limit": limit}
+        )
         return [dict(r) for r in cur.fetchall()]
 
 
@@ -148,23 +155,48 @@ def ui_story(conn: PgConnection, story_id: int) -> dict | None:
     rows = _rows(conn, "ui_story", {"story_id": story_id})
     if not rows:
         return None
-    return {"story": rows[0],
-            "articles": _rows(conn, "ui_story_articles", {"story_id": story_id}),
-            "sightings": _rows(conn, "ui_story_sightings", {"story_id": story_id})}
+    return {
+        "story": rows[0],
+        "articles": _rows(conn, "ui_story_articles", {"story_id": story_id}),
+        "sightings": _rows(conn, "ui_story_sightings", {"story_id": story_id}),
+    }
 
 
 ARTICLE_FILTERS = ("relevant_only", "since", "until", "topic", "outlet", "outlet_type", "language", "q")
 
 
-def ui_articles(conn: PgConnection, *, limit: int, offset: int = 0, relevant_only: bool = True,
-                since: datetime | None = None, until: datetime | None = None, topic: str | None = None,
-                outlet: str | None = None, outlet_type: str | None = None, language: str | None = None,
-                q: str | None = None) -> tuple[int, list[dict]]:
+def ui_articles(
+    conn: PgConnection,
+    *,
+    limit: int,
+    offset: int = 0,
+    relevant_only: bool = True,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    topic: str | None = None,
+    outlet: str | None = None,
+    outlet_type: str | None = None,
+    language: str | None = None,
+    q: str | None = None,
+) -> tuple[int, list[dict]]:
     """(how many articles match, the page of them): sql/queries/ui_articles.sql. Filters left
     None do not apply; `q` is a websearch query over title, summary and body, ranked."""
-    rows = _rows(conn, "ui_articles", {
-        "limit": limit, "offset": offset, "relevant_only": relevant_only, "since": since, "until": until,
-        "topic": topic, "outlet": outlet, "outlet_type": outlet_type, "language": language, "q": q})
+    rows = _rows(
+        conn,
+        "ui_articles",
+        {
+            "limit": limit,
+            "offset": offset,
+            "relevant_only": relevant_only,
+            "since": since,
+            "until": until,
+            "topic": topic,
+            "outlet": outlet,
+            "outlet_type": outlet_type,
+            "language": language,
+            "q": q,
+        },
+    )
     total = rows[0]["total"] if rows else 0
     return total, [{k: v for k, v in r.items() if k != "total"} for r in rows if r["article_id"] is not None]
 

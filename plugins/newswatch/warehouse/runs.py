@@ -9,6 +9,7 @@ import psycopg2.extras
 from .db import LOCK_NAMESPACE, MERGE_LOCK, PgConnection, pg_array
 from .stories import refresh_stories
 
+
 def rescore(conn: PgConnection, score, version: str, batch_size: int = 5000) -> tuple[int, int]:
     """Re-apply the relevance rules to every stored article (and story), batch by batch, with
     `score(title, summary, body)` -> Relevance (the body where the page was fetched).
@@ -100,4 +101,3 @@ def latest_run(conn: PgConnection, since: float | None = None) -> tuple[str, dic
         row = cur.fetchone()
     conn.rollback()
     return (row[0], row[1]) if row else None
-

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from operator import attrgetter
 
 import psycopg2.extras
@@ -21,6 +21,7 @@ log = logging.getLogger("newswatch.warehouse")
 class StagedRow:
     """One normalised, scored and fingerprinted entry, as news.staged_entries keeps it. Its
     fields are that table's columns (besides the fetch's ids), so this is the one column list."""
+
     position: int
     # the article (normalize.Article, same names)
     canonical_url: str
@@ -48,12 +49,18 @@ class StagedRow:
     title_dates: str | None
 
     @classmethod
-    def of(cls, position: int, article, relevance, fp) -> "StagedRow":
+    def of(cls, position: int, article, relevance, fp) -> StagedRow:
         return cls(
-            position, **{f.name: getattr(article, f.name) for f in fields(article)},
-            relevance_score=relevance.score, is_relevant=relevance.is_relevant, topics=relevance.topics,
-            relevance_terms=relevance.terms, relevance_version=relevance.version,
-            signature=fp.signature, shingle_count=fp.shingle_count, title_key=fp.title_key,
+            position,
+            **{f.name: getattr(article, f.name) for f in fields(article)},
+            relevance_score=relevance.score,
+            is_relevant=relevance.is_relevant,
+            topics=relevance.topics,
+            relevance_terms=relevance.terms,
+            relevance_version=relevance.version,
+            signature=fp.signature,
+            shingle_count=fp.shingle_count,
+            title_key=fp.title_key,
             title_dates=fp.title_dates,
         )
 
@@ -88,13 +95,12 @@ class FetchRecord:
     entries_seen: int = 0
     parse_warning: str | None = None
     timings: dict | None = None
-    airflow_task: str | None = None   # the task instance that made it ("poll:3"), under Airflow
+    airflow_task: str | None = None  # the task instance that made it ("poll:3"), under Airflow
 
 
 def _copy_staged(cur, fetch_id: int, run_id: str, feed_name: str, rows: list[StagedRow]) -> None:
     values = attrgetter(*ROW_FIELDS)
-    copy_rows(cur, "news.staged_entries", STAGED_COLUMNS,
-              ((fetch_id, run_id, feed_name, *values(r)) for r in rows))
+    copy_rows(cur, "news.staged_entries", STAGED_COLUMNS, ((fetch_id, run_id, feed_name, *values(r)) for r in rows))
 
 
 def record_fetch(
@@ -121,11 +127,27 @@ def record_fetch(
             VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
             RETURNING fetch_id
             """,
-            (record.feed_name, record.run_id, record.started_at, record.finished_at,
-             int((record.finished_at - record.started_at).total_seconds() * 1000), record.status,
-             record.http_status, record.error_class, record.error, record.url, record.final_url,
-             record.bytes, record.body_unchanged, record.entries_seen, len(staged), len(rejects),
-             record.parse_warning, json.dumps(record.timings) if record.timings else None, record.airflow_task),
+            (
+                record.feed_name,
+                record.run_id,
+                record.started_at,
+                record.finished_at,
+                int((record.finished_at - record.started_at).total_seconds() * 1000),
+                record.status,
+                record.http_status,
+                record.error_class,
+                record.error,
+                record.url,
+                record.final_url,
+                record.bytes,
+                record.body_unchanged,
+                record.entries_seen,
+                len(staged),
+                len(rejects),
+                record.parse_warning,
+                json.dumps(record.timings) if record.timings else None,
+                record.airflow_task,
+            ),
         )
         fetch_id = cur.fetchone()[0]
         if staged:
@@ -134,8 +156,17 @@ def record_fetch(
             psycopg2.extras.execute_values(
                 cur,
                 "INSERT INTO news.rejects (feed_name, run_id, fetch_id, reason, detail, raw_entry) VALUES %s",
-                [(record.feed_name, record.run_id, fetch_id, r.reason, r.detail,
-                  json.dumps(r.raw_entry, ensure_ascii=False, default=str)) for r in rejects],
+                [
+                    (
+                        record.feed_name,
+                        record.run_id,
+                        fetch_id,
+                        r.reason,
+                        r.detail,
+                        json.dumps(r.raw_entry, ensure_ascii=False, default=str),
+                    )
+                    for r in rejects
+                ],
             )
         success = record.status != "error"
         cur.execute(
@@ -155,25 +186,44 @@ def record_fetch(
                 updated_at = now()
             WHERE name = %(name)s AND (%(config_url)s::text IS NULL OR config_url = %(config_url)s)
             """,
-            {"moved": decision.url_moved_to is not None, "url": s.url, "etag": s.etag,
-             "last_modified": s.last_modified, "body_hash": s.last_body_hash, "failures": s.consecutive_failures,
-             "interval": s.poll_interval_seconds, "next_poll": s.next_poll_at, "redirect": s.redirect_url,
-             "redirect_count": s.redirect_seen_count, "disabled": decision.disabled, "reason": s.disabled_reason,
-             "success": success, "status": record.status, "http_status": record.http_status,
-             "error_class": None if success else record.error_class, "error": None if success else record.error,
-             "at": record.finished_at, "staged": bool(staged), "name": record.feed_name, "config_url": config_url},
+            {
+                "moved": decision.url_moved_to is not None,
+                "url": s.url,
+                "etag": s.etag,
+                "last_modified": s.last_modified,
+                "body_hash": s.last_body_hash,
+                "failures": s.consecutive_failures,
+                "interval": s.poll_interval_seconds,
+                "next_poll": s.next_poll_at,
+                "redirect": s.redirect_url,
+                "redirect_count": s.redirect_seen_count,
+                "disabled": decision.disabled,
+                "reason": s.disabled_reason,
+                "success": success,
+                "status": record.status,
+                "http_status": record.http_status,
+                "error_class": None if success else record.error_class,
+                "error": None if success else record.error,
+                "at": record.finished_at,
+                "staged": bool(staged),
+                "name": record.feed_name,
+                "config_url": config_url,
+            },
         )
         if cur.rowcount == 0:
-            log.warning("feed %s: its URL changed in the feeds file during the poll; state left for the "
-                        "next poll", record.feed_name)
+            log.warning(
+                "feed %s: its URL changed in the feeds file during the poll; state left for the next poll",
+                record.feed_name,
+            )
     return fetch_id
 
 
-def record_skip(conn: PgConnection, run_id: str, feed_name: str, url: str, reason: str, detail: str,
-                task: str | None = None) -> None:
+def record_skip(
+    conn: PgConnection, run_id: str, feed_name: str, url: str, reason: str, detail: str, task: str | None = None
+) -> None:
     """A feed not fetched this run through no fault of its own (`reason`: claimed by another
     poll, or its host busy): logged as 'skipped'; its state is left for the next run."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with conn.cursor() as cur:
         cur.execute(
             """INSERT INTO news.fetch_log (feed_name, run_id, started_at, finished_at, duration_ms,
@@ -192,14 +242,22 @@ def record_internal_failure(dsn: str, run_id: str, feed_name: str, error: str, t
     from ..feedstate import Outcome, decide
     from .feeds import load_feed
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     try:
         with connection(dsn) as conn:
             info = load_feed(conn, feed_name)
             decision = decide(info.state, Outcome(status="error", error_class="internal"), now)
-            record = FetchRecord(feed_name=feed_name, run_id=run_id, started_at=now, finished_at=now,
-                                 status="error", url=info.state.url, error_class="internal", error=error[:2000],
-                                 airflow_task=task)
+            record = FetchRecord(
+                feed_name=feed_name,
+                run_id=run_id,
+                started_at=now,
+                finished_at=now,
+                status="error",
+                url=info.state.url,
+                error_class="internal",
+                error=error[:2000],
+                airflow_task=task,
+            )
             record_fetch(conn, record, decision, [], [], config_url=info.config_url)
     except Exception:  # the warehouse itself may be what failed
         log.exception("could not record the failure of feed %s", feed_name)

@@ -50,15 +50,19 @@ def story_candidates(cur, keys: set[int], since: datetime) -> list[StoryCandidat
         (list(matched),),
     )
     return [
-        StoryCandidate(r.article_id, matched[r.article_id][0],
-                       Fingerprint(bytes(r.signature), r.shingle_count, r.title_key, r.has_summary, r.title_dates),
-                       keys=matched[r.article_id][1])
+        StoryCandidate(
+            r.article_id,
+            matched[r.article_id][0],
+            Fingerprint(bytes(r.signature), r.shingle_count, r.title_key, r.has_summary, r.title_dates),
+            keys=matched[r.article_id][1],
+        )
         for r in cur.fetchall()
     ]
 
 
-def texts_of_stories_with_headline_only_candidates(cur, candidates: list[StoryCandidate],
-                                                     since: datetime) -> dict[int, list[Fingerprint]]:
+def texts_of_stories_with_headline_only_candidates(
+    cur, candidates: list[StoryCandidate], since: datetime
+) -> dict[int, list[Fingerprint]]:
     """The members with text of every story a headline-only candidate belongs to (within the
     window), so plan_stories can tell when joining through the headline would bridge two
     different texts: the text they would be bridged to rarely shares a band key with the new
@@ -76,7 +80,8 @@ def texts_of_stories_with_headline_only_candidates(cur, candidates: list[StoryCa
     texts: dict[int, list[Fingerprint]] = {}
     for r in cur.fetchall():
         texts.setdefault(r.story_id, []).append(
-            Fingerprint(bytes(r.signature), r.shingle_count, r.title_key, r.has_summary, r.title_dates))
+            Fingerprint(bytes(r.signature), r.shingle_count, r.title_key, r.has_summary, r.title_dates)
+        )
     return texts
 
 
@@ -105,4 +110,3 @@ def refresh_stories(cur, story_ids: list[int] | None) -> None:
            WHERE s.story_id = x.story_id""",
         {"all": story_ids is None, "ids": story_ids or []},
     )
-

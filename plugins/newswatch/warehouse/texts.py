@@ -21,7 +21,7 @@ MAX_BODY_CHARS = 500_000
 @dataclass(frozen=True)
 class Job:
     article_id: int
-    url: str          # the page to fetch: as a feed gave it (its canonical form may not be served)
+    url: str  # the page to fetch: as a feed gave it (its canonical form may not be served)
     title: str
     summary: str
 
@@ -45,8 +45,9 @@ class TextAttempt:
     duration_ms: int | None = None
 
 
-def candidates(conn: PgConnection, *, everything: bool, since: datetime, limit: int,
-               article_ids: list[int] | None = None) -> list[Job]:
+def candidates(
+    conn: PgConnection, *, everything: bool, since: datetime, limit: int, article_ids: list[int] | None = None
+) -> list[Job]:
     """Articles whose page is still to be fetched, newest first: relevant ones (or all), first
     seen since `since`, with no final attempt at their current URL and no retryable one too
     recent or too often. The URL is the address a feed first gave (the canonical form is an
@@ -72,8 +73,15 @@ def candidates(conn: PgConnection, *, everything: bool, since: datetime, limit: 
                       WHERE t.article_id = c.article_id AND t.requested_url = c.url) < %(attempts)s
                ORDER BY c.first_seen_at DESC, c.article_id
                LIMIT %(limit)s""",
-            {"everything": everything, "since": since, "ids": article_ids, "retryable": RETRYABLE,
-             "retry": RETRY_AFTER, "attempts": MAX_ATTEMPTS, "limit": limit},
+            {
+                "everything": everything,
+                "since": since,
+                "ids": article_ids,
+                "retryable": RETRYABLE,
+                "retry": RETRY_AFTER,
+                "attempts": MAX_ATTEMPTS,
+                "limit": limit,
+            },
         )
         rows = cur.fetchall()
     conn.rollback()
@@ -91,15 +99,31 @@ def record(conn: PgConnection, attempt: TextAttempt, score) -> bool:
             """INSERT INTO news.article_texts (article_id, requested_url, url, status, http_status, detail, text,
                    word_count, language, title, author, published_at, extractor, fetched_at, duration_ms)
                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-            (attempt.article_id, attempt.requested_url, attempt.url, attempt.status, attempt.http_status,
-             attempt.detail, attempt.text, attempt.word_count, attempt.language, attempt.title, attempt.author,
-             attempt.published_at, attempt.extractor, attempt.fetched_at, attempt.duration_ms),
+            (
+                attempt.article_id,
+                attempt.requested_url,
+                attempt.url,
+                attempt.status,
+                attempt.http_status,
+                attempt.detail,
+                attempt.text,
+                attempt.word_count,
+                attempt.language,
+                attempt.title,
+                attempt.author,
+                attempt.published_at,
+                attempt.extractor,
+                attempt.fetched_at,
+                attempt.duration_ms,
+            ),
         )
         if attempt.status != "ok" or not attempt.text:
             return False
         body = attempt.text[:MAX_BODY_CHARS]
-        cur.execute("SELECT title, summary, is_relevant, topics, story_id FROM news.articles "
-                    "WHERE article_id = %s FOR UPDATE", (attempt.article_id,))
+        cur.execute(
+            "SELECT title, summary, is_relevant, topics, story_id FROM news.articles WHERE article_id = %s FOR UPDATE",
+            (attempt.article_id,),
+        )
         title, summary, was_relevant, old_topics, story_id = cur.fetchone()
         result = score(title, summary, body)
         changed = result.is_relevant != was_relevant or list(result.topics) != list(old_topics)
@@ -107,8 +131,15 @@ def record(conn: PgConnection, attempt: TextAttempt, score) -> bool:
             """UPDATE news.articles SET body = %s, relevance_score = %s, is_relevant = %s, topics = %s,
                    relevance_terms = %s::jsonb, relevance_version = %s
                WHERE article_id = %s""",
-            (body, result.score, result.is_relevant, list(result.topics),
-             json.dumps(result.terms, ensure_ascii=False), result.version, attempt.article_id),
+            (
+                body,
+                result.score,
+                result.is_relevant,
+                list(result.topics),
+                json.dumps(result.terms, ensure_ascii=False),
+                result.version,
+                attempt.article_id,
+            ),
         )
         if changed and story_id is not None:
             refresh_stories(cur, [story_id])
@@ -116,6 +147,7 @@ def record(conn: PgConnection, attempt: TextAttempt, score) -> bool:
 
 
 # --- politeness state per host ----------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class RobotsRow:
@@ -127,8 +159,10 @@ class RobotsRow:
 def robots_get(conn: PgConnection, origin: str) -> RobotsRow | None:
     """robots.txt of `origin` (scheme://host[:port]) as last fetched, when it has not expired."""
     with conn.cursor() as cur:
-        cur.execute("SELECT http_status, body, expires_at FROM news.robots_txt "
-                    "WHERE host = %s AND expires_at > now()", (origin,))
+        cur.execute(
+            "SELECT http_status, body, expires_at FROM news.robots_txt WHERE host = %s AND expires_at > now()",
+            (origin,),
+        )
         row = cur.fetchone()
     conn.rollback()
     return RobotsRow(*row) if row else None

@@ -1,0 +1,10 @@
+"""Every test under tests/unit is marked `unit` (tests/tiers.py)."""
+
+import pytest
+
+from tests.tiers import mark_tier
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest's own hook deselects by -m
+def pytest_collection_modifyitems(items):
+    mark_tier(items, __file__, "unit")
