@@ -50,14 +50,14 @@ _WORD_RE = re.compile(r"[0-9a-z\u00e0-\u024f]+|[\u3400-\u4dbf\u4e00-\u9fff\u3040
 
 @functools.cache
 def _permutations() -> tuple[np.ndarray, np.ndarray]:
-    """The (a, b) of datasketch's affine32 scheme for NUM_PERM and our seed, as uint32 rows.
-    Imported on the first fingerprint, not with this module: importing datasketch loads its LSH
-    indexes and SciPy (about 2.5 s), which every poll process and task paid even when all its
-    feeds answered 304."""
-    from datasketch import MinHash
-
-    a, b = MinHash(num_perm=NUM_PERM, seed=7, hashfunc=zlib.crc32).permutations
-    return a.astype(np.uint32).reshape(1, -1), b.astype(np.uint32).reshape(1, -1)
+    """The (a, b) of datasketch's affine32 scheme for NUM_PERM and our seed, as uint32 rows,
+    generated as datasketch's MinHash._init_permutations generates them (tests/unit/test_dedupe.py
+    holds the signatures equal to datasketch's). Not imported from datasketch: importing it loads
+    its LSH indexes and SciPy, 1.5-2.5 s of CPU in every poll process for two rows of numbers."""
+    gen = np.random.RandomState(7)
+    a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a.reshape(1, -1), b.reshape(1, -1)
 
 
 def minhash_signature(grams: set[bytes]) -> np.ndarray:
