@@ -14,8 +14,12 @@ newswatch refused" in one clause and the kinds a person must act on by their fam
     │   ├── HostBusy             the host's fetch slots stayed busy: the feed is skipped this run
     │   ├── NotAFeed             the document is something else (an HTML page, a JSON document)
     │   └── FeedParseError       looks like a feed, nothing could be recovered
-    └── EntryError               one entry's own problem; the entry becomes a reject
-        └── UnusableURL          its link cannot name an article
+    ├── EntryError               one entry's own problem; the entry becomes a reject
+    │   └── UnusableURL          its link cannot name an article
+    └── PageError                a request the analyst's pages cannot answer (its HTTP status)
+        ├── BadRequest           400: a parameter the page cannot use, named in the message
+        ├── PageNotFound         404: no such story or digest
+        └── WarehouseUnavailable 503: the warehouse does not answer, or has no schema yet
 """
 
 from __future__ import annotations
@@ -111,3 +115,23 @@ class EntryError(NewswatchError, ValueError):
 
 class UnusableURL(EntryError):
     pass
+
+
+class PageError(NewswatchError):
+    """A request to the analyst's pages that cannot be answered; `status` is its HTTP status."""
+
+    status = 500
+
+
+class BadRequest(PageError, ValueError):
+    """Input the page cannot use; the message says which parameter and why."""
+
+    status = 400
+
+
+class PageNotFound(PageError, LookupError):
+    status = 404
+
+
+class WarehouseUnavailable(PageError, RuntimeError):
+    status = 503

@@ -28,6 +28,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from ..access import Access
+from ..errors import PageNotFound, WarehouseUnavailable
 from . import data as pages_data
 from . import pages
 from .export import articles_csv
@@ -48,14 +49,6 @@ SECURITY_HEADERS = {
 }
 _STORY_REF = re.compile(r"^(\d{1,18})(\.json)?$")
 _DAY_REF = re.compile(r"^(\d{4}-\d{2}-\d{2})(\.json)?$")
-
-
-class NotFound(LookupError):
-    pass
-
-
-class WarehouseUnavailable(RuntimeError):
-    pass
 
 
 class SchemaMissing(WarehouseUnavailable):
@@ -203,8 +196,8 @@ def create_app(
     async def bad_request(request: Request, exc: BadRequest):
         return problem(request, 400, "Bad request", str(exc))
 
-    @app.exception_handler(NotFound)
-    async def not_found(request: Request, exc: NotFound):
+    @app.exception_handler(PageNotFound)
+    async def not_found(request: Request, exc: PageNotFound):
         return problem(request, 404, "Not found", str(exc))
 
     @app.exception_handler(WarehouseUnavailable)
@@ -328,7 +321,7 @@ def create_app(
         with reading() as conn:
             payload = pages_data.load_story(conn, story_id, now=clock())
         if payload is None:
-            raise NotFound(f"there is no story {story_id} in this warehouse")
+            raise PageNotFound(f"there is no story {story_id} in this warehouse")
         if match.group(2):
             payload.pop("labels", None)
             return as_json(payload)
@@ -408,6 +401,6 @@ def create_app(
 
     @app.get("/{path:path}", include_in_schema=False)
     def unknown(path: str, request: Request, who: Access = Depends(reader)):
-        raise NotFound(f"no page {path!r}: the pages are coverage, articles, stories/<id>, digests and quality")
+        raise PageNotFound(f"no page {path!r}: the pages are coverage, articles, stories/<id>, digests and quality")
 
     return app

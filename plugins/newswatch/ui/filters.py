@@ -23,6 +23,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from ..config import OUTLET_TYPES
+from ..errors import BadRequest
 
 WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30), "all": None}
 WINDOW_LABELS = {"24h": "last 24 hours", "7d": "last 7 days", "30d": "last 30 days", "all": "any time"}
@@ -48,10 +49,6 @@ CSV_MAX_ROWS = 100_000
 PARAMS = ("window", "day", "from", "to", "topic", "outlet", "type", "lang", "q", "scope", "page", "per")
 TOPIC_RE = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
 LANG_RE = re.compile(r"^[a-z]{2,3}$")
-
-
-class BadRequest(ValueError):
-    """Input the page cannot use; the message says which parameter and why."""
 
 
 @dataclass(frozen=True)
