@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import gzip as gzip_module
 import hashlib
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -56,6 +57,15 @@ class Document:
     gzip: bool = False
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        # A client that hung up (a fetcher closing a kept-alive connection, or stopping at its
+        # size cap) is normal here; anything else is a bug in a handler and keeps its traceback.
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
+
+
 class FeedServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0):
         self._documents: dict[str, Document] = {}
@@ -76,7 +86,7 @@ class FeedServer:
             def do_HEAD(self):
                 server._handle(self)
 
-        self._httpd = ThreadingHTTPServer((host, port), _RequestHandler)
+        self._httpd = _QuietServer((host, port), _RequestHandler)
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
