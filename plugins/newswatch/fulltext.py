@@ -36,8 +36,8 @@ from . import warehouse
 from .config import FetchSettings, Settings
 from .extract import EXTRACTOR, extract_article
 from .fetch import FetchResult, fetch, make_session
-from .normalize import decode_google_news_url
 from .relevance import load_rules, score_with_body
+from .urls import decode_google_news_url
 from .warehouse import texts
 
 log = logging.getLogger("newswatch.fulltext")

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from ..config import PROJECT_ROOT
 from ..dedupe import fingerprint, same_story
-from ..normalize import canonicalize_url, clean_summary, clean_title
+from ..normalize import clean_summary, clean_title
+from ..urls import canonicalize_url
 
 DATA = PROJECT_ROOT / "tests" / "data"
 RELEVANCE_SET = DATA / "relevance_dev.jsonl"

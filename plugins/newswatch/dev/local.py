@@ -479,7 +479,7 @@ _SUFFIX_RE = re.compile(r"\.[A-Za-z0-9]{1,8}$")
 
 def demo_page_path(url: str) -> str:
     """Where the demo serves an article's page (demo/pages/README.md has the rule)."""
-    from ..normalize import canonicalize_url
+    from ..urls import canonicalize_url
 
     parts = urlsplit(canonicalize_url(url))
     path = parts.path or "/"
