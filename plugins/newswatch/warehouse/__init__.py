@@ -6,7 +6,10 @@ One module per concern, behind the names callers use:
     migrations  numbered forward-only migrations and the analyst views
     feeds       the feeds table: sync, polling state, per-host fetch slots
     staging     recording a fetch: fetch_log, staged entries, rejects, feed state
-    merge       staged entries -> articles, sightings, revisions, stories (decided in dedupe.py)
+    merge       staged entries -> articles, sightings, revisions, stories (decided in dedupe.py),
+                batch by batch; quarantine
+    articles    the merge's articles: known state, new articles' rows, revisions
+    sightings   the merge's sightings and URL/GUID aliases
     stories     clustering candidates, story keys, story figures
     runs        pipeline runs, summaries, rescoring
     reports     the SELECTs the command line, the coverage page and the daily stage show
