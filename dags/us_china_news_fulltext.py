@@ -47,7 +47,7 @@ def us_china_news_fulltext():
         from newswatch.pipeline import fulltext, log
 
         with fail_fast_on_config_errors():
-            report = fulltext(task_settings())
+            report = fulltext(task_settings(), raise_errors=True)
         log.info("%s", report["line"])
         return report
 

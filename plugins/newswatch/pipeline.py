@@ -12,6 +12,7 @@ DAG passes only names and counts through XCom and the CLI runs the same code in 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import time
 from dataclasses import asdict, dataclass, field
@@ -28,7 +29,7 @@ from .feedstate import Outcome, body_unchanged, decide, is_due
 from .fetch import FetchResult, fetch, make_session
 from .normalize import Rejected, normalize_entry, raw_for_storage
 from .parse import parse_feed
-from .relevance import Rules, load_rules
+from .relevance import Rules, load_rules, score_with_body
 from .stopwatch import Stopwatch
 from .summary import RunSummary
 
@@ -365,9 +366,15 @@ def merge(settings: Settings, *, dsn: str | None = None) -> warehouse.MergeResul
     with warehouse.connection(dsn or warehouse_dsn(settings)) as conn:
         # cheap when up to date; lets a merge run (and find nothing) even if prepare failed
         warehouse.migrate(conn)
-        result = warehouse.merge_pending(conn)
+        result = warehouse.merge_pending(conn, score_with_body=body_scorer(settings))
     _log_merge(result)
     return result
+
+
+def body_scorer(settings: Settings):
+    """How the merge scores a revised article whose page was already fetched: its new headline
+    and summary with its stored body, under the run's rules (as fulltext.py scored it)."""
+    return functools.partial(score_with_body, load_rules(settings.topics_path))
 
 
 def _log_merge(result: warehouse.MergeResult) -> None:
@@ -506,14 +513,18 @@ def run_once(
     return finish(settings, run_id, asdict(merged), plan, fulltext_report=texts)
 
 
-def fulltext(settings: Settings, **kwargs) -> dict:
+def fulltext(settings: Settings, *, raise_errors: bool = False, **kwargs) -> dict:
     """The full-text step after a merge (NEWSWATCH_FULLTEXT), as a report for the summary. It
-    runs after the run's own work is loaded: whatever happens here, the articles are in."""
+    runs after the run's own work is loaded: whatever happens here, the articles are in. The
+    full-text DAG passes raise_errors=True: there the step is the task, and a warehouse it
+    cannot reach must fail it so Airflow retries and shows it, not end green having done nothing."""
     from .fulltext import run_fulltext
 
     try:
         report = run_fulltext(settings, warehouse_dsn(settings), **kwargs)
     except (psycopg2.Error, OSError) as exc:
+        if raise_errors:
+            raise
         log.error("full text: the step failed (%s: %s); the pages wait for the next run", type(exc).__name__, exc)
         return {"line": f"full text: FAILED ({type(exc).__name__}); the pages wait for the next run"}
     return {**asdict(report), "line": report.line()}
@@ -537,12 +548,13 @@ def _poll_and_merge_together(settings: Settings, run_id: str, names: list[str]) 
 
     merged = warehouse.MergeResult()
     polling_done = threading.Event()
+    scorer = body_scorer(settings)
 
     def merge_as_staged() -> None:
         try:
             with warehouse.connection(warehouse_dsn(settings)) as conn:
                 while not polling_done.wait(MERGE_WHILE_POLLING_EVERY_S):
-                    warehouse.merge_pending(conn, into=merged)
+                    warehouse.merge_pending(conn, into=merged, score_with_body=scorer)
         except Exception:  # the final merge retries what is pending and raises if it still fails
             log.exception("merge while polling failed; the rest is merged after polling")
 
@@ -554,6 +566,6 @@ def _poll_and_merge_together(settings: Settings, run_id: str, names: list[str]) 
         polling_done.set()
         merger.join()
     with warehouse.connection(warehouse_dsn(settings)) as conn:
-        warehouse.merge_pending(conn, into=merged)
+        warehouse.merge_pending(conn, into=merged, score_with_body=scorer)
     _log_merge(merged)
     return merged

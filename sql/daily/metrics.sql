@@ -23,9 +23,10 @@ SELECT
       WHERE started_at >= %(start)s AND started_at < %(end)s AND entries_new IS NOT NULL) AS merged_entries,
     (SELECT coalesce(sum(entries_staged - entries_new), 0) FROM news.fetch_log
       WHERE started_at >= %(start)s AND started_at < %(end)s AND entries_new IS NOT NULL) AS duplicate_entries,
-    -- staged entries the merge could not load (quarantined to news.rejects) that day
-    (SELECT count(*) FROM news.staged_entries
-      WHERE outcome = 'failed' AND merged_at >= %(start)s AND merged_at < %(end)s) AS failed_entries,
+    -- staged entries the merge could not load that day: counted in news.rejects, which keeps
+    -- them for good (retention deletes merged staged_entries, so a re-run would see none there)
+    (SELECT count(*) FROM news.rejects
+      WHERE reason = 'merge_failed' AND rejected_at >= %(start)s AND rejected_at < %(end)s) AS failed_entries,
     -- publish -> ingest lag, in hours, for articles whose feed gave a publication time
     (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM first_seen_at - published_at) / 3600)
        FROM news.articles

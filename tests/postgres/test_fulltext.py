@@ -179,3 +179,16 @@ def test_real_pages_through_the_pipeline_keep_their_body(site, feed_server, make
         p, r = score_page(text, truth[key]["articleBody"])
         f1s.append(2 * p * r / (p + r) if p + r else 0.0)
     assert sum(f1s) / len(f1s) > 0.9
+
+
+def test_the_dags_step_fails_on_an_unreachable_warehouse_and_the_runs_step_reports_it(make_settings):
+    """In a poll run the step only reports (the articles are in); as the full-text DAG's task it
+    must fail, so Airflow retries it and shows it red."""
+    from dataclasses import replace
+
+    import psycopg2
+
+    settings = replace(make_settings({}), warehouse_dsn="postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
+    assert "FAILED" in pipeline.fulltext(settings)["line"]
+    with pytest.raises(psycopg2.OperationalError):
+        pipeline.fulltext(settings, raise_errors=True)

@@ -102,6 +102,92 @@ def test_quarantined_rows_are_counted_in_the_summary_and_the_daily_check(feed_se
     assert not results["merge_failures"].passed and results["merge_failures"].value == 1
 
 
+def test_the_daily_check_still_counts_quarantined_rows_after_retention_deleted_their_staging(
+    feed_server, make_settings, db
+):
+    """A backfill or re-run of the day after retention must see the same failures."""
+    from datetime import datetime, timedelta
+
+    from newswatch import daily
+    from newswatch.warehouse.daily import apply_retention
+
+    url = feed_server.add_document("/f.xml", rss([item(i) for i in range(3)]))
+    settings = make_settings({"f": url})
+    pipeline.prepare(settings, "r", "test", force=True)
+    pipeline.poll_feeds(settings, "r", ["f"])
+    with db, db.cursor() as cur:
+        cur.execute(
+            "UPDATE news.staged_entries SET canonical_url = %s WHERE position = 1",
+            ("https://x.example/" + secrets.token_urlsafe(4500),),
+        )
+    assert warehouse.merge_pending(db).quarantined == 1
+    today = datetime.now(UTC).date()
+    apply_retention(db, today + timedelta(days=30), staging_days=1)
+    assert count(db, "staged_entries") == 0
+    assert daily.run_checks(db, today)["merge_failures"].value == 1
+
+
+def test_parts_isolated_before_an_outage_are_counted_and_the_rest_stays_pending(
+    feed_server, make_settings, db, monkeypatch
+):
+    """A batch split to find its bad row commits part by part; if the database then goes away,
+    the caller's running total still holds the parts that committed."""
+    from newswatch.warehouse import merge as merge_module
+
+    url = feed_server.add_document("/f.xml", rss([item(i) for i in range(7)]))
+    settings = make_settings({"f": url})
+    pipeline.prepare(settings, "o", "test", force=True)
+    pipeline.poll_feeds(settings, "o", ["f"])
+    with db, db.cursor() as cur:
+        cur.execute(
+            "UPDATE news.staged_entries SET canonical_url = %s WHERE position = 3",
+            ("https://x.example/" + secrets.token_urlsafe(4500),),
+        )
+
+    def outage(*args, **kwargs):
+        raise psycopg2.OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(merge_module, "quarantine", outage)
+    total = warehouse.MergeResult()
+    with pytest.raises(psycopg2.OperationalError):
+        warehouse.merge_pending(db, into=total)
+    loaded = count(db, "articles")
+    assert loaded == total.new and 0 < loaded < 7
+    assert count(db, "staged_entries", "merged_at IS NULL") == 7 - loaded
+
+
+def test_a_revision_of_an_article_with_its_full_text_is_scored_with_that_body(feed_server, make_settings, db):
+    """The feed edits its teaser; the body fetched earlier still counts (it made the label)."""
+    headline = "Officials hold a closed-door meeting on shipping rules"
+    teaser = "The talks went on for several hours."
+    body = (
+        "Officials from the United States and China met in Geneva to discuss export controls on "
+        "advanced chips and tariffs on Chinese goods, the State Department said. Secretary Blinken "
+        "and Foreign Minister Wang Yi agreed to keep talking."
+    )
+    url = feed_server.add_document("/f.xml", rss([item(1, title=headline, summary=teaser)]))
+    settings = make_settings({"f": url})
+    run(settings)
+    [(article_id, was_relevant)] = rows(db, "SELECT article_id, is_relevant FROM news.articles")
+    assert not was_relevant  # the headline and teaser alone say nothing about the US and China
+    scored = pipeline.body_scorer(settings)(headline, teaser, body)
+    assert scored.is_relevant
+    with db, db.cursor() as cur:  # what the full-text step leaves behind
+        cur.execute(
+            "UPDATE news.articles SET body = %s, is_relevant = true, topics = %s WHERE article_id = %s",
+            (body, list(scored.topics), article_id),
+        )
+    feed_server.add_document("/f.xml", rss([item(1, title=headline, summary=teaser + " They resume on Monday.")]))
+    summary = run(settings)
+    assert summary.merge["updated"] == 1 and summary.merge["relevant"] == 1
+    [(revision, is_relevant, text)] = rows(
+        db,
+        "SELECT revision, is_relevant, relevance_terms->>'text' FROM news.articles WHERE article_id = %s",
+        (article_id,),
+    )
+    assert revision == 2 and is_relevant and "body" in text
+
+
 # 2. A reused GUID overwrites a different article ------------------------------------------
 
 

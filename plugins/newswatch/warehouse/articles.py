@@ -3,6 +3,10 @@ articles (ids, rows, fingerprints, story keys, COPY), and revisions of known art
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from typing import Any
+
 from ..dedupe import Fingerprint, KnownArticle, MergePlan, StagedEntry, StoryPlan, keys_of
 from .db import copy_rows, next_ids
 from .stories import copy_bands
@@ -249,12 +253,30 @@ def replace_fingerprints(cur, fingerprints) -> None:
         )
 
 
-def apply_updates(cur, plan: MergePlan, staged: dict) -> set[int]:
+# (title, summary, body) -> relevance.Relevance: how a revised article that already has its full
+# text is scored (relevance.score_with_body with the run's rules)
+BodyScorer = Callable[[str, str, str], Any]
+
+
+def apply_updates(
+    cur, plan: MergePlan, staged: dict, score_with_body: BodyScorer | None = None
+) -> tuple[set[int], set[int]]:
     """Revisions: keep the old text in article_revisions, put the new one in place with its
-    relevance, fingerprint and story keys (so clustering sees the new text). Returns the stories
-    of the revised articles: their relevance, topics and headline may have moved with the text."""
+    relevance, fingerprint and story keys (so clustering sees the new text). An article whose
+    page was already fetched is scored with its new headline and summary and its stored body
+    (when `score_with_body` is given), so a revision does not throw away what the body taught.
+    Returns the stories of the revised articles (their relevance, topics and headline may have
+    moved with the text) and the revised articles that are now relevant."""
     if not plan.updates:
-        return set()
+        return set(), set()
+    relevant: dict[int, bool] = {}
+    bodies: dict[int, str] = {}
+    if score_with_body is not None:
+        cur.execute(
+            "SELECT article_id, body FROM news.articles WHERE article_id = ANY(%s) AND body IS NOT NULL",
+            (sorted({u.article_id for u in plan.updates}),),
+        )
+        bodies = {row[0]: row[1] for row in cur.fetchall()}
     for update in plan.updates:
         r, prev = staged[update.staged_id], update.previous
         cur.execute(
@@ -273,6 +295,17 @@ def apply_updates(cur, plan: MergePlan, staged: dict) -> set[int]:
                 r.feed_name,
             ),
         )
+        relevance = (r.relevance_score, r.is_relevant, list(r.topics), r.relevance_terms, r.relevance_version)
+        if update.article_id in bodies and score_with_body is not None:
+            scored = score_with_body(r.title, r.summary, bodies[update.article_id])
+            relevance = (
+                scored.score,
+                scored.is_relevant,
+                list(scored.topics),
+                json.dumps(scored.terms, ensure_ascii=False),
+                scored.version,
+            )
+        relevant[update.article_id] = relevance[1]
         cur.execute(
             """UPDATE news.articles SET title = %s, title_raw = %s, summary = %s, content_hash = %s,
                    revision = %s, updated_at = %s, relevance_score = %s, is_relevant = %s, topics = %s,
@@ -285,11 +318,7 @@ def apply_updates(cur, plan: MergePlan, staged: dict) -> set[int]:
                 r.content_hash,
                 update.new_revision,
                 r.staged_at,
-                r.relevance_score,
-                r.is_relevant,
-                list(r.topics),
-                r.relevance_terms,
-                r.relevance_version,
+                *relevance,
                 update.text_feed,
                 update.article_id,
             ),
@@ -307,4 +336,4 @@ def apply_updates(cur, plan: MergePlan, staged: dict) -> set[int]:
             if keys and story.get(a)
         ),
     )
-    return {s for s in story.values() if s is not None}
+    return {s for s in story.values() if s is not None}, {a for a, is_relevant in relevant.items() if is_relevant}

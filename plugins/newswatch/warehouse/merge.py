@@ -17,7 +17,7 @@ import psycopg2.extras
 
 from ..dedupe import MergePlan, NewForClustering, StagedEntry, clustering_order, plan_merge, plan_stories
 from ..stopwatch import Stopwatch, add_up
-from .articles import NewArticles, apply_updates, fingerprint_of, read_known
+from .articles import BodyScorer, NewArticles, apply_updates, fingerprint_of, read_known
 from .db import LOCK_NAMESPACE, MERGE_LOCK, PgConnection
 from .sightings import write_identity
 from .staging import PENDING_COLUMNS
@@ -77,6 +77,7 @@ def merge_pending(
     window: timedelta = STORY_WINDOW,
     now: datetime | None = None,
     into: MergeResult | None = None,
+    score_with_body: BodyScorer | None = None,
 ) -> MergeResult:
     """Merge every staged entry not yet merged, batch by batch, each batch one transaction under
     an advisory lock.
@@ -86,8 +87,10 @@ def merge_pending(
     the next merge. Two merges at once take turns batch by batch and never handle the same entry
     twice. A batch that fails on its data is merged again in halves, down to single rows; a row
     that fails alone is quarantined, so it is never retried forever nor holds back newer rows.
-    Each committed batch is added to `into` (when given) as soon as it commits, so a caller that
-    catches a failure still counts the batches that were loaded before it.
+    Each committed batch (or part of one) is added to `into` (when given) as soon as it commits,
+    so a caller that catches a failure still counts what was loaded before it. A revised article
+    whose page was already fetched is scored again with its body by `score_with_body`
+    (articles.apply_updates); without it, with its feed text only.
     """
     total = into if into is not None else MergeResult()
     batch_size = batch_size or MERGE_BATCH
@@ -103,7 +106,7 @@ def merge_pending(
                     break
                 ids = [r.staged_id for r in rows]
                 read_s = time.perf_counter() - started
-                batch = _merge_rows(cur, rows, batch_now, window)
+                batch = _merge_rows(cur, rows, batch_now, window, score_with_body)
                 batch.timings["read_staged"] = round(read_s, 4)
         except Exception as exc:
             if not ids or not blames_the_data(exc):
@@ -113,8 +116,10 @@ def merge_pending(
                 len(ids),
                 _short(exc),
             )
-            batch = _merge_isolating(conn, ids, now, window)
-        total.add(batch)
+            total.batches += 1
+            _merge_isolating(conn, ids, now, window, score_with_body, total)
+            continue
+        total.add(batch)  # committed
         total.batches += 1
     return total
 
@@ -125,10 +130,16 @@ def _lock(cur, now: datetime | None) -> datetime:
     return now or cur.fetchone().now
 
 
-def _merge_isolating(conn: PgConnection, ids: list[int], now: datetime | None, window: timedelta) -> MergeResult:
+def _merge_isolating(
+    conn: PgConnection,
+    ids: list[int],
+    now: datetime | None,
+    window: timedelta,
+    score_with_body: BodyScorer | None,
+    result: MergeResult,
+) -> None:
     """Merge `ids` in ever smaller parts, in staging order, until every part either commits or is
-    a single row that fails alone (quarantined)."""
-    result = MergeResult()
+    a single row that fails alone (quarantined). Each part is added to `result` as it commits."""
     parts = [ids]
     while parts:
         part = parts.pop()
@@ -138,7 +149,9 @@ def _merge_isolating(conn: PgConnection, ids: list[int], now: datetime | None, w
                 cur.execute(_PENDING_BY_ID_SQL, (part,))
                 rows = cur.fetchall()  # another merge may have taken some meanwhile
                 if rows:
-                    result.add(_merge_rows(cur, rows, batch_now, window))
+                    part_result = _merge_rows(cur, rows, batch_now, window, score_with_body)
+            if rows:
+                result.add(part_result)
         except Exception as exc:
             if not blames_the_data(exc):
                 raise
@@ -148,7 +161,6 @@ def _merge_isolating(conn: PgConnection, ids: list[int], now: datetime | None, w
             else:
                 half = len(part) // 2
                 parts += [part[half:], part[:half]]  # the first half is merged first
-    return result
 
 
 def quarantine(conn: PgConnection, staged_id: int, exc: BaseException) -> None:
@@ -194,7 +206,7 @@ def _entry(row) -> StagedEntry:
     )
 
 
-def _merge_rows(cur, rows, now: datetime, window: timedelta) -> MergeResult:
+def _merge_rows(cur, rows, now: datetime, window: timedelta, score_with_body: BodyScorer | None) -> MergeResult:
     watch = Stopwatch()
     staged = {r.staged_id: r for r in rows}
     entries = [_entry(r) for r in rows]
@@ -224,7 +236,7 @@ def _merge_rows(cur, rows, now: datetime, window: timedelta) -> MergeResult:
     with watch("write_bands"):
         new.write_bands(cur)
     with watch("revisions"):
-        revised_stories = apply_updates(cur, plan, staged)
+        revised_stories, relevant_updates = apply_updates(cur, plan, staged, score_with_body)
     with watch("write_sightings"):
         write_identity(cur, plan, staged, new, max(e.seen_at for e in entries))
     grown = sorted(new.grown_stories() | revised_stories)
@@ -233,21 +245,19 @@ def _merge_rows(cur, rows, now: datetime, window: timedelta) -> MergeResult:
             refresh_stories(cur, grown)
     with watch("mark_staged"):
         _mark_staged(cur, entries, plan, now)
-    result = _result(plan, staged, new)
+    result = _result(plan, new, relevant_updates)
     result.timings = watch.as_dict()
     return result
 
 
-def _result(plan: MergePlan, staged: dict, new: NewArticles) -> MergeResult:
+def _result(plan: MergePlan, new: NewArticles, relevant_updates: set[int]) -> MergeResult:
+    outcomes = list(plan.outcomes.values())
     return MergeResult(
-        entries=len(plan.outcomes),
+        entries=len(outcomes),
         new=len(new.refs),
-        updated=len(plan.updates),
-        sightings=sum(1 for o in plan.outcomes.values() if o == "sighting"),
-        relevant=(
-            sum(1 for t in new.texts.values() if t.is_relevant)
-            + sum(1 for u in plan.updates if staged[u.staged_id].is_relevant)
-        ),
+        updated=outcomes.count("updated"),  # entries, like `new` and `sightings`
+        sightings=outcomes.count("sighting"),
+        relevant=sum(1 for t in new.texts.values() if t.is_relevant) + len(relevant_updates),
         stories_new=len(new.stories.new_stories),
         stories_joined=len(new.refs) - len(new.stories.new_stories),
     )
