@@ -8,8 +8,11 @@ when its URL changes (a link changed under a GUID) or after a retryable failure 
 Politeness, on top of the feed fetcher's guards (fetch.py: the SSRF check on every redirect hop,
 size and time caps, the User-Agent with a contact address):
   - robots.txt, parsed by protego, cached per origin for a day in news.robots_txt; a robots.txt
-    that is missing (4xx) allows everything, one that cannot be read (5xx, unreachable) disallows
-    everything for an hour, as RFC 9309 says; its Crawl-delay is honoured;
+    that is missing (4xx) allows everything; one that cannot be read (5xx, 429, unreachable)
+    disallows everything, as RFC 9309 says: the origin's pages wait (nothing recorded against
+    them) and robots.txt is asked again in an hour, while the copy last read (up to 30 days old)
+    stands in for it when there is one; only its first 500 KiB are read (RFC 9309's minimum);
+    its Crawl-delay is honoured;
   - a host that answered 429 or 5xx is left alone for a while (news.page_hosts), longer each time;
   - the per-host fetch limit is the one feed polls share (warehouse.spare_host_slot): a page is
     fetched only in the host's last slot and only when it is free, so full-text fetching never
@@ -30,6 +33,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
+import psycopg2
 from protego import Protego
 
 from . import warehouse
@@ -44,7 +48,9 @@ log = logging.getLogger("newswatch.fulltext")
 
 ROBOTS_TTL = timedelta(hours=24)
 ROBOTS_ERROR_TTL = timedelta(hours=1)
-ROBOTS_MAX_BYTES = 512 * 1024
+ROBOTS_FETCH_MAX_BYTES = 4 * 1024 * 1024  # a larger file is unreadable
+ROBOTS_PARSE_MAX_BYTES = 500 * 1024  # what is read of it, as RFC 9309 asks crawlers to at least
+ROBOTS_STALE_MAX = timedelta(days=30)  # how old a copy may stand in for an unreadable robots.txt
 PAGE_DEADLINE = 60.0
 MAX_CRAWL_DELAY = 60.0
 BACKOFF_BASE = timedelta(minutes=10)
@@ -74,7 +80,7 @@ def backoff_after(result: FetchResult, failures: int) -> timedelta | None:
     status = result.http_status or 0
     if result.error_class != "rate_limited" and not 500 <= status < 600:
         return None
-    wait = min(BACKOFF_MAX, BACKOFF_BASE * 2**failures)
+    wait = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** min(failures, 10))  # 2**10 x 10 min is past the cap
     if result.retry_after:
         wait = max(wait, min(BACKOFF_MAX, timedelta(seconds=result.retry_after)))
     return wait
@@ -91,10 +97,10 @@ class RobotsPolicy:
     def from_fetch(cls, http_status: int | None, body: str | None) -> RobotsPolicy:
         if body is not None:
             return cls(Protego.parse(body))
-        if http_status is not None and 400 <= http_status < 500:
+        if http_status is not None and 400 <= http_status < 500 and http_status != 429:
             return cls()  # RFC 9309: a missing robots.txt (4xx) allows everything
-        # ... and one that cannot be read (5xx, no answer) means "do not crawl" until it can be:
-        # the page is tried again later, not marked disallowed for good
+        # ... and one that cannot be read (5xx, no answer; 429 "slow down" too, as Google reads
+        # it) means "do not crawl" until it can be: the pages wait, they are not disallowed
         return cls(
             unreadable=f"robots.txt could not be read (HTTP {http_status})"
             if http_status
@@ -251,10 +257,36 @@ class _PageFetcher:
                 f" ({attempt.detail})" if attempt.detail else "",
             )
             return attempt.status, changed
-        except Exception:  # one page's failure never stops the others
+        except (psycopg2.Error, OSError):  # the warehouse or the machine: the page waits
             log.exception("article %d: full text failed", job.article_id)
             conn.rollback()
             return "waiting", False
+        except Exception as exc:  # a bug on this page: recorded (final), so it is not hit every run
+            log.exception("article %d: full text failed on a bug", job.article_id)
+            conn.rollback()
+            return self.record_bug(conn, job, exc), False
+
+    def record_bug(self, conn, job: texts.Job, exc: Exception) -> str:
+        try:
+            conn.autocommit = False
+            texts.record(
+                conn,
+                texts.TextAttempt(
+                    article_id=job.article_id,
+                    requested_url=job.requested,
+                    url=job.url,
+                    status="extract_failed",
+                    extractor=EXTRACTOR,
+                    fetched_at=datetime.now(UTC),
+                    detail=f"newswatch failed on this page: {type(exc).__name__}: {exc}"[:1000],
+                ),
+                self.score,
+            )
+        except Exception:
+            log.exception("article %d: the failure could not be recorded either", job.article_id)
+            conn.rollback()
+            return "waiting"
+        return "extract_failed"
 
     def attempt(self, conn, job: texts.Job) -> texts.TextAttempt | None:
         # a Google News link resolves to the publisher's page when its id carries the address
@@ -266,7 +298,7 @@ class _PageFetcher:
         def done(status: str, detail: str | None = None, result: FetchResult | None = None, **extra):
             return texts.TextAttempt(
                 article_id=job.article_id,
-                requested_url=job.url,
+                requested_url=job.requested,
                 url=(result.final_url if result else None) or url,
                 status=status,
                 detail=detail,
@@ -289,7 +321,8 @@ class _PageFetcher:
             return None
         policy = self.robots_policy(conn, origin)
         if policy.unreadable:
-            return done("http_error", f"{origin}/{policy.unreadable}")
+            log.info("%s: %s; its pages wait", origin, policy.unreadable)
+            return None
         if not policy.allows(url, self.agent):
             return done("robots_disallowed", f"{origin}/robots.txt disallows this page for {self.agent}")
         delay = policy.crawl_delay(self.agent)
@@ -341,17 +374,26 @@ class _PageFetcher:
         if known is not None:
             return known
         row = texts.robots_get(conn, origin)
-        if row is None:
-            robots_settings = replace(self.fetch_settings, max_body_bytes=ROBOTS_MAX_BYTES)
-            result = fetch(f"{origin}/robots.txt", settings=robots_settings, session=self.session)
-            body = result.body.decode("utf-8", "replace") if result.status == "ok" and result.body else None
-            status = result.http_status
-            if result.status == "ok" and body is None:
-                body = ""  # an empty robots.txt allows everything
-            policy = RobotsPolicy.from_fetch(status, body)
-            texts.robots_put(conn, origin, status, body, ROBOTS_ERROR_TTL if policy.unreadable else ROBOTS_TTL)
-        else:
-            policy = RobotsPolicy.from_fetch(row.http_status, row.body)
+        policy = self.read_robots(conn, origin) if row is None else RobotsPolicy.from_fetch(row.http_status, row.body)
         with self.robots_lock:
             self.robots[origin] = policy
+        return policy
+
+    def read_robots(self, conn, origin: str) -> RobotsPolicy:
+        robots_settings = replace(self.fetch_settings, max_body_bytes=ROBOTS_FETCH_MAX_BYTES)
+        result = fetch(f"{origin}/robots.txt", settings=robots_settings, session=self.session)
+        status, body = result.http_status, None
+        if result.status == "ok":  # an empty robots.txt allows everything
+            body = (result.body or b"")[:ROBOTS_PARSE_MAX_BYTES].decode("utf-8", "replace").replace("\x00", "")
+        policy = RobotsPolicy.from_fetch(status, body)
+        if not policy.unreadable:
+            texts.robots_put(conn, origin, status, body, ROBOTS_TTL)
+            return policy
+        last = texts.robots_last_read(conn, origin, ROBOTS_STALE_MAX)
+        texts.robots_unreadable(conn, origin, status, ROBOTS_ERROR_TTL)  # keeps the copy last read
+        if last is not None:
+            log.info(
+                "%s: %s; the copy read at %s stands in", origin, policy.unreadable, f"{last.fetched_at:%Y-%m-%d %H:%M}"
+            )
+            return RobotsPolicy.from_fetch(last.http_status, last.body)
         return policy

@@ -192,3 +192,89 @@ def test_the_dags_step_fails_on_an_unreachable_warehouse_and_the_runs_step_repor
     assert "FAILED" in pipeline.fulltext(settings)["line"]
     with pytest.raises(psycopg2.OperationalError):
         pipeline.fulltext(settings, raise_errors=True)
+
+
+def test_an_unreadable_robots_txt_makes_pages_wait_and_the_copy_last_read_stands_in(
+    site, feed_server, make_settings, db
+):
+    """RFC 9309: a robots.txt that answers 5xx (or 429) means 'do not crawl for now', not 'this
+    page failed': nothing is recorded against the pages, so they keep all their attempts."""
+    feed_server.add_handler("/robots.txt", lambda r: Response(503, {"Content-Type": "text/plain"}, b"busy"))
+    url = site({"/a.html": page("US and China resume talks", BODY)})
+    settings = make_settings({"site": url})
+    pipeline.run_once(settings, "rb-1", force=True)
+    assert count(db, "article_texts") == 0 and feed_server.requests_for("/a.html") == []
+    # robots.txt becomes readable, and is read; then it breaks again with a 429 an hour later
+    feed_server.add_document("/robots.txt", b"User-agent: *\nDisallow: /private/\n", "text/plain")
+    with db, db.cursor() as cur:
+        cur.execute("UPDATE news.robots_txt SET expires_at = now() - interval '1 minute'")
+    pipeline.fulltext(settings)
+    assert statuses(db) == {feed_server.url("/a.html"): "ok"}
+    feed_server.add_handler("/robots.txt", lambda r: Response(429, {"Content-Type": "text/plain"}, b"slow down"))
+    with db, db.cursor() as cur:
+        cur.execute("UPDATE news.robots_txt SET expires_at = now() - interval '1 minute'")
+    read_before = rows(db, "SELECT fetched_at FROM news.robots_txt")
+    feed_server.add_document(
+        "/feed.xml", rss([item(7, link=feed_server.url("/private/b.html")), item(8, link=feed_server.url("/b.html"))])
+    )
+    feed_server.add_document("/b.html", page("US and China talk again", BODY), "text/html; charset=utf-8")
+    feed_server.add_document("/private/b.html", page("Private", BODY), "text/html; charset=utf-8")
+    pipeline.run_once(settings, "rb-2", force=True)
+    got = {u.removeprefix(feed_server.url("")): s for u, s in statuses(db).items()}
+    assert got == {"/a.html": "ok", "/b.html": "ok", "/private/b.html": "robots_disallowed"}
+    # the copy that stood in keeps the time it was read; the failure is asked again in an hour
+    assert rows(db, "SELECT fetched_at, expires_at < now() + interval '61 minutes' FROM news.robots_txt") == [
+        (read_before[0][0], True)
+    ]
+
+
+def test_a_huge_robots_txt_is_read_up_to_its_first_500_kib_and_nul_bytes_do_not_break_it(
+    site, feed_server, make_settings, db
+):
+    rules = b"User-agent: *\x00\nDisallow: /private/\n"
+    feed_server.add_document("/robots.txt", rules + b"# padding\n" * 100_000 + b"Disallow: /\n", "text/plain")
+    url = site({"/a.html": page("US and China resume talks", BODY), "/private/p.html": page("Private", BODY)})
+    pipeline.run_once(make_settings({"site": url}), "rb-3", force=True)
+    got = {u.rsplit("/", 1)[-1]: s for u, s in statuses(db).items()}
+    assert got == {"a.html": "ok", "p.html": "robots_disallowed"}  # the late "Disallow: /" was never read
+
+
+def test_a_page_that_trips_a_bug_is_recorded_once_and_its_neighbours_load(
+    site, feed_server, make_settings, db, monkeypatch
+):
+    from newswatch import fulltext
+
+    real = fulltext.extract_article
+
+    def extract(body, **kw):
+        if "bug" in kw["url"]:
+            raise RuntimeError("extractor bug")
+        return real(body, **kw)
+
+    monkeypatch.setattr(fulltext, "extract_article", extract)
+    url = site({"/bug.html": page("US and China resume talks", BODY), "/ok.html": page("US and China meet", BODY)})
+    settings = make_settings({"site": url})
+    pipeline.run_once(settings, "bug-1", force=True)
+    got = {u.rsplit("/", 1)[-1]: s for u, s in statuses(db).items()}
+    assert got == {"bug.html": "extract_failed", "ok.html": "ok"}
+    assert "RuntimeError: extractor bug" in rows(db, "SELECT detail FROM news.article_texts WHERE status <> 'ok'")[0][0]
+    pipeline.fulltext(settings)
+    assert len(feed_server.requests_for("/bug.html")) == 1  # final: not hit again every run
+
+
+def test_an_article_that_moved_under_its_guid_is_fetched_at_the_link_the_feed_gave(
+    site, feed_server, make_settings, db
+):
+    feed_server.add_document("/old.html", page("US and China resume talks", BODY), "text/html; charset=utf-8")
+    feed_server.add_document("/new.html", page("US and China resume talks", BODY), "text/html; charset=utf-8")
+    first = [item(1, link=feed_server.url("/old.html"), guid="g-1")]
+    url = feed_server.add_document("/feed.xml", rss(first))
+    settings = make_settings({"site": url})
+    pipeline.run_once(settings, "mv-1", force=True)
+    # the link moves, with a parameter the site needs (a canonical form would drop it)
+    moved = feed_server.url("/new.html") + "?utm_source=rss&session=abc"
+    feed_server.add_document("/feed.xml", rss([item(1, link=moved, guid="g-1")]))
+    pipeline.run_once(settings, "mv-2", force=True)
+    requests = feed_server.requests_for("/new.html")
+    assert len(requests) == 1 and "session=abc" in requests[0].path and "utm_source=rss" in requests[0].path
+    assert count(db, "article_texts") == 2 and count(db, "articles") == 1

@@ -123,8 +123,9 @@ class FeedServer:
         return self.url(path)
 
     def requests_for(self, path: str) -> list[Request]:
+        """Requests of `path`, whatever their query string."""
         with self._lock:
-            return [r for r in self.requests if r.path == path]
+            return [r for r in self.requests if r.path.split("?", 1)[0] == path]
 
     # -- lifecycle -----------------------------------------------------------------------------
     @property

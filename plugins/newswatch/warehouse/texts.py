@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ..errors import UnusableURL
+from ..urls import canonicalize_url
 from .db import PgConnection
 from .stories import refresh_stories
 
@@ -24,6 +26,7 @@ class Job:
     url: str  # the page to fetch: as a feed gave it (its canonical form may not be served)
     title: str
     summary: str
+    requested: str  # what its attempts are recorded under: the first link, or the address moved to
 
 
 @dataclass
@@ -52,25 +55,30 @@ def candidates(
     seen since `since`, with no final attempt at their current URL and no retryable one too
     recent or too often. The URL is the address a feed first gave (the canonical form is an
     identity, not always an address the site serves: it is https, without the session
-    parameters some sites need), or the newer address the article moved to under its GUID."""
+    parameters some sites need), or, when the article moved to a new address under its GUID,
+    the link a feed gave for that address (a sighting's raw URL), its canonical form otherwise."""
     with conn.cursor() as cur:
         cur.execute(
             """WITH c AS (
-                   SELECT a.article_id, a.title, a.summary, a.first_seen_at,
-                          coalesce((SELECT al.value FROM news.article_aliases al
-                                    WHERE al.article_id = a.article_id AND al.kind = 'url'
-                                      AND al.value <> a.canonical_url
-                                    ORDER BY al.last_seen_at DESC, al.first_seen_at DESC LIMIT 1),
-                                   a.url) AS url
+                   SELECT a.article_id, a.title, a.summary, a.first_seen_at, a.url,
+                          (SELECT al.value FROM news.article_aliases al
+                           WHERE al.article_id = a.article_id AND al.kind = 'url'
+                             AND al.value <> a.canonical_url
+                           ORDER BY al.last_seen_at DESC, al.first_seen_at DESC LIMIT 1) AS moved_to
                    FROM news.articles a
                    WHERE (%(everything)s OR a.is_relevant) AND a.first_seen_at >= %(since)s
                      AND (%(ids)s::bigint[] IS NULL OR a.article_id = ANY(%(ids)s::bigint[])))
-               SELECT c.article_id, c.url, c.title, c.summary FROM c
+               SELECT c.article_id, c.url, c.title, c.summary, c.moved_to,
+                      CASE WHEN c.moved_to IS NOT NULL THEN
+                          ARRAY(SELECT s.url FROM news.article_sightings s WHERE s.article_id = c.article_id
+                                ORDER BY s.last_seen_at DESC) END AS links
+               FROM c
                WHERE NOT EXISTS (SELECT 1 FROM news.article_texts t
-                                 WHERE t.article_id = c.article_id AND t.requested_url = c.url
+                                 WHERE t.article_id = c.article_id AND t.requested_url = coalesce(c.moved_to, c.url)
                                    AND (t.status <> %(retryable)s OR t.fetched_at > now() - %(retry)s))
                  AND (SELECT count(*) FROM news.article_texts t
-                      WHERE t.article_id = c.article_id AND t.requested_url = c.url) < %(attempts)s
+                      WHERE t.article_id = c.article_id AND t.requested_url = coalesce(c.moved_to, c.url))
+                     < %(attempts)s
                ORDER BY c.first_seen_at DESC, c.article_id
                LIMIT %(limit)s""",
             {
@@ -85,7 +93,24 @@ def candidates(
         )
         rows = cur.fetchall()
     conn.rollback()
-    return [Job(*row) for row in rows]
+    return [
+        Job(article_id, _address(url, moved_to, links), title, summary, moved_to or url)
+        for article_id, url, title, summary, moved_to, links in rows
+    ]
+
+
+def _address(first_url: str, moved_to: str | None, links: list[str] | None) -> str:
+    """Where to fetch an article: the link a feed last gave for its current address (the raw
+    link, as the site serves it), else that address's canonical form."""
+    if moved_to is None:
+        return first_url
+    for link in links or ():
+        try:
+            if canonicalize_url(link) == moved_to:
+                return link
+        except UnusableURL:
+            continue
+    return moved_to
 
 
 def record(conn: PgConnection, attempt: TextAttempt, score) -> bool:
@@ -154,18 +179,53 @@ class RobotsRow:
     http_status: int | None
     body: str | None
     expires_at: datetime
+    fetched_at: datetime
+
+
+# a stored robots.txt that was read: a file (any body) or a missing one (4xx but 429)
+_READ = "(r.body IS NOT NULL OR (r.http_status BETWEEN 400 AND 499 AND r.http_status <> 429))"
 
 
 def robots_get(conn: PgConnection, origin: str) -> RobotsRow | None:
     """robots.txt of `origin` (scheme://host[:port]) as last fetched, when it has not expired."""
     with conn.cursor() as cur:
         cur.execute(
-            "SELECT http_status, body, expires_at FROM news.robots_txt WHERE host = %s AND expires_at > now()",
+            """SELECT http_status, body, expires_at, fetched_at FROM news.robots_txt
+               WHERE host = %s AND expires_at > now()""",
             (origin,),
         )
         row = cur.fetchone()
     conn.rollback()
     return RobotsRow(*row) if row else None
+
+
+def robots_last_read(conn: PgConnection, origin: str, max_age: timedelta) -> RobotsRow | None:
+    """The copy of `origin`'s robots.txt last read, expired or not, when not older than `max_age`."""
+    with conn.cursor() as cur:
+        cur.execute(
+            f"""SELECT http_status, body, expires_at, fetched_at FROM news.robots_txt r
+                WHERE host = %s AND {_READ} AND fetched_at > now() - %s""",
+            (origin, max_age),
+        )
+        row = cur.fetchone()
+    conn.rollback()
+    return RobotsRow(*row) if row else None
+
+
+def robots_unreadable(conn: PgConnection, origin: str, http_status: int | None, ttl: timedelta) -> None:
+    """robots.txt could not be read now: ask again after `ttl`. A copy read before is kept (with
+    when it was read) to stand in meanwhile; otherwise the failure itself is what is cached."""
+    with conn, conn.cursor() as cur:
+        cur.execute(
+            f"""INSERT INTO news.robots_txt AS r (host, fetched_at, expires_at, http_status, body)
+                VALUES (%(host)s, now(), now() + %(ttl)s, %(status)s, NULL)
+                ON CONFLICT (host) DO UPDATE SET
+                    expires_at = EXCLUDED.expires_at,
+                    fetched_at = CASE WHEN {_READ} THEN r.fetched_at ELSE EXCLUDED.fetched_at END,
+                    http_status = CASE WHEN {_READ} THEN r.http_status ELSE EXCLUDED.http_status END,
+                    body = CASE WHEN {_READ} THEN r.body ELSE NULL END""",
+            {"host": origin, "ttl": ttl, "status": http_status},
+        )
 
 
 def robots_put(conn: PgConnection, origin: str, http_status: int | None, body: str | None, ttl: timedelta) -> None:
