@@ -183,7 +183,14 @@ def _one(params: Mapping[str, Sequence[str]], key: str) -> str | None:
     non_empty = [v for v in values if v.strip()]
     if len(non_empty) > 1:
         raise BadRequest(f"{key}: give it once (got {len(non_empty)} values)")
+    if any("\x00" in v for v in values):  # PostgreSQL refuses it in any text parameter
+        raise BadRequest(f"{key}: contains a NUL character")
     return non_empty[0].strip() if non_empty else None
+
+
+# Days the period arithmetic can hold (the day after 9999-12-31 does not exist) and that mean
+# something for news.
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(9998, 12, 31)
 
 
 def _date(key: str, value: str | None) -> date | None:
@@ -192,9 +199,12 @@ def _date(key: str, value: str | None) -> date | None:
     try:
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             raise ValueError
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise BadRequest(f"{key}={value!r}: not a date; expected YYYY-MM-DD, e.g. 2026-11-25") from None
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise BadRequest(f"{key}={value}: expected a day from {EARLIEST_DAY} to {LATEST_DAY}")
+    return day
 
 
 def _int(key: str, value: str | None, default: int, minimum: int, maximum: int) -> int:
@@ -248,8 +258,6 @@ def parse_filters(params: Mapping[str, Sequence[str]], *, allowed_extra: Sequenc
         q = " ".join(q.split())
         if len(q) > MAX_Q:
             raise BadRequest(f"q: the search is {len(q)} characters long; at most {MAX_Q}")
-        if "\x00" in q:
-            raise BadRequest("q: contains a NUL character")
     scope = _one(params, "scope")
     if scope is not None and scope not in ("relevant", "all"):
         raise BadRequest(f"scope={scope!r}: expected relevant or all")
