@@ -133,7 +133,7 @@ class Seeder:
         return out
 
     def run(self) -> dict:
-        from newswatch.dedupe import fingerprint
+        from newswatch.fingerprints import fingerprint
 
         rng, now, n = self.rng, self.now, self.n
         window_start = now - WINDOW
@@ -403,8 +403,8 @@ def seed(dsn: str, n: int, seed_value: int, daily_rate: int, rules) -> tuple[See
 def stage_new_entries(dsn: str, seeder: Seeder, count: int, round_no: int, rules) -> dict:
     """Stage `count` entries through the pipeline's own record_fetch, 100 per fetch."""
     from newswatch import warehouse
-    from newswatch.dedupe import fingerprint
     from newswatch.feedstate import Outcome, decide
+    from newswatch.fingerprints import fingerprint
 
     rng = random.Random(1000 + round_no)
     text = seeder.text

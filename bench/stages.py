@@ -12,7 +12,7 @@ functions:
     parse      newswatch.parse.parse_feed
     normalise  newswatch.normalize.normalize_entry
     relevance  newswatch.relevance.Rules.score
-    fingerprint newswatch.dedupe.fingerprint (MinHash: the per-entry half of dedupe/cluster)
+    fingerprint newswatch.fingerprints.fingerprint (MinHash: the per-entry half of dedupe/cluster)
     stage      newswatch.warehouse.record_fetch (fetch_log + COPY into staged_entries)
     merge      newswatch.warehouse.merge_pending, split by the stage timings it returns:
                dedupe (plan_merge), cluster (candidates query + plan_stories) and load
@@ -80,9 +80,9 @@ def main() -> None:
 
     from newswatch import warehouse
     from newswatch.config import Settings, load_feeds
-    from newswatch.dedupe import fingerprint
     from newswatch.feedstate import Outcome, decide
     from newswatch.fetch import fetch, make_session
+    from newswatch.fingerprints import fingerprint
     from newswatch.normalize import Rejected, normalize_entry
     from newswatch.parse import parse_feed
     from newswatch.relevance import load_rules

@@ -23,10 +23,10 @@ import requests
 
 from . import summary, warehouse
 from .config import Settings, load_feeds, load_outlet_types
-from .dedupe import fingerprint
 from .errors import ConfigError, FeedParseError, HostBusy, NotAFeed, WarehouseNotConfigured
 from .feedstate import Outcome, body_unchanged, decide, is_due
 from .fetch import FetchResult, fetch, make_session
+from .fingerprints import fingerprint
 from .normalize import Rejected, normalize_entry, raw_for_storage
 from .parse import parse_feed
 from .relevance import Rules, load_rules, score_with_body

@@ -1,16 +1,11 @@
 from datetime import UTC, datetime, timedelta
 
-from newswatch.dedupe import (
+from newswatch.dedupe import KnownArticle, NewForClustering, StagedEntry, StoryCandidate, plan_merge, plan_stories
+from newswatch.fingerprints import (
     NUM_PERM,
     Fingerprint,
-    KnownArticle,
-    NewForClustering,
-    StagedEntry,
-    StoryCandidate,
     fingerprint,
     minhash_signature,
-    plan_merge,
-    plan_stories,
     same_story,
     shingles,
     text_tokens,

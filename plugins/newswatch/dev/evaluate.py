@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import PROJECT_ROOT
-from ..dedupe import fingerprint, same_story
+from ..fingerprints import fingerprint, same_story
 from ..normalize import clean_summary, clean_title
 from ..urls import canonicalize_url
 

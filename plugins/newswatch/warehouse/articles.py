@@ -7,7 +7,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from ..dedupe import Fingerprint, KnownArticle, MergePlan, StagedEntry, StoryPlan, keys_of
+from ..dedupe import KnownArticle, MergePlan, StagedEntry, StoryPlan
+from ..fingerprints import Fingerprint, keys_of
 from .db import copy_rows, next_ids
 from .stories import copy_bands
 

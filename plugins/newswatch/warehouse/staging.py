@@ -42,7 +42,7 @@ class StagedRow:
     topics: tuple[str, ...]
     relevance_terms: dict
     relevance_version: str
-    # its fingerprint (dedupe.Fingerprint)
+    # its fingerprint (fingerprints.Fingerprint)
     signature: bytes
     shingle_count: int
     title_key: int | None

@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 from datetime import datetime, timedelta
 
-from ..dedupe import Fingerprint, StoryCandidate
+from ..dedupe import StoryCandidate
+from ..fingerprints import Fingerprint
 
 STORY_WINDOW = timedelta(days=7)
 
