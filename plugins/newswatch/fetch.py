@@ -13,6 +13,7 @@ import ipaddress
 import socket
 import ssl
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
@@ -264,14 +265,18 @@ def fetch(
     etag: str | None = None,
     last_modified: str | None = None,
     session: requests.Session | None = None,
+    check_redirect: Callable[[str], None] | None = None,
 ) -> FetchResult:
-    """One conditional GET of a feed, following up to `max_redirects` redirects by hand."""
+    """One conditional GET of a feed, following up to `max_redirects` redirects by hand.
+    `check_redirect(target)` is asked before each redirect is followed and may refuse it by
+    raising (its exception reaches the caller; the full-text fetcher checks robots.txt and
+    back-off there)."""
     own_session = session is None
     session = session or make_session(settings, pool_size=1)
     started = time.monotonic()
     result = FetchResult(url=url, status="error")
     try:
-        _fetch_into(result, url, session, settings, etag, last_modified, started)
+        _fetch_into(result, url, session, settings, etag, last_modified, started, check_redirect)
     except FetchFailure as exc:
         result.status = "error"
         result.error_class = exc.error_class
@@ -286,7 +291,7 @@ def fetch(
     return result
 
 
-def _fetch_into(result, url, session, settings, etag, last_modified, started):
+def _fetch_into(result, url, session, settings, etag, last_modified, started, check_redirect=None):
     headers = {}
     if etag:
         headers["If-None-Match"] = etag
@@ -299,6 +304,8 @@ def _fetch_into(result, url, session, settings, etag, last_modified, started):
         if left <= 0:
             raise FetchFailure("timeout", f"gave up after the {settings.deadline:.0f}s deadline")
         check_url_allowed(current, settings, left)
+        if result.redirects and check_redirect is not None:  # after the SSRF guard: never ask a blocked host
+            check_redirect(current)
         response = _get(session, current, headers, settings, left)
         try:
             result.http_status = response.status_code

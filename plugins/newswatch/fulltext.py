@@ -12,7 +12,8 @@ size and time caps, the User-Agent with a contact address):
     disallows everything, as RFC 9309 says: the origin's pages wait (nothing recorded against
     them) and robots.txt is asked again in an hour, while the copy last read (up to 30 days old)
     stands in for it when there is one; only its first 500 KiB are read (RFC 9309's minimum);
-    its Crawl-delay is honoured;
+    its Crawl-delay is honoured; a redirect is followed only where robots.txt allows the
+    target (checked after fetch.py's SSRF guard) and the target's host is not backing off;
   - a host that answered 429 or 5xx is left alone for a while (news.page_hosts), longer each time;
   - the per-host fetch limit is the one feed polls share (warehouse.spare_host_slot): a page is
     fetched only in the host's last slot and only when it is free, so full-text fetching never
@@ -63,6 +64,15 @@ PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
 
 # fetch.py's failure classes -> article_texts.status
 _STATUS_OF_FAILURE = {"too_large": "too_large", "blocked": "blocked"}
+
+
+class RedirectRefused(Exception):
+    """A page's redirect leads where the page itself could not be fetched (fulltext's own
+    check_redirect raises it; fetch lets it through): disallowed for good, or not now (wait)."""
+
+    def __init__(self, detail: str, *, wait: bool):
+        super().__init__(detail)
+        self.detail, self.wait = detail, wait
 
 
 def failure_status(result: FetchResult) -> tuple[str, str] | None:
@@ -328,7 +338,10 @@ class _PageFetcher:
         delay = policy.crawl_delay(self.agent)
         if delay and state.last_fetch_at:
             time.sleep(max(0.0, delay - (datetime.now(UTC) - state.last_fetch_at).total_seconds()))
-        result = self.fetch_in_spare_slot(conn, host, url)
+        try:
+            result = self.fetch_in_spare_slot(conn, host, url, lambda target: self.check_redirect(conn, host, target))
+        except RedirectRefused as refused:
+            return None if refused.wait else done("robots_disallowed", refused.detail)
         if result is None:
             return None
         backoff = backoff_after(result, state.failures)
@@ -356,14 +369,32 @@ class _PageFetcher:
             published_at=page.published,
         )
 
-    def fetch_in_spare_slot(self, conn, host: str, url: str) -> FetchResult | None:
+    def check_redirect(self, conn, host: str, target: str) -> None:
+        """A redirect is followed only where the page itself could be fetched: robots.txt of the
+        target's origin allows it and the target's host is not backing off. (The target host's
+        fetch slot is not taken: the page holds its first host's.)"""
+        parts = urlsplit(target)
+        policy = self.robots_policy(conn, f"{parts.scheme}://{parts.netloc}")
+        if policy.unreadable:
+            raise RedirectRefused(f"redirected to {target}: {policy.unreadable}", wait=True)
+        if not policy.allows(target, self.agent):
+            raise RedirectRefused(f"redirected to {target}, which robots.txt disallows for {self.agent}", wait=False)
+        target_host = (parts.hostname or "").lower()
+        if target_host != host:
+            state = texts.host_state(conn, target_host)
+            if state.backoff_until and state.backoff_until > datetime.now(UTC):
+                raise RedirectRefused(f"redirected to {target_host}, which is backing off", wait=True)
+
+    def fetch_in_spare_slot(
+        self, conn, host: str, url: str, check_redirect: Callable[[str], None]
+    ) -> FetchResult | None:
         """Fetch `url` in its host's spare slot, waiting a little while the polls hold it; None
         when it stays taken (the page waits for the next run)."""
         deadline = time.monotonic() + SLOT_PATIENCE
         while True:
             with warehouse.spare_host_slot(conn, host, self.settings.fetch.max_per_host) as held:
                 if held:
-                    return fetch(url, settings=self.fetch_settings, session=self.session)
+                    return fetch(url, settings=self.fetch_settings, session=self.session, check_redirect=check_redirect)
             if time.monotonic() > deadline:
                 return None
             time.sleep(0.5)

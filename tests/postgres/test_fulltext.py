@@ -278,3 +278,20 @@ def test_an_article_that_moved_under_its_guid_is_fetched_at_the_link_the_feed_ga
     requests = feed_server.requests_for("/new.html")
     assert len(requests) == 1 and "session=abc" in requests[0].path and "utm_source=rss" in requests[0].path
     assert count(db, "article_texts") == 2 and count(db, "articles") == 1
+
+
+def test_a_redirect_is_followed_only_where_robots_txt_allows_the_target(site, feed_server, make_settings, db):
+    feed_server.add_document("/robots.txt", b"User-agent: *\nDisallow: /private/\n", "text/plain")
+    feed_server.add_document("/private/x.html", page("Private", BODY), "text/html; charset=utf-8")
+    feed_server.add_document("/public/y.html", page("US and China resume talks", BODY), "text/html; charset=utf-8")
+    url = site(
+        {
+            "/r1.html": lambda r: Response(301, {"Location": "/private/x.html"}),
+            "/r2.html": lambda r: Response(302, {"Location": "/public/y.html"}),
+        }
+    )
+    pipeline.run_once(make_settings({"site": url}), "redir-1", force=True)
+    got = {u.rsplit("/", 1)[-1]: s for u, s in statuses(db).items()}
+    assert got == {"r1.html": "robots_disallowed", "r2.html": "ok"}
+    assert feed_server.requests_for("/private/x.html") == []
+    assert "which robots.txt disallows" in rows(db, "SELECT detail FROM news.article_texts WHERE status <> 'ok'")[0][0]
