@@ -168,7 +168,9 @@ class SightingUpsert:
     url: str
     guid: str | None
     content_hash: str
-    seen_at: datetime
+    seen_at: datetime  # the latest entry's (its URL, GUID and text hash are the sighting's now)
+    first_seen_at: datetime | None = None  # the earliest entry's in the batch; None: seen_at
+    times: int = 1  # entries of the batch that are this sighting (polls merged together)
 
 
 @dataclass
@@ -355,8 +357,19 @@ class _Planner:
                 self.plan.guid_aliases[key] = ref
             self.guids[key] = ref
         self.sighting_hash[(ref, entry.feed_name)] = entry.content_hash
+        earlier = self.plan.sightings.get((ref, entry.feed_name))
+        # several polls of one feed merged in one batch (a backlog) are each a sighting: counted
+        # and dated from the first, as separate merges would have
         self.plan.sightings[(ref, entry.feed_name)] = SightingUpsert(
-            ref, entry.staged_id, entry.feed_name, entry.url, entry.guid, entry.content_hash, entry.seen_at
+            ref,
+            entry.staged_id,
+            entry.feed_name,
+            entry.url,
+            entry.guid,
+            entry.content_hash,
+            entry.seen_at,
+            first_seen_at=min(earlier.first_seen_at or earlier.seen_at, entry.seen_at) if earlier else entry.seen_at,
+            times=earlier.times + 1 if earlier else 1,
         )
         self.plan.outcomes[entry.staged_id] = outcome
         self.plan.article_of[entry.staged_id] = ref

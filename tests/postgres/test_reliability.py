@@ -188,6 +188,25 @@ def test_a_revision_of_an_article_with_its_full_text_is_scored_with_that_body(fe
     assert revision == 2 and is_relevant and "body" in text
 
 
+def test_a_merge_backlog_counts_every_poll_as_a_sighting(feed_server, make_settings, db):
+    """Polls staged while the merge was behind are merged in one batch: each is still a sighting,
+    and the sighting dates from the first."""
+    url = feed_server.add_document("/f.xml", rss([item(1)]))
+    settings = make_settings({"f": url})
+    for n in range(3):
+        feed_server.add_document("/f.xml", rss([item(1), item(10 + n)]))
+        pipeline.prepare(settings, f"backlog-{n}", "test", force=True)
+        pipeline.poll_feeds(settings, f"backlog-{n}", ["f"])
+    assert warehouse.merge_pending(db).new == 4
+    first_staged = rows(db, "SELECT min(staged_at) FROM news.staged_entries WHERE title LIKE '%%(1)'")[0][0]
+    sighting = """SELECT s.times_seen, s.first_seen_at FROM news.article_sightings s
+                  JOIN news.articles a USING (article_id) WHERE a.title LIKE '%%(1)'"""
+    assert rows(db, sighting) == [(3, first_staged)]
+    feed_server.add_document("/f.xml", rss([item(1), item(20)]))
+    run(settings)
+    assert rows(db, sighting)[0][0] == 4
+
+
 # 2. A reused GUID overwrites a different article ------------------------------------------
 
 

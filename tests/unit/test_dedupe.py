@@ -279,3 +279,15 @@ def test_a_feed_that_reuses_one_guid_does_not_merge_its_articles():
     ]
     plan = plan_merge(same_guid, {}, {}, {})
     assert len(plan.new_articles) == 3 and set(plan.outcomes.values()) == {"new"}
+
+
+def test_polls_of_one_feed_merged_together_are_each_a_sighting_dated_from_the_first():
+    plan = plan_merge([staged(1, "a"), staged(2, "a"), staged(3, "a"), staged(4, "b")], {}, {}, {})
+    a, b = plan.sightings[(-1, "a")], plan.sightings[(-1, "b")]
+    assert (a.times, a.first_seen_at, a.seen_at, a.staged_id) == (
+        3,
+        T0 + timedelta(minutes=1),
+        T0 + timedelta(minutes=3),
+        3,
+    )
+    assert (b.times, b.first_seen_at) == (1, T0 + timedelta(minutes=4))

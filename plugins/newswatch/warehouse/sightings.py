@@ -87,9 +87,9 @@ def _copy_sightings(cur, table: str, sightings, staged, resolve) -> None:
                 s.url,
                 s.guid,
                 staged[s.staged_id].outlet,
+                s.first_seen_at or s.seen_at,
                 s.seen_at,
-                s.seen_at,
-                1,
+                s.times,
                 s.content_hash,
             )
             for s in sightings
@@ -108,14 +108,14 @@ def _upsert_sightings(cur, sightings, staged, latest_seen) -> None:
     _copy_sightings(cur, "merge_sightings", sightings, staged, lambda ref: ref)
     cur.execute(
         """INSERT INTO news.article_sightings AS s (article_id, feed_name, url, guid, outlet, first_seen_at,
-               last_seen_at, content_hash)
-           SELECT article_id, feed_name, url, guid, outlet, first_seen_at, last_seen_at, content_hash
+               last_seen_at, times_seen, content_hash)
+           SELECT article_id, feed_name, url, guid, outlet, first_seen_at, last_seen_at, times_seen, content_hash
            FROM merge_sightings
            ON CONFLICT (article_id, feed_name) DO UPDATE SET
                url = EXCLUDED.url,
                guid = coalesce(EXCLUDED.guid, s.guid),
                last_seen_at = greatest(s.last_seen_at, EXCLUDED.last_seen_at),
-               times_seen = s.times_seen + 1,
+               times_seen = s.times_seen + EXCLUDED.times_seen,
                content_hash = EXCLUDED.content_hash"""
     )
     cur.execute(
