@@ -121,7 +121,7 @@ class Article:
 
 def url_variant(rng: random.Random, domain: str, path: str) -> tuple[str, str]:
     """(variant URL, kind): what another feed links to for the same article. Every variant
-    canonicalises to https://<domain><path> under newswatch's rules (normalize.py)."""
+    canonicalises to https://<domain><path> under newswatch's rules (urls.py)."""
     kind = rng.choice(["utm", "http", "www", "amp_path", "amp_query", "tracking_mix", "plain"])
     base_host = domain if rng.random() < 0.5 else "www." + domain
     if kind == "utm":

@@ -293,6 +293,9 @@ class FetchSettings:
     read_timeout: float = 30.0
     deadline: float = 60.0
     max_body_bytes: int = 10 * 1024 * 1024
+    # keep the first max_body_bytes of a longer body instead of failing it as too_large
+    # (robots.txt: RFC 9309 has crawlers read at least its first 500 KiB, whatever follows)
+    truncate_body: bool = False
     max_redirects: int = 5
     max_per_host: int = 2
     # how long a poll waits for one of its host's fetch slots before the feed is skipped (busy)

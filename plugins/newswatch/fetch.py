@@ -420,7 +420,7 @@ def _read_response(result: FetchResult, response, settings: FetchSettings, start
         raise FetchFailure("http_4xx", f"unexpected HTTP {status}", http_status=status)
 
     declared = response.headers.get("Content-Length")
-    if declared and declared.isdigit() and int(declared) > settings.max_body_bytes:
+    if declared and declared.isdigit() and int(declared) > settings.max_body_bytes and not settings.truncate_body:
         raise FetchFailure(
             "too_large",
             f"body of {int(declared):,} bytes exceeds the {settings.max_body_bytes:,}-byte limit",
@@ -442,6 +442,11 @@ def _read_response(result: FetchResult, response, settings: FetchSettings, start
             if not chunk:
                 break
             size += len(chunk)
+            if size > settings.max_body_bytes and settings.truncate_body:
+                chunk = chunk[: len(chunk) - (size - settings.max_body_bytes)]
+                digest.update(chunk)
+                chunks.append(chunk)
+                break
             if size > settings.max_body_bytes:
                 raise FetchFailure(
                     "too_large", f"body exceeds the {settings.max_body_bytes:,}-byte limit", http_status=status

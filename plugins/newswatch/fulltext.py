@@ -44,13 +44,13 @@ from .fetch import FetchResult, fetch, make_session
 from .relevance import load_rules, score_with_body
 from .urls import decode_google_news_url
 from .warehouse import texts
+from .warehouse.db import blames_the_data
 
 log = logging.getLogger("newswatch.fulltext")
 
 ROBOTS_TTL = timedelta(hours=24)
 ROBOTS_ERROR_TTL = timedelta(hours=1)
-ROBOTS_FETCH_MAX_BYTES = 4 * 1024 * 1024  # a larger file is unreadable
-ROBOTS_PARSE_MAX_BYTES = 500 * 1024  # what is read of it, as RFC 9309 asks crawlers to at least
+ROBOTS_MAX_BYTES = 500 * 1024  # what is read of it (the rest is not fetched), RFC 9309's minimum
 ROBOTS_STALE_MAX = timedelta(days=30)  # how old a copy may stand in for an unreadable robots.txt
 PAGE_DEADLINE = 60.0
 MAX_CRAWL_DELAY = 60.0
@@ -64,6 +64,11 @@ PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
 
 # fetch.py's failure classes -> article_texts.status
 _STATUS_OF_FAILURE = {"too_large": "too_large", "blocked": "blocked"}
+
+
+# outcomes of pages that were not tried this run ("deferred": this page only, its host's other
+# pages go on)
+NOT_TRIED = frozenset({"waiting", "deferred"})
 
 
 class RedirectRefused(Exception):
@@ -137,7 +142,7 @@ def agent_token(user_agent: str) -> str:
 class FulltextReport:
     candidates: int = 0
     statuses: dict = field(default_factory=dict)
-    waiting: int = 0  # host busy, backing off, or inside its crawl delay: next run
+    waiting: int = 0  # host busy or backing off, robots.txt unreadable, a redirect deferred: next run
     relabelled: int = 0  # articles whose relevance or topics changed with their body
     seconds: float = 0.0
     skipped: str | None = None  # why nothing was tried (NEWSWATCH_FULLTEXT=none)
@@ -189,9 +194,9 @@ def run_fulltext(
             outcomes = fetcher.run(jobs)
         finally:
             fetcher.close()
-        statuses = Counter(o for o, _ in outcomes if o != "waiting")
+        statuses = Counter(o for o, _ in outcomes if o not in NOT_TRIED)
         report.statuses = dict(statuses)
-        report.waiting = sum(1 for o, _ in outcomes if o == "waiting")
+        report.waiting = sum(1 for o, _ in outcomes if o in NOT_TRIED)
         report.relabelled = sum(1 for _, changed in outcomes if changed)
     report.seconds = round(time.monotonic() - started, 2)
     log.info("%s", report.line())
@@ -235,7 +240,7 @@ class _PageFetcher:
         for job in jobs:
             outcome = self.one(job)
             outcomes.append(outcome)
-            if outcome[0] == "waiting":  # the host is backing off or stays busy: the rest wait too
+            if outcome[0] == "waiting":  # the host cannot be asked now: the rest of its pages wait too
                 outcomes += [("waiting", False)] * (len(jobs) - len(outcomes))
                 break
         return outcomes
@@ -251,7 +256,7 @@ class _PageFetcher:
         return score_with_body(self.rules, title, summary, body)
 
     def one(self, job: texts.Job) -> tuple[str, bool]:
-        """(status or 'waiting', whether the article was relabelled)."""
+        """(status, 'waiting' or 'deferred', whether the article was relabelled)."""
         conn = self.connection()
         try:
             attempt = self.attempt(conn, job)
@@ -267,8 +272,15 @@ class _PageFetcher:
                 f" ({attempt.detail})" if attempt.detail else "",
             )
             return attempt.status, changed
-        except (psycopg2.Error, OSError):  # the warehouse or the machine: the page waits
-            log.exception("article %d: full text failed", job.article_id)
+        except RedirectRefused as refused:  # another host cannot be asked now: only this page waits
+            log.info("article %d: %s; it waits", job.article_id, refused.detail)
+            return "deferred", False
+        except (psycopg2.Error, OSError) as exc:
+            if isinstance(exc, psycopg2.Error) and blames_the_data(exc):  # this page's data: recorded
+                log.exception("article %d: the warehouse refused this page's data", job.article_id)
+                conn.rollback()
+                return self.record_bug(conn, job, exc), False
+            log.exception("article %d: full text failed", job.article_id)  # the warehouse or the machine
             conn.rollback()
             return "waiting", False
         except Exception as exc:  # a bug on this page: recorded (final), so it is not hit every run
@@ -341,7 +353,9 @@ class _PageFetcher:
         try:
             result = self.fetch_in_spare_slot(conn, host, url, lambda target: self.check_redirect(conn, host, target))
         except RedirectRefused as refused:
-            return None if refused.wait else done("robots_disallowed", refused.detail)
+            if refused.wait:
+                raise
+            return done("robots_disallowed", refused.detail)
         if result is None:
             return None
         backoff = backoff_after(result, state.failures)
@@ -411,17 +425,17 @@ class _PageFetcher:
         return policy
 
     def read_robots(self, conn, origin: str) -> RobotsPolicy:
-        robots_settings = replace(self.fetch_settings, max_body_bytes=ROBOTS_FETCH_MAX_BYTES)
+        robots_settings = replace(self.fetch_settings, max_body_bytes=ROBOTS_MAX_BYTES, truncate_body=True)
         result = fetch(f"{origin}/robots.txt", settings=robots_settings, session=self.session)
         status, body = result.http_status, None
         if result.status == "ok":  # an empty robots.txt allows everything
-            body = (result.body or b"")[:ROBOTS_PARSE_MAX_BYTES].decode("utf-8", "replace").replace("\x00", "")
+            body = (result.body or b"").decode("utf-8", "replace").replace("\x00", "")
         policy = RobotsPolicy.from_fetch(status, body)
         if not policy.unreadable:
             texts.robots_put(conn, origin, status, body, ROBOTS_TTL)
             return policy
         last = texts.robots_last_read(conn, origin, ROBOTS_STALE_MAX)
-        texts.robots_unreadable(conn, origin, status, ROBOTS_ERROR_TTL)  # keeps the copy last read
+        texts.robots_unreadable(conn, origin, status, ROBOTS_ERROR_TTL, ROBOTS_STALE_MAX)  # keeps a recent copy
         if last is not None:
             log.info(
                 "%s: %s; the copy read at %s stands in", origin, policy.unreadable, f"{last.fetched_at:%Y-%m-%d %H:%M}"

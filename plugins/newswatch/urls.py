@@ -170,7 +170,7 @@ def canonicalize_url(url: str) -> str:
     path = _strip_amp_path(parts.path or "/")
     if "/." not in path and _PLAIN_RE.match(path) and all(_PLAIN_RE.match(k) and _PLAIN_RE.match(v) for k, v in query):
         # nothing for w3lib to escape or unescape: its answer is this (query sorted), for a
-        # fraction of its cost (tests/unit/test_normalize.py checks they agree)
+        # fraction of its cost (tests/unit/test_urls.py checks they agree)
         return f"https://{netloc}{path}" + ("?" + "&".join(f"{k}={v}" for k, v in sorted(query)) if query else "")
     rebuilt = urlunsplit(("https", netloc, path, urlencode(query, doseq=True), ""))
     return w3lib_canonicalize(rebuilt, keep_blank_values=True)

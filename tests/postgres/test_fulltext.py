@@ -295,3 +295,49 @@ def test_a_redirect_is_followed_only_where_robots_txt_allows_the_target(site, fe
     assert got == {"r1.html": "robots_disallowed", "r2.html": "ok"}
     assert feed_server.requests_for("/private/x.html") == []
     assert "which robots.txt disallows" in rows(db, "SELECT detail FROM news.article_texts WHERE status <> 'ok'")[0][0]
+
+
+def test_a_redirect_to_a_host_that_cannot_be_asked_now_defers_only_that_page(site, feed_server, make_settings, db):
+    """The target's robots.txt is unreadable: the page waits, its own host's other pages go on."""
+
+    def robots(request):
+        if request.headers.get("host", "").startswith("localhost"):
+            return Response(503, {"Content-Type": "text/plain"}, b"busy")
+        return Response(200, {"Content-Type": "text/plain"}, b"User-agent: *\nAllow: /\n")
+
+    feed_server.add_handler("/robots.txt", robots)
+    elsewhere = feed_server.url("/x.html").replace("127.0.0.1", "localhost")
+    url = site(
+        {
+            "/r.html": lambda r: Response(302, {"Location": elsewhere}),
+            "/a.html": page("US and China resume talks", BODY),
+            "/b.html": page("US and China meet again", BODY),
+        }
+    )
+    pipeline.run_once(make_settings({"site": url}), "defer-1", force=True)
+    got = {u.rsplit("/", 1)[-1]: s for u, s in statuses(db).items()}
+    assert got == {"a.html": "ok", "b.html": "ok"}
+    assert feed_server.requests_for("/x.html") == []
+    again = pipeline.fulltext(make_settings({"site": url}))
+    assert again["waiting"] == 1 and again["candidates"] == 1
+
+
+def test_a_robots_copy_older_than_30_days_no_longer_stands_in(db):
+    from datetime import timedelta
+
+    from newswatch.fulltext import ROBOTS_STALE_MAX
+    from newswatch.warehouse import texts
+
+    with db, db.cursor() as cur:
+        cur.execute(
+            """INSERT INTO news.robots_txt (host, fetched_at, expires_at, http_status, body) VALUES
+               ('https://recent.example', now() - interval '29 days', now() - interval '1 hour', 200, 'Disallow: /x'),
+               ('https://old.example', now() - interval '31 days', now() - interval '1 hour', 200, 'Disallow: /x')"""
+        )
+    for origin in ("https://recent.example", "https://old.example"):
+        texts.robots_unreadable(db, origin, 503, timedelta(hours=1), ROBOTS_STALE_MAX)
+    assert rows(db, "SELECT host, http_status, body FROM news.robots_txt ORDER BY host") == [
+        ("https://old.example", 503, None),
+        ("https://recent.example", 200, "Disallow: /x"),
+    ]
+    assert texts.robots_get(db, "https://old.example").body is None

@@ -146,6 +146,16 @@ def test_declared_content_length_over_the_cap_is_refused_before_reading(server):
     assert result.error_class == "too_large"
 
 
+def test_a_truncating_fetch_keeps_the_first_bytes_of_a_longer_body(server):
+    from dataclasses import replace
+
+    body = bytes(range(256)) * 4096  # 1 MiB
+    server.add_handler("/long", lambda r: Response(200, {"Content-Length": str(len(body))}, body))
+    settings = replace(LOOPBACK_ONLY, max_body_bytes=300_000, truncate_body=True)
+    result = fetch(server.url("/long"), settings=settings)
+    assert result.status == "ok" and result.body == body[:300_000]
+
+
 def test_gzip_bomb_is_capped_on_decoded_size(server):
     bomb = gzip.compress(b"\0" * (30 << 20))
     server.add_handler("/bomb", lambda r: Response(200, {"Content-Encoding": "gzip"}, bomb))

@@ -273,11 +273,13 @@ def apply_updates(
     relevant: dict[int, bool] = {}
     bodies: dict[int, str] = {}
     if score_with_body is not None:
+        # locked, so a body the full-text step commits meanwhile is either seen here or
+        # written after this revision (texts.record scores it with the new text), never lost
         cur.execute(
-            "SELECT article_id, body FROM news.articles WHERE article_id = ANY(%s) AND body IS NOT NULL",
+            "SELECT article_id, body FROM news.articles WHERE article_id = ANY(%s) ORDER BY article_id FOR UPDATE",
             (sorted({u.article_id for u in plan.updates}),),
         )
-        bodies = {row[0]: row[1] for row in cur.fetchall()}
+        bodies = {row[0]: row[1] for row in cur.fetchall() if row[1] is not None}
     for update in plan.updates:
         r, prev = staged[update.staged_id], update.previous
         cur.execute(

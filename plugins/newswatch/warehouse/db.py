@@ -97,3 +97,17 @@ def next_ids(cur, sequence_of: str, count: int) -> list[int]:
         return []
     cur.execute(f"SELECT nextval(pg_get_serial_sequence('{sequence_of}')) AS id FROM generate_series(1, %s)", (count,))
     return [r.id for r in cur.fetchall()]
+
+
+# Errors that a row's data can cause (and that will recur with the same rows): SQLSTATE classes
+# 22 data exception, 23 integrity constraint, 54 program limit exceeded (an index key or a
+# tsvector too large); and the Python errors bad values raise. Connection loss, lock timeouts
+# and the like are not the data's fault: they propagate and the rows stay pending.
+_DATA_SQLSTATE_CLASSES = ("22", "23", "54")
+_DATA_PYTHON_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError)
+
+
+def blames_the_data(exc: BaseException) -> bool:
+    if isinstance(exc, psycopg2.Error):
+        return (exc.pgcode or "")[:2] in _DATA_SQLSTATE_CLASSES
+    return isinstance(exc, _DATA_PYTHON_ERRORS)

@@ -18,7 +18,7 @@ import psycopg2.extras
 from ..dedupe import MergePlan, NewForClustering, StagedEntry, clustering_order, plan_merge, plan_stories
 from ..stopwatch import Stopwatch, add_up
 from .articles import BodyScorer, NewArticles, apply_updates, fingerprint_of, read_known
-from .db import LOCK_NAMESPACE, MERGE_LOCK, PgConnection
+from .db import LOCK_NAMESPACE, MERGE_LOCK, PgConnection, blames_the_data
 from .sightings import write_identity
 from .staging import PENDING_COLUMNS
 from .stories import STORY_WINDOW, refresh_stories, story_candidates, texts_of_stories_with_headline_only_candidates
@@ -56,19 +56,6 @@ _SELECT_STAGED = "SELECT {} FROM news.staged_entries".format(
 )
 _PENDING_SQL = f"{_SELECT_STAGED} WHERE merged_at IS NULL ORDER BY staged_id LIMIT %s"
 _PENDING_BY_ID_SQL = f"{_SELECT_STAGED} WHERE merged_at IS NULL AND staged_id = ANY(%s) ORDER BY staged_id"
-
-# Errors that a row's data can cause (and that will recur with the same rows): SQLSTATE classes
-# 22 data exception, 23 integrity constraint, 54 program limit exceeded (an index key or a
-# tsvector too large); and the Python errors bad values raise. Connection loss, lock timeouts
-# and the like are not the data's fault: they propagate and the rows stay pending.
-_DATA_SQLSTATE_CLASSES = ("22", "23", "54")
-_DATA_PYTHON_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError)
-
-
-def blames_the_data(exc: BaseException) -> bool:
-    if isinstance(exc, psycopg2.Error):
-        return (exc.pgcode or "")[:2] in _DATA_SQLSTATE_CLASSES
-    return isinstance(exc, _DATA_PYTHON_ERRORS)
 
 
 def merge_pending(
@@ -156,16 +143,15 @@ def _merge_isolating(
             if not blames_the_data(exc):
                 raise
             if len(part) == 1:
-                quarantine(conn, part[0], exc)
-                result.quarantined += 1
+                result.quarantined += quarantine(conn, part[0], exc)
             else:
                 half = len(part) // 2
                 parts += [part[half:], part[:half]]  # the first half is merged first
 
 
-def quarantine(conn: PgConnection, staged_id: int, exc: BaseException) -> None:
+def quarantine(conn: PgConnection, staged_id: int, exc: BaseException) -> bool:
     """Take one staged entry out of the merge for good: mark it failed and keep it, with the
-    error, in news.rejects."""
+    error, in news.rejects. False when another merge already took the entry."""
     error = _short(exc, 2000)
     log.error("merge: staged entry %d cannot be loaded, moved to news.rejects: %s", staged_id, error)
     with conn, conn.cursor() as cur:
@@ -180,6 +166,7 @@ def quarantine(conn: PgConnection, staged_id: int, exc: BaseException) -> None:
                FROM failed""",
             {"error": error, "id": staged_id},
         )
+        return cur.rowcount > 0
 
 
 def _short(exc: BaseException, limit: int = 300) -> str:

@@ -212,19 +212,23 @@ def robots_last_read(conn: PgConnection, origin: str, max_age: timedelta) -> Rob
     return RobotsRow(*row) if row else None
 
 
-def robots_unreadable(conn: PgConnection, origin: str, http_status: int | None, ttl: timedelta) -> None:
-    """robots.txt could not be read now: ask again after `ttl`. A copy read before is kept (with
-    when it was read) to stand in meanwhile; otherwise the failure itself is what is cached."""
+def robots_unreadable(
+    conn: PgConnection, origin: str, http_status: int | None, ttl: timedelta, max_age: timedelta
+) -> None:
+    """robots.txt could not be read now: ask again after `ttl`. A copy read in the last
+    `max_age` is kept (with when it was read) to stand in meanwhile; otherwise the failure
+    itself is what is cached."""
+    keep = f"{_READ} AND r.fetched_at > now() - %(max_age)s"
     with conn, conn.cursor() as cur:
         cur.execute(
             f"""INSERT INTO news.robots_txt AS r (host, fetched_at, expires_at, http_status, body)
                 VALUES (%(host)s, now(), now() + %(ttl)s, %(status)s, NULL)
                 ON CONFLICT (host) DO UPDATE SET
                     expires_at = EXCLUDED.expires_at,
-                    fetched_at = CASE WHEN {_READ} THEN r.fetched_at ELSE EXCLUDED.fetched_at END,
-                    http_status = CASE WHEN {_READ} THEN r.http_status ELSE EXCLUDED.http_status END,
-                    body = CASE WHEN {_READ} THEN r.body ELSE NULL END""",
-            {"host": origin, "ttl": ttl, "status": http_status},
+                    fetched_at = CASE WHEN {keep} THEN r.fetched_at ELSE EXCLUDED.fetched_at END,
+                    http_status = CASE WHEN {keep} THEN r.http_status ELSE EXCLUDED.http_status END,
+                    body = CASE WHEN {keep} THEN r.body ELSE NULL END""",
+            {"host": origin, "ttl": ttl, "status": http_status, "max_age": max_age},
         )
 
 
