@@ -71,7 +71,7 @@ _STATUS_OF_FAILURE = {"too_large": "too_large", "blocked": "blocked"}
 NOT_TRIED = frozenset({"waiting", "deferred"})
 
 
-class RedirectRefused(Exception):
+class _RedirectRefused(Exception):
     """A page's redirect leads where the page itself could not be fetched (fulltext's own
     check_redirect raises it; fetch lets it through): disallowed for good, or not now (wait)."""
 
@@ -272,7 +272,7 @@ class _PageFetcher:
                 f" ({attempt.detail})" if attempt.detail else "",
             )
             return attempt.status, changed
-        except RedirectRefused as refused:  # another host cannot be asked now: only this page waits
+        except _RedirectRefused as refused:  # another host cannot be asked now: only this page waits
             log.info("article %d: %s; it waits", job.article_id, refused.detail)
             return "deferred", False
         except (psycopg2.Error, OSError) as exc:
@@ -352,7 +352,7 @@ class _PageFetcher:
             time.sleep(max(0.0, delay - (datetime.now(UTC) - state.last_fetch_at).total_seconds()))
         try:
             result = self.fetch_in_spare_slot(conn, host, url, lambda target: self.check_redirect(conn, host, target))
-        except RedirectRefused as refused:
+        except _RedirectRefused as refused:
             if refused.wait:
                 raise
             return done("robots_disallowed", refused.detail)
@@ -390,14 +390,14 @@ class _PageFetcher:
         parts = urlsplit(target)
         policy = self.robots_policy(conn, f"{parts.scheme}://{parts.netloc}")
         if policy.unreadable:
-            raise RedirectRefused(f"redirected to {target}: {policy.unreadable}", wait=True)
+            raise _RedirectRefused(f"redirected to {target}: {policy.unreadable}", wait=True)
         if not policy.allows(target, self.agent):
-            raise RedirectRefused(f"redirected to {target}, which robots.txt disallows for {self.agent}", wait=False)
+            raise _RedirectRefused(f"redirected to {target}, which robots.txt disallows for {self.agent}", wait=False)
         target_host = (parts.hostname or "").lower()
         if target_host != host:
             state = texts.host_state(conn, target_host)
             if state.backoff_until and state.backoff_until > datetime.now(UTC):
-                raise RedirectRefused(f"redirected to {target_host}, which is backing off", wait=True)
+                raise _RedirectRefused(f"redirected to {target_host}, which is backing off", wait=True)
 
     def fetch_in_spare_slot(
         self, conn, host: str, url: str, check_redirect: Callable[[str], None]

@@ -122,30 +122,6 @@ def test_english_headline_with_a_chinese_name_is_not_chinese():
     assert detect_language("Xi 习近平会见拜登 in SF") == "zh"  # four or more ideographs: Chinese
 
 
-def test_agrees_with_normalize_on_the_fixture_headlines():
-    """Same answers as normalize.detect_language (the private-API version it replaces) on every
-    title and title+summary of the fixture and demo feeds."""
-    feedparser = pytest.importorskip("feedparser")
-    normalize = pytest.importorskip("newswatch.normalize")
-    if not hasattr(normalize, "detect_language"):
-        pytest.skip("normalize.detect_language has been replaced")
-    root = Path(__file__).resolve().parents[2]
-    texts = []
-    for folder in (root / "tests" / "fixtures" / "realfeeds", root / "demo" / "feeds"):
-        for path in sorted(folder.iterdir()):
-            if path.suffix in {".xml", ".rss", ".rdf", ".atom"}:
-                for e in feedparser.parse(path.read_bytes()).entries:
-                    if e.get("title"):
-                        texts += [e["title"], f"{e['title']}. {(e.get('summary') or '')[:200]}"]
-    assert len(texts) > 1000
-    different = [
-        (t, normalize.detect_language(t), detect_language(t))
-        for t in texts
-        if normalize.detect_language(t) != detect_language(t)
-    ]
-    assert not different, different[:5]
-
-
 def test_identifier_is_loaded_once_through_the_public_api(monkeypatch):
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
