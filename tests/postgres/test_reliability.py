@@ -51,23 +51,25 @@ def test_a_3000_character_link_is_rejected_at_the_door_and_later_merges_go_on(fe
     assert run(make_settings({"f": url})).merge["new"] == 1
 
 
-def stage_directly(settings, dsn, items, run_id="direct"):
-    """Stage entries as a poll would, then make one of them poisonous behind the door's back."""
+def stage_with_poison(feed_server, make_settings, db, entries: int, position: int, run_id: str = "direct"):
+    """Stage `entries` entries of feed "f" as a poll would, then make the one at `position`
+    poisonous behind the door's back: a canonical URL over the ~2.7 KB a btree key may hold,
+    even compressed. Returns (settings, the poisoned staged_id)."""
+    url = feed_server.add_document("/f.xml", rss([item(i) for i in range(entries)]))
+    settings = make_settings({"f": url})
     pipeline.prepare(settings, run_id, "test", force=True)
     pipeline.poll_feeds(settings, run_id, ["f"])
-
-
-def test_a_row_the_database_refuses_is_quarantined_and_the_rest_of_its_batch_loads(feed_server, make_settings, db, dsn):
-    url = feed_server.add_document("/f.xml", rss([item(i) for i in range(7)]))
-    settings = make_settings({"f": url})
-    stage_directly(settings, dsn, None)
-    # an index key PostgreSQL refuses: over 2.7 KB even compressed
-    poisoned = "https://news.example.com/" + secrets.token_urlsafe(4500)
     with db, db.cursor() as cur:
         cur.execute(
-            "UPDATE news.staged_entries SET canonical_url = %s WHERE position = 3 RETURNING staged_id", (poisoned,)
+            "UPDATE news.staged_entries SET canonical_url = %s WHERE position = %s RETURNING staged_id",
+            ("https://news.example.com/" + secrets.token_urlsafe(4500), position),
         )
         ((bad_id,),) = cur.fetchall()
+    return settings, bad_id
+
+
+def test_a_row_the_database_refuses_is_quarantined_and_the_rest_of_its_batch_loads(feed_server, make_settings, db):
+    settings, bad_id = stage_with_poison(feed_server, make_settings, db, entries=7, position=3)
     result = warehouse.merge_pending(db)
     assert result.new == 6 and result.quarantined == 1
     assert count(db, "staged_entries", "merged_at IS NULL") == 0
@@ -86,15 +88,7 @@ def test_quarantined_rows_are_counted_in_the_summary_and_the_daily_check(feed_se
 
     from newswatch import daily
 
-    url = feed_server.add_document("/f.xml", rss([item(i) for i in range(3)]))
-    settings = make_settings({"f": url})
-    pipeline.prepare(settings, "q", "test", force=True)
-    pipeline.poll_feeds(settings, "q", ["f"])
-    with db, db.cursor() as cur:
-        cur.execute(
-            "UPDATE news.staged_entries SET canonical_url = %s WHERE position = 0",
-            ("https://x.example/" + secrets.token_urlsafe(4500),),
-        )
+    settings, _ = stage_with_poison(feed_server, make_settings, db, entries=3, position=0, run_id="q")
     merged = pipeline.merge(settings)
     summary = pipeline.finish(settings, "q", {**vars(merged)}, None)
     assert "1 staged entries could not be loaded" in summary.text()
@@ -111,15 +105,7 @@ def test_the_daily_check_still_counts_quarantined_rows_after_retention_deleted_t
     from newswatch import daily
     from newswatch.warehouse.daily import apply_retention
 
-    url = feed_server.add_document("/f.xml", rss([item(i) for i in range(3)]))
-    settings = make_settings({"f": url})
-    pipeline.prepare(settings, "r", "test", force=True)
-    pipeline.poll_feeds(settings, "r", ["f"])
-    with db, db.cursor() as cur:
-        cur.execute(
-            "UPDATE news.staged_entries SET canonical_url = %s WHERE position = 1",
-            ("https://x.example/" + secrets.token_urlsafe(4500),),
-        )
+    stage_with_poison(feed_server, make_settings, db, entries=3, position=1)
     assert warehouse.merge_pending(db).quarantined == 1
     today = datetime.now(UTC).date()
     apply_retention(db, today + timedelta(days=30), staging_days=1)
@@ -134,15 +120,7 @@ def test_parts_isolated_before_an_outage_are_counted_and_the_rest_stays_pending(
     the caller's running total still holds the parts that committed."""
     from newswatch.warehouse import merge as merge_module
 
-    url = feed_server.add_document("/f.xml", rss([item(i) for i in range(7)]))
-    settings = make_settings({"f": url})
-    pipeline.prepare(settings, "o", "test", force=True)
-    pipeline.poll_feeds(settings, "o", ["f"])
-    with db, db.cursor() as cur:
-        cur.execute(
-            "UPDATE news.staged_entries SET canonical_url = %s WHERE position = 3",
-            ("https://x.example/" + secrets.token_urlsafe(4500),),
-        )
+    stage_with_poison(feed_server, make_settings, db, entries=7, position=3)
 
     def outage(*args, **kwargs):
         raise psycopg2.OperationalError("server closed the connection unexpectedly")
