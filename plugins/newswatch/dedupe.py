@@ -14,10 +14,11 @@ module what to do, and applies the answer. Nothing here touches a database:
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .fingerprints import Fingerprint, same_story, text_tokens
+from .fingerprints import Fingerprint, same_body, same_story, text_tokens
 
 # --- story assignment -----------------------------------------------------------------------
 
@@ -105,6 +106,62 @@ def plan_stories(
             by_key.setdefault(key, []).append(me)
         if item.fingerprint.has_summary:
             with_text.setdefault(story, []).append(item.fingerprint)
+    return plan
+
+
+# --- stories checked against full text ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoryMember:
+    article_id: int
+    story_id: int
+    seen_at: datetime
+    body: Fingerprint | None = None  # fetched body's fingerprint; None: no full text (yet)
+
+
+@dataclass
+class Regrouping:
+    moves: dict[int, int] = field(default_factory=dict)  # article_id -> story id, or a new story's ref (< 0)
+    new_stories: list[int] = field(default_factory=list)  # refs of the stories to create
+
+
+def regroup_by_body(members: list[StoryMember]) -> Regrouping:
+    """A story family (a story the merge made from headlines and summaries, and the stories
+    split from it) grouped again by its articles' bodies. Articles whose pages were fetched stay
+    together only when their bodies are one text, linked in a chain (A~B and B~C keep all three);
+    articles without a body stay where they are. So a family is only ever divided: two articles
+    end up in one story only if the merge had put them in one.
+
+    Each group keeps the story most of its members are already in (groups in order of their
+    earliest article; a story goes to one group only), so the groups, unlike the story ids, do
+    not depend on the order in which the bodies arrived, and a second call moves nothing."""
+    with_body = sorted((m for m in members if m.body is not None), key=lambda m: (m.seen_at, m.article_id))
+    parent = list(range(len(with_body)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(len(with_body)):
+        for j in range(i + 1, len(with_body)):
+            if root(i) != root(j) and same_body(with_body[i].body, with_body[j].body):  # type: ignore[arg-type]
+                parent[root(j)] = root(i)
+    groups: dict[int, list[StoryMember]] = {}
+    for i, member in enumerate(with_body):
+        groups.setdefault(root(i), []).append(member)  # in seen order, as with_body is
+    plan, taken, next_ref = Regrouping(), set(), -1
+    for group in sorted(groups.values(), key=lambda g: (g[0].seen_at, g[0].article_id)):
+        counts = Counter(m.story_id for m in group)
+        ranked = sorted(counts, key=lambda story: (-counts[story], story))
+        story = next((s for s in ranked if s not in taken), None)
+        if story is None:
+            story, next_ref = next_ref, next_ref - 1
+            plan.new_stories.append(story)
+        taken.add(story)
+        plan.moves.update({m.article_id: story for m in group if m.story_id != story})
     return plan
 
 

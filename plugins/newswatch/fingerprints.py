@@ -32,6 +32,14 @@ SHORT_TEXT_JACCARD = 0.9
 # are enough, and long full-text summaries would only add cost.
 MAX_TOKENS = 200
 
+# Bodies (full text): their first BODY_MAX_TOKENS words. Two bodies are one text (a reprint,
+# however trimmed) when their shingle sets overlap at least BODY_SAME_TEXT_OVERLAP. Measured on
+# the 88 real article pages of ../shared/articles (tests/unit/test_story_bodies.py): bodies of
+# different articles overlap at most 0.20; a reprint cut to its first 40% of paragraphs, with a
+# footer added, still overlaps at least 0.48.
+BODY_MAX_TOKENS = 1000
+BODY_SAME_TEXT_OVERLAP = 0.3
+
 _WORD_RE = re.compile(r"[0-9a-z\u00e0-\u024f]+|[\u3400-\u4dbf\u4e00-\u9fff\u3040-\u30ff\uac00-\ud7af]")
 
 
@@ -204,6 +212,19 @@ def fingerprint(title: str, summary: str) -> Fingerprint:
         has_summary=bool(summary and summary.strip()),
         title_dates=title_dates(title),
     )
+
+
+def body_fingerprint(body: str) -> Fingerprint:
+    """The fingerprint of an article's fetched body (its opening), for same_body."""
+    grams = shingles(text_tokens(body)[:BODY_MAX_TOKENS])
+    return Fingerprint(minhash_signature(grams).tobytes(), len(grams), None, True, None)
+
+
+def same_body(a: Fingerprint, b: Fingerprint) -> bool:
+    """Are these two bodies one text (reprints of each other, however trimmed)?"""
+    if min(a.shingle_count, b.shingle_count) < MIN_SHINGLES_FOR_OVERLAP:
+        return False
+    return estimated_overlap(a, b) >= BODY_SAME_TEXT_OVERLAP
 
 
 def estimated_jaccard(a: Fingerprint, b: Fingerprint) -> float:

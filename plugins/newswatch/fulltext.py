@@ -69,6 +69,7 @@ _STATUS_OF_FAILURE = {"too_large": "too_large", "blocked": "blocked"}
 # outcomes of pages that were not tried this run ("deferred": this page only, its host's other
 # pages go on)
 NOT_TRIED = frozenset({"waiting", "deferred"})
+NOTHING = texts.Recorded()
 
 
 class _RedirectRefused(Exception):
@@ -144,6 +145,7 @@ class FulltextReport:
     statuses: dict = field(default_factory=dict)
     waiting: int = 0  # host busy or backing off, robots.txt unreadable, a redirect deferred: next run
     relabelled: int = 0  # articles whose relevance or topics changed with their body
+    regrouped: int = 0  # articles moved to a story of their own text by the bodies (stories.py)
     seconds: float = 0.0
     skipped: str | None = None  # why nothing was tried (NEWSWATCH_FULLTEXT=none)
 
@@ -154,7 +156,7 @@ class FulltextReport:
         return (
             f"full text: {sum(self.statuses.values())} of {self.candidates} pages fetched ({done}); "
             f"{self.waiting} waiting for their host; {self.relabelled} articles relabelled "
-            f"with their body; {self.seconds:.1f}s"
+            f"with their body; {self.regrouped} moved to another story by it; {self.seconds:.1f}s"
         )
 
 
@@ -197,7 +199,8 @@ def run_fulltext(
         statuses = Counter(o for o, _ in outcomes if o not in NOT_TRIED)
         report.statuses = dict(statuses)
         report.waiting = sum(1 for o, _ in outcomes if o in NOT_TRIED)
-        report.relabelled = sum(1 for _, changed in outcomes if changed)
+        report.relabelled = sum(1 for _, recorded in outcomes if recorded.relabelled)
+        report.regrouped = sum(recorded.moved for _, recorded in outcomes)
     report.seconds = round(time.monotonic() - started, 2)
     log.info("%s", report.line())
     return report
@@ -225,7 +228,7 @@ class _PageFetcher:
         for conn in self.connections:
             conn.close()
 
-    def run(self, jobs: list[texts.Job]) -> list[tuple[str, bool]]:
+    def run(self, jobs: list[texts.Job]) -> list[tuple[str, texts.Recorded]]:
         """One worker per host at a time, each taking its host's pages in order: at most one page
         in flight per host from this run, politeness delays spent on that host's worker only."""
         by_host: dict[str, list[texts.Job]] = {}
@@ -235,13 +238,13 @@ class _PageFetcher:
         with ThreadPoolExecutor(max_workers=self.settings.fulltext.workers, thread_name_prefix="fulltext") as pool:
             return [outcome for outcomes in pool.map(self.host_queue, by_host.values()) for outcome in outcomes]
 
-    def host_queue(self, jobs: list[texts.Job]) -> list[tuple[str, bool]]:
-        outcomes: list[tuple[str, bool]] = []
+    def host_queue(self, jobs: list[texts.Job]) -> list[tuple[str, texts.Recorded]]:
+        outcomes: list[tuple[str, texts.Recorded]] = []
         for job in jobs:
             outcome = self.one(job)
             outcomes.append(outcome)
             if outcome[0] == "waiting":  # the host cannot be asked now: the rest of its pages wait too
-                outcomes += [("waiting", False)] * (len(jobs) - len(outcomes))
+                outcomes += [("waiting", NOTHING)] * (len(jobs) - len(outcomes))
                 break
         return outcomes
 
@@ -255,15 +258,15 @@ class _PageFetcher:
     def score(self, title: str, summary: str, body: str | None):
         return score_with_body(self.rules, title, summary, body)
 
-    def one(self, job: texts.Job) -> tuple[str, bool]:
-        """(status, 'waiting' or 'deferred', whether the article was relabelled)."""
+    def one(self, job: texts.Job) -> tuple[str, texts.Recorded]:
+        """(status, 'waiting' or 'deferred'; what recording it changed)."""
         conn = self.connection()
         try:
             attempt = self.attempt(conn, job)
             if attempt is None:
-                return "waiting", False
+                return "waiting", NOTHING
             conn.autocommit = False
-            changed = texts.record(conn, attempt, self.score)
+            recorded = texts.record(conn, attempt, self.score)
             log.info(
                 "article %d: %s %s%s",
                 job.article_id,
@@ -271,22 +274,22 @@ class _PageFetcher:
                 attempt.url,
                 f" ({attempt.detail})" if attempt.detail else "",
             )
-            return attempt.status, changed
+            return attempt.status, recorded
         except _RedirectRefused as refused:  # another host cannot be asked now: only this page waits
             log.info("article %d: %s; it waits", job.article_id, refused.detail)
-            return "deferred", False
+            return "deferred", NOTHING
         except (psycopg2.Error, OSError) as exc:
             if isinstance(exc, psycopg2.Error) and blames_the_data(exc):  # this page's data: recorded
                 log.exception("article %d: the warehouse refused this page's data", job.article_id)
                 conn.rollback()
-                return self.record_bug(conn, job, exc), False
+                return self.record_bug(conn, job, exc), NOTHING
             log.exception("article %d: full text failed", job.article_id)  # the warehouse or the machine
             conn.rollback()
-            return "waiting", False
+            return "waiting", NOTHING
         except Exception as exc:  # a bug on this page: recorded (final), so it is not hit every run
             log.exception("article %d: full text failed on a bug", job.article_id)
             conn.rollback()
-            return self.record_bug(conn, job, exc), False
+            return self.record_bug(conn, job, exc), NOTHING
 
     def record_bug(self, conn, job: texts.Job, exc: Exception) -> str:
         try:

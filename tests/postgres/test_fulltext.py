@@ -341,3 +341,47 @@ def test_a_robots_copy_older_than_30_days_no_longer_stands_in(db):
         ("https://recent.example", 200, "Disallow: /x"),
     ]
     assert texts.robots_get(db, "https://old.example").body is None
+
+
+OTHER_BODY = [
+    "China's commerce ministry announced new licensing rules for gallium and germanium exports on Monday, "
+    "saying the measures were needed to protect national security and interests.",
+    "Analysts in Tokyo and Seoul said chipmakers had stockpiled supplies of both metals for months, and "
+    "prices jumped in early trading in Shanghai after the announcement.",
+    "Industry groups in Europe asked Brussels to seek clarification, while American officials said they "
+    "were studying the rules and would consult allies before responding.",
+    "Exporters will need to report the end users of the metals, the ministry said, and licences could take "
+    "up to 45 working days to be approved.",
+]
+
+
+def test_copies_grouped_by_their_feed_text_are_regrouped_by_their_bodies(feed_server, make_settings, db):
+    """Three feeds carry one headline and teaser; two pages are one text (one trimmed), the third
+    page is another article: it leaves for a story of its own, split from the first."""
+    teaser = "US and China negotiators met in Geneva for a second day of talks on trade and chips."
+    pages = {
+        "/a/story.html": page("US and China resume talks", BODY),
+        "/b/story.html": page("US and China resume talks", OTHER_BODY),
+        "/c/story.html": page("US and China resume talks", [*BODY[:2], "Reporting by our Geneva bureau."]),
+    }
+    feeds = {}
+    for n, (path, html) in enumerate(pages.items()):
+        feed_server.add_document(path, html, "text/html; charset=utf-8")
+        entry = item(1, title="US and China resume talks in Geneva", link=feed_server.url(path), summary=teaser)
+        feeds[f"f{n}"] = feed_server.add_document(f"/feed{n}.xml", rss([entry]))
+    summary = pipeline.run_once(make_settings(feeds), "regroup-1", force=True)
+    assert summary.merge["new"] == 3
+    assert "1 moved to another story by it" in summary.text()
+    story_of = dict(rows(db, "SELECT right(url, 12), story_id FROM news.articles"))
+    assert story_of["a/story.html"] == story_of["c/story.html"] != story_of["b/story.html"]
+    assert rows(db, "SELECT split_from FROM news.stories WHERE story_id = %s", (story_of["b/story.html"],)) == [
+        (story_of["a/story.html"],)
+    ]
+    counts = dict(rows(db, "SELECT story_id, article_count FROM news.stories"))
+    assert counts == {story_of["a/story.html"]: 2, story_of["b/story.html"]: 1}
+    bands = rows(
+        db,
+        """SELECT DISTINCT story_id FROM news.story_bands
+           WHERE article_id = (SELECT article_id FROM news.articles WHERE url LIKE '%%/b/story.html')""",
+    )
+    assert bands == [(story_of["b/story.html"],)]

@@ -291,3 +291,74 @@ def test_polls_of_one_feed_merged_together_are_each_a_sighting_dated_from_the_fi
         3,
     )
     assert (b.times, b.first_seen_at) == (1, T0 + timedelta(minutes=4))
+
+
+# --- stories regrouped by their articles' bodies ------------------------------------------------
+
+WIRE = (
+    "Secretary of State Antony Blinken will travel to Beijing this weekend for talks with Chinese leaders, "
+    "the State Department said on Wednesday, as the two superpowers try to keep their rivalry from tipping "
+    "into conflict. Officials said he would raise fentanyl, Taiwan, Russia's war in Ukraine and export "
+    "controls on advanced chips, and that no breakthrough was expected from the two days of meetings."
+)
+OTHER = (
+    "China's commerce ministry announced new licensing rules for gallium and germanium exports on Monday, "
+    "saying the measures protect national security; analysts in Tokyo and Seoul said chipmakers had "
+    "stockpiled supplies for months and that prices of both metals jumped in early trading in Shanghai."
+)
+THIRD = (
+    "Lawmakers in Washington pressed the administration on Tuesday over a report that a Chinese surveillance "
+    "company supplied cameras to police forces abroad, and a House committee scheduled a hearing on the "
+    "contracts, the companies involved and whether federal grants had paid for any of the equipment."
+)
+
+
+def member(article_id, story_id, body=None, minute=None):
+    from newswatch.dedupe import StoryMember
+    from newswatch.fingerprints import body_fingerprint
+
+    seen = T0 + timedelta(minutes=article_id if minute is None else minute)
+    return StoryMember(article_id, story_id, seen, body_fingerprint(body) if body is not None else None)
+
+
+def test_an_article_whose_body_is_another_text_leaves_its_story_for_a_new_one():
+    from newswatch.dedupe import regroup_by_body
+
+    plan = regroup_by_body([member(1, 10, WIRE), member(2, 10, OTHER), member(3, 10)])
+    assert plan.moves == {2: -1} and plan.new_stories == [-1]  # the earliest keeps the story
+
+
+def test_a_trimmed_reprint_and_a_chain_of_copies_stay_together():
+    from newswatch.dedupe import regroup_by_body
+
+    trimmed = WIRE.split(", as the two")[0] + ". Reporting by our Washington bureau."
+    assert regroup_by_body([member(1, 10, WIRE), member(2, 10, trimmed), member(3, 10, WIRE)]).moves == {}
+
+
+def test_the_groups_do_not_depend_on_the_order_the_bodies_came_in_and_a_second_pass_moves_nothing():
+    import itertools
+
+    from newswatch.dedupe import regroup_by_body
+
+    bodies = {1: WIRE, 2: OTHER, 3: WIRE, 4: THIRD, 5: None}  # 5: a page never fetched
+    partitions = set()
+    for order in ([1, 2, 3, 4], [2, 1, 3, 4], [4, 3, 2, 1], [3, 4, 1, 2]):
+        story_of = dict.fromkeys(bodies, 10)  # the merge put all five in story 10
+        fetched: set[int] = set()
+        fresh = itertools.count(100)
+        for arrived in order:  # bodies arrive one by one; the family is regrouped after each
+            fetched.add(arrived)
+            members = [member(a, story_of[a], bodies[a] if a in fetched else None) for a in bodies]
+            plan = regroup_by_body(members)
+            new_ids = {ref: next(fresh) for ref in plan.new_stories}
+            story_of.update({a: new_ids.get(s, s) for a, s in plan.moves.items()})
+        again = regroup_by_body(
+            [member(a, story_of[a], bodies[a]) for a in bodies if bodies[a]] + [member(5, story_of[5])]
+        )
+        assert again.moves == {}
+        groups: dict[int, set[int]] = {}
+        for a, story in story_of.items():
+            groups.setdefault(story, set()).add(a)
+        partitions.add(frozenset(frozenset(g - {5}) for g in groups.values() if g - {5}))
+        assert story_of[5] == 10  # without a body an article stays where the merge put it
+    assert partitions == {frozenset({frozenset({1, 3}), frozenset({2}), frozenset({4})})}

@@ -1,11 +1,12 @@
-"""Story clustering state in the warehouse: candidates by LSH key, story keys, story figures."""
+"""Story clustering state in the warehouse: candidates by LSH key, story keys, story figures, and
+stories regrouped by their articles' bodies once full text arrives."""
 
 from __future__ import annotations
 
 import io
 from datetime import datetime, timedelta
 
-from ..dedupe import StoryCandidate
+from ..dedupe import StoryCandidate, StoryMember, regroup_by_body
 from ..fingerprints import Fingerprint
 
 STORY_WINDOW = timedelta(days=7)
@@ -111,3 +112,68 @@ def refresh_stories(cur, story_ids: list[int] | None) -> None:
            WHERE s.story_id = x.story_id""",
         {"all": story_ids is None, "ids": story_ids or []},
     )
+
+
+def store_body_fingerprint(cur, article_id: int, fp: Fingerprint) -> None:
+    cur.execute(
+        "UPDATE news.article_fingerprints SET body_signature = %s, body_shingle_count = %s WHERE article_id = %s",
+        (fp.signature, fp.shingle_count, article_id),
+    )
+
+
+def regroup_family_by_bodies(cur, story_id: int) -> int:
+    """Regroup the family of `story_id` (the story it was split from, or itself, and every story
+    split from that) by its articles' bodies (dedupe.regroup_by_body): move articles whose body
+    is a different text into stories of their own, refresh the stories they left and joined, and
+    drop stories left empty. Returns how many articles moved. The caller holds the merge's lock,
+    since a merge may be placing new articles in these stories."""
+    cur.execute("SELECT coalesce(split_from, story_id) FROM news.stories WHERE story_id = %s", (story_id,))
+    row = cur.fetchone()
+    if row is None:
+        return 0
+    family = row[0]
+    cur.execute(
+        """SELECT a.article_id, a.story_id, a.first_seen_at, f.body_signature, f.body_shingle_count
+           FROM news.stories s JOIN news.articles a ON a.story_id = s.story_id
+           LEFT JOIN news.article_fingerprints f ON f.article_id = a.article_id
+           WHERE s.story_id = %(family)s OR s.split_from = %(family)s""",
+        {"family": family},
+    )
+    members = [
+        StoryMember(
+            article_id,
+            story,
+            seen,
+            Fingerprint(bytes(signature), shingles, None, True, None) if signature is not None else None,
+        )
+        for article_id, story, seen, signature, shingles in cur.fetchall()
+    ]
+    if sum(1 for m in members if m.body is not None) < 2:
+        return 0
+    plan = regroup_by_body(members)
+    if not plan.moves:
+        return 0
+    new_ids = {}
+    for ref in plan.new_stories:  # figures come from refresh_stories below
+        cur.execute(
+            """INSERT INTO news.stories (headline, first_seen_at, last_seen_at, split_from)
+               VALUES ('', now(), now(), %s) RETURNING story_id""",
+            (family,),
+        )
+        new_ids[ref] = cur.fetchone()[0]
+    moves = {article: new_ids.get(story, story) for article, story in plan.moves.items()}
+    for table in ("news.articles", "news.story_bands"):
+        cur.execute(
+            f"""UPDATE {table} t SET story_id = m.story_id
+                FROM unnest(%s::bigint[], %s::bigint[]) AS m(article_id, story_id)
+                WHERE t.article_id = m.article_id""",
+            (list(moves), list(moves.values())),
+        )
+    touched = sorted({m.story_id for m in members if m.article_id in moves} | set(moves.values()))
+    refresh_stories(cur, touched)
+    cur.execute(
+        """DELETE FROM news.stories s WHERE s.story_id = ANY(%s)
+           AND NOT EXISTS (SELECT 1 FROM news.articles a WHERE a.story_id = s.story_id)""",
+        (touched,),
+    )
+    return len(moves)

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..errors import UnusableURL
+from ..fingerprints import body_fingerprint
 from ..urls import canonicalize_url
-from .db import PgConnection
-from .stories import refresh_stories
+from .db import LOCK_NAMESPACE, MERGE_LOCK, PgConnection
+from .stories import refresh_stories, regroup_family_by_bodies, store_body_fingerprint
 
 # An attempt with one of these statuses is final for its URL; 'http_error' is retried (at most
 # MAX_ATTEMPTS times, RETRY_AFTER apart): a timeout or a 503 today may be a page tomorrow.
@@ -113,12 +114,17 @@ def _address(first_url: str, moved_to: str | None, links: list[str] | None) -> s
     return moved_to
 
 
-def record(conn: PgConnection, attempt: TextAttempt, score) -> bool:
+@dataclass(frozen=True)
+class Recorded:
+    relabelled: bool = False  # the article's label or topics changed with its body
+    moved: int = 0  # articles its story family's bodies moved to another story
+
+
+def record(conn: PgConnection, attempt: TextAttempt, score) -> Recorded:
     """Keep an attempt; an 'ok' one also becomes the article's body, and the article is scored
     again with it (`score(title, summary, body)` -> Relevance), reading its title and summary
-    under a row lock so a revision landing meanwhile is scored with its own text. Returns
-    whether the article's label or topics changed."""
-    changed = False
+    under a row lock so a revision landing meanwhile is scored with its own text; its story
+    family is then regrouped by body (stories.regroup_family_by_bodies)."""
     with conn, conn.cursor() as cur:
         cur.execute(
             """INSERT INTO news.article_texts (article_id, requested_url, url, status, http_status, detail, text,
@@ -143,8 +149,11 @@ def record(conn: PgConnection, attempt: TextAttempt, score) -> bool:
             ),
         )
         if attempt.status != "ok" or not attempt.text:
-            return False
+            return Recorded()
         body = attempt.text[:MAX_BODY_CHARS]
+        # the merge's lock before any row lock: a merge takes them in that order (it places new
+        # articles in stories and revises articles), and the regrouping below moves articles
+        cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, MERGE_LOCK))
         cur.execute(
             "SELECT title, summary, is_relevant, topics, story_id FROM news.articles WHERE article_id = %s FOR UPDATE",
             (attempt.article_id,),
@@ -166,9 +175,11 @@ def record(conn: PgConnection, attempt: TextAttempt, score) -> bool:
                 attempt.article_id,
             ),
         )
+        store_body_fingerprint(cur, attempt.article_id, body_fingerprint(body))
+        moved = regroup_family_by_bodies(cur, story_id) if story_id is not None else 0
         if changed and story_id is not None:
             refresh_stories(cur, [story_id])
-    return changed
+    return Recorded(changed, moved)
 
 
 # --- politeness state per host ----------------------------------------------------------------
