@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .fingerprints import Fingerprint, same_body, same_story, text_tokens
+from .fingerprints import Fingerprint, comparable_body, same_body_pairs, same_story, text_tokens
 
 # --- story assignment -----------------------------------------------------------------------
 
@@ -126,17 +126,19 @@ class Regrouping:
     new_stories: list[int] = field(default_factory=list)  # refs of the stories to create
 
 
-def regroup_by_body(members: list[StoryMember]) -> Regrouping:
+def regroup_by_body(members: list[StoryMember], family: int) -> Regrouping:
     """A story family (a story the merge made from headlines and summaries, and the stories
     split from it) grouped again by its articles' bodies. Articles whose pages were fetched stay
     together only when their bodies are one text, linked in a chain (A~B and B~C keep all three);
-    articles without a body stay where they are. So a family is only ever divided: two articles
-    end up in one story only if the merge had put them in one.
+    articles without a body (or one too short to compare) stay where they are. Articles only move
+    within the family: two articles share a story only if the merge had put them in one.
 
-    Each group keeps the story most of its members are already in (groups in order of their
-    earliest article; a story goes to one group only), so the groups, unlike the story ids, do
-    not depend on the order in which the bodies arrived, and a second call moves nothing."""
-    with_body = sorted((m for m in members if m.body is not None), key=lambda m: (m.seen_at, m.article_id))
+    Groups are placed in order of their earliest article; each keeps a story of the family one of
+    its members is in: the family's first story (`family`) when it can, else the one most of them
+    are in, and a story goes to one group only. So the groups, unlike the ids of the stories split
+    off, do not depend on the order the bodies arrived, the first story is never emptied, and a
+    second call moves nothing."""
+    with_body = sorted((m for m in members if comparable_body(m.body)), key=lambda m: (m.seen_at, m.article_id))
     parent = list(range(len(with_body)))
 
     def root(i: int) -> int:
@@ -145,17 +147,16 @@ def regroup_by_body(members: list[StoryMember]) -> Regrouping:
             i = parent[i]
         return i
 
-    for i in range(len(with_body)):
-        for j in range(i + 1, len(with_body)):
-            if root(i) != root(j) and same_body(with_body[i].body, with_body[j].body):  # type: ignore[arg-type]
-                parent[root(j)] = root(i)
+    for i, j in same_body_pairs([m.body for m in with_body if m.body is not None]):
+        if root(i) != root(j):
+            parent[root(j)] = root(i)
     groups: dict[int, list[StoryMember]] = {}
     for i, member in enumerate(with_body):
         groups.setdefault(root(i), []).append(member)  # in seen order, as with_body is
     plan, taken, next_ref = Regrouping(), set(), -1
     for group in sorted(groups.values(), key=lambda g: (g[0].seen_at, g[0].article_id)):
         counts = Counter(m.story_id for m in group)
-        ranked = sorted(counts, key=lambda story: (-counts[story], story))
+        ranked = sorted(counts, key=lambda story: (story != family, -counts[story], story))
         story = next((s for s in ranked if s not in taken), None)
         if story is None:
             story, next_ref = next_ref, next_ref - 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 
 import pytest
 
@@ -362,7 +363,7 @@ def test_copies_grouped_by_their_feed_text_are_regrouped_by_their_bodies(feed_se
     pages = {
         "/a/story.html": page("US and China resume talks", BODY),
         "/b/story.html": page("US and China resume talks", OTHER_BODY),
-        "/c/story.html": page("US and China resume talks", [*BODY[:2], "Reporting by our Geneva bureau."]),
+        "/c/story.html": page("US and China resume talks", [*BODY[:3], "Reporting by our Geneva bureau."]),
     }
     feeds = {}
     for n, (path, html) in enumerate(pages.items()):
@@ -371,7 +372,8 @@ def test_copies_grouped_by_their_feed_text_are_regrouped_by_their_bodies(feed_se
         feeds[f"f{n}"] = feed_server.add_document(f"/feed{n}.xml", rss([entry]))
     summary = pipeline.run_once(make_settings(feeds), "regroup-1", force=True)
     assert summary.merge["new"] == 3
-    assert "1 moved to another story by it" in summary.text()
+    # how many moves it took depends on the order the pages came in; where they end does not
+    assert re.search(r"; [1-9]\d* moved to another story by it", summary.text())
     story_of = dict(rows(db, "SELECT right(url, 12), story_id FROM news.articles"))
     assert story_of["a/story.html"] == story_of["c/story.html"] != story_of["b/story.html"]
     assert rows(db, "SELECT split_from FROM news.stories WHERE story_id = %s", (story_of["b/story.html"],)) == [

@@ -299,17 +299,24 @@ WIRE = (
     "Secretary of State Antony Blinken will travel to Beijing this weekend for talks with Chinese leaders, "
     "the State Department said on Wednesday, as the two superpowers try to keep their rivalry from tipping "
     "into conflict. Officials said he would raise fentanyl, Taiwan, Russia's war in Ukraine and export "
-    "controls on advanced chips, and that no breakthrough was expected from the two days of meetings."
+    "controls on advanced chips, and that no breakthrough was expected from the two days of meetings. "
+    "The trip, postponed in February after a Chinese balloon crossed the United States, is the first by a "
+    "secretary of state in five years; aides said he hoped to restore channels between the two militaries "
+    "and to prepare for a possible meeting between the two presidents later in the year."
 )
 OTHER = (
     "China's commerce ministry announced new licensing rules for gallium and germanium exports on Monday, "
     "saying the measures protect national security; analysts in Tokyo and Seoul said chipmakers had "
-    "stockpiled supplies for months and that prices of both metals jumped in early trading in Shanghai."
+    "stockpiled supplies for months and that prices of both metals jumped in early trading in Shanghai. "
+    "Exporters will have to name the end users of the metals, and licences may take up to 45 working days, "
+    "the ministry said, adding that the rules would be applied fairly to all trading partners."
 )
 THIRD = (
     "Lawmakers in Washington pressed the administration on Tuesday over a report that a Chinese surveillance "
     "company supplied cameras to police forces abroad, and a House committee scheduled a hearing on the "
-    "contracts, the companies involved and whether federal grants had paid for any of the equipment."
+    "contracts, the companies involved and whether federal grants had paid for any of the equipment. "
+    "The company denied wrongdoing in a statement and said its products were sold through distributors "
+    "it did not control, while two senators asked the Commerce Department to review its export licences."
 )
 
 
@@ -324,15 +331,29 @@ def member(article_id, story_id, body=None, minute=None):
 def test_an_article_whose_body_is_another_text_leaves_its_story_for_a_new_one():
     from newswatch.dedupe import regroup_by_body
 
-    plan = regroup_by_body([member(1, 10, WIRE), member(2, 10, OTHER), member(3, 10)])
+    plan = regroup_by_body([member(1, 10, WIRE), member(2, 10, OTHER), member(3, 10)], family=10)
     assert plan.moves == {2: -1} and plan.new_stories == [-1]  # the earliest keeps the story
 
 
 def test_a_trimmed_reprint_and_a_chain_of_copies_stay_together():
     from newswatch.dedupe import regroup_by_body
 
-    trimmed = WIRE.split(", as the two")[0] + ". Reporting by our Washington bureau."
-    assert regroup_by_body([member(1, 10, WIRE), member(2, 10, trimmed), member(3, 10, WIRE)]).moves == {}
+    trimmed = WIRE.split(" The trip,")[0] + " Reporting by our Washington bureau."
+    assert regroup_by_body([member(1, 10, WIRE), member(2, 10, trimmed), member(3, 10, WIRE)], family=10).moves == {}
+
+
+def test_a_body_too_short_to_compare_counts_as_no_body():
+    from newswatch.dedupe import regroup_by_body
+
+    assert regroup_by_body([member(1, 10, WIRE), member(2, 10, "Subscribe to read the rest.")], family=10).moves == {}
+
+
+def test_the_familys_first_story_keeps_its_id_and_a_lone_split_off_article_stays_put():
+    from newswatch.dedupe import regroup_by_body
+
+    # 1 is alone in the first story; 4 and 5, the same text, went to story 11 with 2 (another text)
+    members = [member(1, 10, WIRE), member(2, 11, OTHER), member(4, 11, WIRE), member(5, 11, WIRE)]
+    assert regroup_by_body(members, family=10).moves == {4: 10, 5: 10}
 
 
 def test_the_groups_do_not_depend_on_the_order_the_bodies_came_in_and_a_second_pass_moves_nothing():
@@ -349,11 +370,11 @@ def test_the_groups_do_not_depend_on_the_order_the_bodies_came_in_and_a_second_p
         for arrived in order:  # bodies arrive one by one; the family is regrouped after each
             fetched.add(arrived)
             members = [member(a, story_of[a], bodies[a] if a in fetched else None) for a in bodies]
-            plan = regroup_by_body(members)
+            plan = regroup_by_body(members, family=10)
             new_ids = {ref: next(fresh) for ref in plan.new_stories}
             story_of.update({a: new_ids.get(s, s) for a, s in plan.moves.items()})
         again = regroup_by_body(
-            [member(a, story_of[a], bodies[a]) for a in bodies if bodies[a]] + [member(5, story_of[5])]
+            [member(a, story_of[a], bodies[a]) for a in bodies if bodies[a]] + [member(5, story_of[5])], family=10
         )
         assert again.moves == {}
         groups: dict[int, set[int]] = {}

@@ -7,7 +7,7 @@ import io
 from datetime import datetime, timedelta
 
 from ..dedupe import StoryCandidate, StoryMember, regroup_by_body
-from ..fingerprints import Fingerprint
+from ..fingerprints import Fingerprint, comparable_body, keys_of
 
 STORY_WINDOW = timedelta(days=7)
 
@@ -114,6 +114,29 @@ def refresh_stories(cur, story_ids: list[int] | None) -> None:
     )
 
 
+def _move_bands(cur, moves: dict[int, int]) -> None:
+    """Point the moved articles' story keys at their new stories, found through the keys' hash
+    index (story_bands has no index on article_id: one per row would cost every merge's COPY).
+    The keys are those of each article's current text; keys of a text it had before a revision
+    keep pointing at the story it left, so they may still lead a later reprint of that old text
+    there."""
+    cur.execute(
+        """SELECT article_id, signature, shingle_count, title_key, has_summary, title_dates
+           FROM news.article_fingerprints WHERE article_id = ANY(%s)""",
+        (list(moves),),
+    )
+    rows = cur.fetchall()
+    fps = [Fingerprint(bytes(r[1]), r[2], r[3], r[4], r[5]) for r in rows]
+    pairs = [(key, r[0]) for r, keys in zip(rows, keys_of(fps), strict=True) for key in keys]
+    if pairs:
+        cur.execute(
+            """UPDATE news.story_bands b SET story_id = m.story_id
+               FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS m(band_key, article_id, story_id)
+               WHERE b.band_key = m.band_key AND b.article_id = m.article_id""",
+            ([k for k, _ in pairs], [a for _, a in pairs], [moves[a] for _, a in pairs]),
+        )
+
+
 def store_body_fingerprint(cur, article_id: int, fp: Fingerprint) -> None:
     cur.execute(
         "UPDATE news.article_fingerprints SET body_signature = %s, body_shingle_count = %s WHERE article_id = %s",
@@ -148,9 +171,9 @@ def regroup_family_by_bodies(cur, story_id: int) -> int:
         )
         for article_id, story, seen, signature, shingles in cur.fetchall()
     ]
-    if sum(1 for m in members if m.body is not None) < 2:
+    if sum(1 for m in members if comparable_body(m.body)) < 2:
         return 0
-    plan = regroup_by_body(members)
+    plan = regroup_by_body(members, family)
     if not plan.moves:
         return 0
     new_ids = {}
@@ -162,13 +185,13 @@ def regroup_family_by_bodies(cur, story_id: int) -> int:
         )
         new_ids[ref] = cur.fetchone()[0]
     moves = {article: new_ids.get(story, story) for article, story in plan.moves.items()}
-    for table in ("news.articles", "news.story_bands"):
-        cur.execute(
-            f"""UPDATE {table} t SET story_id = m.story_id
-                FROM unnest(%s::bigint[], %s::bigint[]) AS m(article_id, story_id)
-                WHERE t.article_id = m.article_id""",
-            (list(moves), list(moves.values())),
-        )
+    cur.execute(
+        """UPDATE news.articles a SET story_id = m.story_id
+           FROM unnest(%s::bigint[], %s::bigint[]) AS m(article_id, story_id)
+           WHERE a.article_id = m.article_id""",
+        (list(moves), list(moves.values())),
+    )
+    _move_bands(cur, moves)
     touched = sorted({m.story_id for m in members if m.article_id in moves} | set(moves.values()))
     refresh_stories(cur, touched)
     cur.execute(

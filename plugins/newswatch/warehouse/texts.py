@@ -125,7 +125,15 @@ def record(conn: PgConnection, attempt: TextAttempt, score) -> Recorded:
     again with it (`score(title, summary, body)` -> Relevance), reading its title and summary
     under a row lock so a revision landing meanwhile is scored with its own text; its story
     family is then regrouped by body (stories.regroup_family_by_bodies)."""
+    has_body = attempt.status == "ok" and bool(attempt.text)
+    body = (attempt.text or "")[:MAX_BODY_CHARS]
+    body_fp = body_fingerprint(body) if has_body else None
     with conn, conn.cursor() as cur:
+        if has_body:
+            # the merge's lock before any row lock (the INSERT below takes one on the article,
+            # through its foreign key): a merge takes them in that order (it places new articles
+            # in stories and revises articles), and the regrouping below moves articles
+            cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, MERGE_LOCK))
         cur.execute(
             """INSERT INTO news.article_texts (article_id, requested_url, url, status, http_status, detail, text,
                    word_count, language, title, author, published_at, extractor, fetched_at, duration_ms)
@@ -148,12 +156,8 @@ def record(conn: PgConnection, attempt: TextAttempt, score) -> Recorded:
                 attempt.duration_ms,
             ),
         )
-        if attempt.status != "ok" or not attempt.text:
+        if body_fp is None:
             return Recorded()
-        body = attempt.text[:MAX_BODY_CHARS]
-        # the merge's lock before any row lock: a merge takes them in that order (it places new
-        # articles in stories and revises articles), and the regrouping below moves articles
-        cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, MERGE_LOCK))
         cur.execute(
             "SELECT title, summary, is_relevant, topics, story_id FROM news.articles WHERE article_id = %s FOR UPDATE",
             (attempt.article_id,),
@@ -175,7 +179,7 @@ def record(conn: PgConnection, attempt: TextAttempt, score) -> Recorded:
                 attempt.article_id,
             ),
         )
-        store_body_fingerprint(cur, attempt.article_id, body_fingerprint(body))
+        store_body_fingerprint(cur, attempt.article_id, body_fp)
         moved = regroup_family_by_bodies(cur, story_id) if story_id is not None else 0
         if changed and story_id is not None:
             refresh_stories(cur, [story_id])
