@@ -300,20 +300,38 @@ def unpause(base_url: str, token: str, dag_ids, timeout: float = 180) -> None:
         raise RuntimeError(f"DAGs not registered after {timeout:.0f}s: {', '.join(pending)} (see the standalone log)")
 
 
+def live_group_members(pgid: int) -> list[int]:
+    """Processes of group `pgid` that are still running: a killed process whose parent has not
+    reaped it yet (a zombie) holds no resources and no longer counts."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # it exited meanwhile
+            continue
+        state, _ppid, pgrp = text.rsplit(")", 1)[1].split()[:3]
+        if int(pgrp) == pgid and state != "Z":
+            members.append(int(stat.parent.name))
+    return members
+
+
 def stop_process_group(pid: int, grace: float = 20) -> None:
+    """SIGTERM the group, SIGKILL what is still running after `grace` seconds, and return once
+    nothing of it runs (zombies left for their parents to reap do not count)."""
     try:
         os.killpg(pid, signal.SIGTERM)
     except ProcessLookupError:
         return
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
-        try:
-            os.killpg(pid, 0)
-        except ProcessLookupError:
+        if not live_group_members(pid):
             return
         time.sleep(0.5)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while live_group_members(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
 
 
 def _ui_database(demo: bool | None) -> str:
