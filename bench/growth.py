@@ -37,6 +37,8 @@ from typing import ClassVar
 import psycopg2
 
 from newswatch.normalize import Article, content_hash
+from newswatch.warehouse.articles import ARTICLE_COLUMNS
+from newswatch.warehouse.sightings import SIGHTING_COLUMNS
 
 from .corpus import OUTLETS, SECTIONS, url_variant
 from .measure import write_result
@@ -63,43 +65,10 @@ def _ts(dt: datetime) -> str:
 class Seeder:
     """Generates and loads n articles with their sightings, stories and fingerprints."""
 
-    ART_COLS: ClassVar[list[str]] = [
-        "article_id",
-        "canonical_url",
-        "url",
-        "title",
-        "title_raw",
-        "summary",
-        "published_at",
-        "published_at_source",
-        "first_seen_at",
-        "last_seen_at",
-        "updated_at",
-        "revision",
-        "outlet",
-        "language",
-        "first_feed",
-        "text_feed",
-        "relevance_score",
-        "is_relevant",
-        "topics",
-        "relevance_terms",
-        "relevance_version",
-        "story_id",
-        "content_hash",
-        "normalizer_version",
-    ]
-    SIGHT_COLS: ClassVar[list[str]] = [
-        "article_id",
-        "feed_name",
-        "url",
-        "guid",
-        "outlet",
-        "first_seen_at",
-        "last_seen_at",
-        "times_seen",
-        "content_hash",
-    ]
+    # the merge's own column lists (what a new article's and a sighting's rows carry), plus the
+    # two a seeded article has that a new one leaves at their defaults
+    ART_COLS: ClassVar[list[str]] = [*ARTICLE_COLUMNS, "updated_at", "revision"]
+    SIGHT_COLS: ClassVar[list[str]] = list(SIGHTING_COLUMNS)
     STORY_COLS: ClassVar[list[str]] = [
         "story_id",
         "headline",
@@ -185,8 +154,6 @@ class Seeder:
                             "published",
                             _ts(first_seen),
                             _ts(first_seen),
-                            "\\N",
-                            "1",
                             outlet,
                             "en",
                             feed_name,
@@ -198,6 +165,8 @@ class Seeder:
                             version,
                             str(sid),
                             chash,
+                            "1",
+                            "\\N",
                             "1",
                         )
                     )

@@ -284,34 +284,17 @@ def render(results: dict) -> str:
         )
     copy = (runs.get("copy_floor") or {}).get("result")
     if copy:
-        rows.append(
-            [
-                "COPY floor: same rows into indexed news.* tables",
-                _fmt(copy["seconds"], ".2f"),
-                "",
-                _fmt(_rate(results["corpus"]["entries"], copy["seconds"])),
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-            ]
-        )
-        rows.append(
-            [
-                "COPY floor: same rows into bare tables",
-                _fmt(copy["seconds_bare"], ".2f"),
-                "",
-                _fmt(_rate(results["corpus"]["entries"], copy["seconds_bare"])),
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-            ]
-        )
+        for label, key in (("indexed news.* tables", "seconds"), ("bare tables", "seconds_bare")):
+            seconds = copy[key]
+            rows.append(
+                [
+                    f"COPY floor: same rows into {label}",
+                    _fmt(seconds, ".2f"),
+                    "",
+                    _fmt(_rate(results["corpus"]["entries"], seconds)),
+                    *[""] * 6,
+                ]
+            )
     out.append(
         table(
             [

@@ -138,23 +138,27 @@ def _load_rules_cached(topics_path: str, actors_path: str, _m1: float, _m2: floa
 _OPTIONAL_WEIGHTS = ("body_weight", "implied", "no_interaction_cap")
 
 
+# the weights topics.yaml must set (the optional ones are _OPTIONAL_WEIGHTS)
+REQUIRED_WEIGHTS = (
+    "bilateral",
+    "both_sides",
+    "both_in_title",
+    "weak_sides",
+    "topic",
+    "topic_cap",
+    "measure",
+    "negative",
+    "negative_cap",
+    "negative_with_measure",
+    "summary_weight",
+)
+
+
 def build_rules(doc: dict, actors: dict, fingerprint: str = "") -> Rules:
     digest = hashlib.sha1(fingerprint.encode("utf-8")).hexdigest()[:8]
     version = f"{doc.get('version', 0)}-{digest}"
     weights = dict(doc.get("weights") or {})
-    for key in (
-        "bilateral",
-        "both_sides",
-        "both_in_title",
-        "weak_sides",
-        "topic",
-        "topic_cap",
-        "measure",
-        "negative",
-        "negative_cap",
-        "negative_with_measure",
-        "summary_weight",
-    ):
+    for key in REQUIRED_WEIGHTS:
         if key not in weights:
             raise RulesError(f"topics.yaml: weights.{key} is missing")
     weights.setdefault("body_weight", weights["summary_weight"])

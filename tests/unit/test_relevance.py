@@ -2,7 +2,7 @@ import pytest
 
 from newswatch.dev.evaluate import RELEVANCE_SET, STORY_SET, evaluate_relevance, load_jsonl, split_of
 from newswatch.errors import RulesError
-from newswatch.relevance import build_rules, load_rules
+from newswatch.relevance import REQUIRED_WEIGHTS, build_rules, load_rules
 
 RULES = load_rules()
 
@@ -396,24 +396,7 @@ def test_rules_file_problems_are_clear():
     with pytest.raises(RulesError, match=r"weights\.bilateral"):
         build_rules({"weights": {}}, {})
     with pytest.raises(RulesError, match="needs a name"):
-        doc = {
-            "weights": dict.fromkeys(
-                (
-                    "bilateral",
-                    "both_sides",
-                    "both_in_title",
-                    "weak_sides",
-                    "topic",
-                    "topic_cap",
-                    "measure",
-                    "negative",
-                    "negative_cap",
-                    "negative_with_measure",
-                    "summary_weight",
-                ),
-                0.1,
-            )
-        }
+        doc = {"weights": dict.fromkeys(REQUIRED_WEIGHTS, 0.1)}
         build_rules(doc, {"us": [{"aliases": ["x"]}]})
 
 

@@ -82,7 +82,7 @@ def _known_articles(cur, ids: set[int]) -> dict[int, KnownArticle]:
     }
 
 
-_ARTICLE_COLUMNS = (
+ARTICLE_COLUMNS = (
     "article_id",
     "canonical_url",
     "url",
@@ -189,7 +189,7 @@ class NewArticles:
         copy_rows(
             cur,
             "news.articles",
-            _ARTICLE_COLUMNS,
+            ARTICLE_COLUMNS,
             (
                 (
                     self.ids[ref],

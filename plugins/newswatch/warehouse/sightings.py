@@ -47,7 +47,7 @@ def write_identity(cur, plan: MergePlan, staged: dict, new: NewArticles, latest_
 
 
 _ALIAS_COLUMNS = ("kind", "feed_name", "value", "article_id", "first_seen_at", "last_seen_at")
-_SIGHTING_COLUMNS = (
+SIGHTING_COLUMNS = (
     "article_id",
     "feed_name",
     "url",
@@ -79,7 +79,7 @@ def _copy_sightings(cur, table: str, sightings, staged, resolve) -> None:
     copy_rows(
         cur,
         table,
-        _SIGHTING_COLUMNS,
+        SIGHTING_COLUMNS,
         (
             (
                 resolve(s.article_ref),
