@@ -8,7 +8,6 @@ import itertools
 import json
 import secrets
 import threading
-import time
 from datetime import UTC
 
 import psycopg2
@@ -372,18 +371,25 @@ def test_a_host_whose_slots_stay_busy_is_skipped_not_a_warehouse_outage(feed_ser
 
 def test_two_runs_at_once_fetch_each_feed_once(feed_server, make_settings, db):
     body = rss([item(i) for i in range(5)])
+    one_run_done = threading.Event()
 
     def slow(request):
-        time.sleep(1.5)
+        # the fetch lasts until the other run has finished, however late that run started: it
+        # must have found the feed claimed (with no claim, both wait here and both fetch)
+        one_run_done.wait(timeout=20)
         return Response(200, {"Content-Type": "application/rss+xml", "ETag": '"v1"'}, body)
 
     url = feed_server.add_handler("/slow.xml", slow)
     settings = make_settings({"slow": url})
     results = []
-    threads = [
-        threading.Thread(target=lambda i=i: results.append(run_once(settings, f"twin-{i}", force=True)))
-        for i in range(2)
-    ]
+
+    def twin(i: int) -> None:
+        try:
+            results.append(run_once(settings, f"twin-{i}", force=True))
+        finally:
+            one_run_done.set()
+
+    threads = [threading.Thread(target=twin, args=(i,)) for i in range(2)]
     for t in threads:
         t.start()
     for t in threads:
