@@ -7,12 +7,15 @@ from __future__ import annotations
 import gzip
 import json
 import re
+from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 
-from newswatch import pipeline
-from newswatch.config import DevSettings
+from newswatch import pipeline, warehouse
+from newswatch.config import DevSettings, FulltextSettings
 from newswatch.dev.feedserver import Response
+from newswatch.warehouse import texts
 from tests.helpers import count, item, rows, rss
 
 pytestmark = pytest.mark.postgres
@@ -390,3 +393,50 @@ def test_copies_grouped_by_their_feed_text_are_regrouped_by_their_bodies(feed_se
            WHERE article_id = (SELECT article_id FROM news.articles WHERE url LIKE '%%/b/story.html')""",
     )
     assert bands == [(story_of["b/story.html"],)]
+
+
+def test_bodies_stored_before_body_fingerprints_are_fingerprinted_when_their_family_is_regrouped(
+    feed_server, make_settings, db, dsn
+):
+    """Bodies kept before migration 0012 have no body signature. When a new text arrives in
+    their story, they are fingerprinted from the stored body and compared like any other: the
+    different article leaves, and the signatures are kept."""
+    teaser = "US and China negotiators met in Geneva for a second day of talks on trade and chips."
+    feeds = {}
+    for n, path in enumerate(("/a/story.html", "/b/story.html", "/c/story.html")):
+        entry = item(1, title="US and China resume talks in Geneva", link=feed_server.url(path), summary=teaser)
+        feeds[f"f{n}"] = feed_server.add_document(f"/feed{n}.xml", rss([entry]))
+    settings = replace(make_settings(feeds), fulltext=FulltextSettings(mode="none"))
+    pipeline.run_once(settings, "legacy-1", force=True)
+    ids = dict(rows(db, "SELECT right(url, 12), article_id FROM news.articles"))
+    assert len(rows(db, "SELECT DISTINCT story_id FROM news.articles")) == 1
+    # a and b as an older version left them: a body and its attempt, no body signature
+    for name, paragraphs in (("a/story.html", BODY), ("b/story.html", OTHER_BODY)):
+        with db.cursor() as cur:
+            cur.execute("UPDATE news.articles SET body = %s WHERE article_id = %s", ("\n".join(paragraphs), ids[name]))
+            cur.execute(
+                """INSERT INTO news.article_texts (article_id, requested_url, url, status, text, extractor, fetched_at)
+                   VALUES (%s, 'https://example.com/', 'https://example.com/', 'ok', %s, 'test', now())""",
+                (ids[name], "\n".join(paragraphs)),
+            )
+    db.commit()
+    assert rows(db, "SELECT count(*) FROM news.article_fingerprints WHERE body_signature IS NOT NULL") == [(0,)]
+
+    with warehouse.connection(dsn) as conn:
+        recorded = texts.record(
+            conn,
+            texts.TextAttempt(
+                article_id=ids["c/story.html"],
+                requested_url="https://example.com/c",
+                url="https://example.com/c",
+                status="ok",
+                extractor="test",
+                fetched_at=datetime.now(UTC),
+                text="\n".join([*BODY[:3], "Reporting by our Geneva bureau."]),
+            ),
+            pipeline.body_scorer(settings),
+        )
+    assert recorded.moved >= 1
+    story_of = dict(rows(db, "SELECT right(url, 12), story_id FROM news.articles"))
+    assert story_of["a/story.html"] == story_of["c/story.html"] != story_of["b/story.html"]
+    assert rows(db, "SELECT count(*) FROM news.article_fingerprints WHERE body_signature IS NOT NULL") == [(3,)]

@@ -7,7 +7,7 @@ import io
 from datetime import datetime, timedelta
 
 from ..dedupe import StoryCandidate, StoryMember, regroup_by_body
-from ..fingerprints import Fingerprint, comparable_body, keys_of
+from ..fingerprints import Fingerprint, body_fingerprint, comparable_body, keys_of
 
 STORY_WINDOW = timedelta(days=7)
 
@@ -155,22 +155,23 @@ def regroup_family_by_bodies(cur, story_id: int) -> int:
     if row is None:
         return 0
     family = row[0]
+    # a body stored before bodies were fingerprinted (migration 0012) has no body signature: it
+    # is fingerprinted here, from the same stored text a fetch today would fingerprint, and kept
     cur.execute(
-        """SELECT a.article_id, a.story_id, a.first_seen_at, f.body_signature, f.body_shingle_count
+        """SELECT a.article_id, a.story_id, a.first_seen_at, f.body_signature, f.body_shingle_count,
+                  CASE WHEN f.body_signature IS NULL THEN a.body END
            FROM news.stories s JOIN news.articles a ON a.story_id = s.story_id
            LEFT JOIN news.article_fingerprints f ON f.article_id = a.article_id
            WHERE s.story_id = %(family)s OR s.split_from = %(family)s""",
         {"family": family},
     )
-    members = [
-        StoryMember(
-            article_id,
-            story,
-            seen,
-            Fingerprint(bytes(signature), shingles, None, True, None) if signature is not None else None,
-        )
-        for article_id, story, seen, signature, shingles in cur.fetchall()
-    ]
+    members = []
+    for article_id, story, seen, signature, shingles, unfingerprinted_body in cur.fetchall():
+        body = Fingerprint(bytes(signature), shingles, None, True, None) if signature is not None else None
+        if body is None and unfingerprinted_body:
+            body = body_fingerprint(unfingerprinted_body)
+            store_body_fingerprint(cur, article_id, body)
+        members.append(StoryMember(article_id, story, seen, body))
     if sum(1 for m in members if comparable_body(m.body)) < 2:
         return 0
     plan = regroup_by_body(members, family)
