@@ -289,12 +289,31 @@ def text_for_scoring(summary: str, body: str | None) -> str:
     return f"{summary} {lead}".strip() if summary and not body.startswith(summary[:80]) else lead
 
 
+PAGE = "page"  # evidence zone: found only in the fetched page's body, not in the feed's text
+
+
 def score_with_body(rules: Rules, title: str, summary: str, body: str | None) -> Relevance:
     """The article's relevance, read from its headline, its summary and, where the summary is a
-    teaser and the page was fetched, the opening of its body; the evidence says which."""
+    teaser and the page was fetched, the opening of its body; the evidence says which text was
+    read and which terms fired only because of the page (`from_page`, `where` = "page")."""
+    summary = summary or ""
     text = text_for_scoring(summary, body)
     result = rules.score(title, text)
-    result.terms["text"] = (
-        "headline, summary and the body's opening" if text != (summary or "") else "headline and summary"
-    )
+    if text == summary:
+        result.terms["text"] = "headline and summary"
+        return result
+    result.terms["text"] = "headline, summary and the body's opening"
+    # The matcher sees one joined text; scoring the feed's own text again tells the two apart.
+    # Only articles with a fetched body behind a teaser pay for it.
+    feed = rules.score(title, summary).terms
+    result.terms["from_page"] = sorted(_fired_terms(result.terms) - _fired_terms(feed))
+    where, feed_where = result.terms["where"], feed["where"]
+    for side, zone in where.items():
+        if zone is not None and feed_where.get(side) is None:
+            where[side] = PAGE
     return result
+
+
+def _fired_terms(terms: dict) -> set[str]:
+    fired = {t for key in ("us", "china", "bilateral", "measures") for t in terms.get(key) or ()}
+    return fired | {t for hits in (terms.get("topics") or {}).values() for t in hits}

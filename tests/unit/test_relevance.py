@@ -358,6 +358,22 @@ def test_evidence_says_where_sides_were_found():
     assert split.terms["clauses"] == ["US rushes Patriot missiles to Ukraine", "Putin hosts Xi in Moscow"]
 
 
+def test_evidence_tells_terms_from_the_fetched_page_apart_from_the_feeds_text():
+    from newswatch.relevance import score_with_body
+
+    body = (
+        "Secretary of State Antony Blinken met Chinese President Xi Jinping in Beijing on Monday "
+        "to discuss fentanyl. The two sides agreed to keep talking."
+    )
+    result = score_with_body(RULES, "Officials meet in Beijing", "Talks resumed.", body)
+    assert result.is_relevant and result.terms["text"] == "headline, summary and the body's opening"
+    assert result.terms["where"]["us"] == "page" and result.terms["where"]["china"] == "title"
+    assert {"Antony Blinken", "fentanyl"} <= set(result.terms["from_page"])
+    assert "Beijing" not in result.terms["from_page"]  # the headline named it too
+    feed_only = score_with_body(RULES, "Officials meet in Beijing", "Talks resumed.", None)
+    assert "from_page" not in feed_only.terms and feed_only.terms["text"] == "headline and summary"
+
+
 def test_lead_is_the_first_sentences_of_a_long_summary():
     from newswatch.relevance import split_lead
 

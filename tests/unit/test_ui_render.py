@@ -670,6 +670,11 @@ def test_evidence_in_words():
     assert lines["What connects the two"] == "measure:tariff*"
     assert lines["Off-topic context: markets"] == "stocks"
     assert lines["Rules"] == "both sides named in the headline or lead; an off-topic context lowered the score"
+    from_page = dict(
+        evidence({"us": ["Antony Blinken"], "where": {"us": "page"}, "from_page": ["Antony Blinken"]}, LABELS)
+    )
+    assert from_page["United States side"] == "Antony Blinken (the fetched page)"
+    assert from_page["Found only in the fetched page"] == "Antony Blinken"
 
 
 def test_reach_timeline_orders_outlets_by_when_they_carried_the_story():

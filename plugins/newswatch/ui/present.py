@@ -251,7 +251,7 @@ RULES = {
     "off_topic_context": "an off-topic context lowered the score",
     "no_interaction": "both sides named only as countries, nothing connecting them (score capped)",
 }
-WHERE = {"title": "headline", "lead": "lead", "body": "body", "summary": "summary"}
+WHERE = {"title": "headline", "lead": "lead", "body": "body", "summary": "summary", "page": "the fetched page"}
 KINDS = {
     "actor": "an official or institution",
     "country": "the country's name",
@@ -319,6 +319,8 @@ def evidence(terms: dict | None, labels: dict[str, str]) -> list[tuple[str, str]
         out.append(("Not counted (US states)", _terms(ignored["us_states"])))
     if terms.get("text"):
         out.append(("Judged on", str(terms["text"])))
+    if terms.get("from_page"):
+        out.append(("Found only in the fetched page", _terms(terms["from_page"])))
     return out
 
 
