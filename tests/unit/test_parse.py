@@ -7,7 +7,7 @@ import feedparser
 import pytest
 
 from newswatch.errors import FeedParseError, NotAFeed
-from newswatch.parse import parse_feed, strip_internal_dtd
+from newswatch.parse import compact_prolog, parse_feed, strip_internal_dtd
 
 REAL = Path(__file__).resolve().parents[1] / "fixtures" / "realfeeds"
 DEMO = Path(__file__).resolve().parents[2] / "demo" / "feeds"
@@ -139,6 +139,37 @@ def test_strip_internal_dtd_keeps_public_doctype():
     assert strip_internal_dtd(doc) == (doc, False)
     body, stripped = strip_internal_dtd(b'<!DOCTYPE x [<!ENTITY a "]>">]><rss/>')
     assert stripped and body == b"<!DOCTYPE x ><rss/>"
+
+
+def test_internal_dtd_is_found_behind_any_amount_of_prolog():
+    # The entity block must go wherever the DOCTYPE sits: a fixed window (it was 64 KiB) could
+    # be padded past with whitespace or comments, and the entities would reach the parser.
+    padding = b"<!-- " + b"x" * 70_000 + b" -->" + b" \n" * 40_000
+    doc = (
+        b'<?xml version="1.0"?>' + padding + b'<!DOCTYPE rss [<!ENTITY e "expanded">]>'
+        b'<rss version="2.0"><channel><title>t</title>'
+        b"<item><title>a &e;</title><link>http://x/1</link></item></channel></rss>"
+    )
+    body, stripped = strip_internal_dtd(doc)
+    assert stripped and b"<!ENTITY" not in body and len(padding) > 128 * 1024
+    assert parse_feed(doc).entries[0].title == "a &e;"  # the reference is left unexpanded
+
+
+def test_prolog_whitespace_and_comments_are_dropped_before_feedparser_reads_them():
+    # feedparser's prolog patterns are quadratic in blank lines; a padded prolog must not reach it
+    doc = (
+        b'\xef\xbb\xbf<?xml version="1.0"?>\n<!-- a -->' + b"\n" * 50_000 + b"<?xml-stylesheet href='s.xsl'?>\n"
+        b'<!DOCTYPE rss PUBLIC "-//Netscape//DTD RSS 0.91//EN" "http://x/rss-0.91.dtd">\n  <rss version="0.91">\n'
+        b"<channel><title>t</title><item><title>a</title><link>http://x/1</link></item></channel></rss>"
+    )
+    compact = compact_prolog(doc)
+    assert compact.startswith(
+        b'\xef\xbb\xbf<?xml version="1.0"?>\n<?xml-stylesheet href=\'s.xsl\'?>\n<!DOCTYPE rss PUBLIC "-//Netscape'
+    )
+    assert compact.endswith(doc[doc.index(b'<rss version="0.91">') :])
+    assert compact_prolog(compact) == compact and len(compact) < 1000
+    feed = parse_feed(doc + b"<unclosed>")  # ill-formed, so feedparser reads it
+    assert feed.format == "rss091n" and feed.entries[0].link == "http://x/1"
 
 
 @pytest.mark.parametrize("encoding, text", [("gbk", "中美关系"), ("gb18030", "王毅会见布林肯"), ("big5", "美國國務卿")])
