@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import PROJECT_ROOT
 from ..fingerprints import fingerprint, same_story
 from ..normalize import clean_summary, clean_title
 from ..urls import canonicalize_url
+from .precision_recall import PR
 
 DATA = PROJECT_ROOT / "tests" / "data"
 RELEVANCE_SET = DATA / "relevance_dev.jsonl"
@@ -37,42 +37,6 @@ def load_jsonl(path: Path) -> list[dict]:
                 except json.JSONDecodeError as exc:
                     raise ValueError(f"{path}:{number}: {exc}") from None
     return items
-
-
-@dataclass
-class PR:
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-    tn: int = 0
-
-    def add(self, predicted: bool, actual: bool) -> None:
-        if predicted and actual:
-            self.tp += 1
-        elif predicted:
-            self.fp += 1
-        elif actual:
-            self.fn += 1
-        else:
-            self.tn += 1
-
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
-
-    @property
-    def n(self) -> int:
-        return self.tp + self.fp + self.fn + self.tn
-
-    def row(self) -> str:
-        return (
-            f"P={self.precision:.3f} R={self.recall:.3f} "
-            f"(tp={self.tp} fp={self.fp} fn={self.fn} tn={self.tn}, n={self.n})"
-        )
 
 
 def evaluate_relevance(items: list[dict] | None = None, rules=None):

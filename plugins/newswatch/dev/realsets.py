@@ -30,7 +30,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..config import PROJECT_ROOT, DevSettings
-from .evaluate import PR
+from .precision_recall import PR
 
 REALFEEDS_LABELS = PROJECT_ROOT / "tests" / "data" / "realfeeds_labels.tsv"
 
