@@ -39,8 +39,9 @@ from protego import Protego
 
 from . import warehouse
 from .config import FetchSettings, Settings
-from .extract import EXTRACTOR, extract_article
+from .extract import EXTRACTOR, Extraction, extract_article
 from .fetch import FetchResult, fetch, make_session
+from .language import detect_language
 from .relevance import load_rules, score_with_body
 from .urls import decode_google_news_url
 from .warehouse import texts
@@ -134,6 +135,18 @@ class RobotsPolicy:
 def agent_token(user_agent: str) -> str:
     """The product token robots.txt rules are written for ('newswatch' of 'newswatch/0.1 (+...)')."""
     return user_agent.split("/", 1)[0].strip() or user_agent
+
+
+# as much of the opening as extract._language checks for a script, so both read the same text;
+# plenty to tell a language by
+LANGUAGE_SAMPLE_CHARS = 2000
+
+
+def page_language(page: Extraction) -> str | None:
+    """The language the page declares (or its CJK script shows); otherwise the language
+    identifier's reading of its opening. extract.py leaves undeclared languages to its caller,
+    which loads the model it avoids."""
+    return page.language or detect_language((page.text or "")[:LANGUAGE_SAMPLE_CHARS])
 
 
 # --- a run ------------------------------------------------------------------------------------
@@ -380,7 +393,7 @@ class _PageFetcher:
             result,
             text=page.text,
             word_count=page.word_count or None,
-            language=page.language,
+            language=page_language(page),
             title=page.title,
             author=page.author,
             published_at=page.published,

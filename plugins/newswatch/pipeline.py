@@ -509,8 +509,29 @@ def run_once(
     else:
         poll_feeds(settings, run_id, plan.due)
         merged = merge(settings)
-    texts = fulltext(settings)
+    texts = _fulltext_after_merge(settings)
     return finish(settings, run_id, asdict(merged), plan, fulltext_report=texts)
+
+
+def _fulltext_after_merge(settings: Settings) -> dict:
+    """The run's full-text step. Polling's work is loaded by now, and a failure here must neither
+    affect it nor cost the run its summary: an unexpected exception (a bug) is logged once, with
+    its traceback, and reported in the summary. (`newswatch fulltext` and the full-text DAG call
+    `fulltext` itself, where a bug fails the command or the task.)"""
+    try:
+        return fulltext(settings)
+    except Exception as exc:
+        log.exception("full text: the step failed on a bug; the run is summarised without it")
+        return _failed_fulltext(exc, "on a bug, see the log")
+
+
+def _failed_fulltext(exc: Exception, cause: str) -> dict:
+    """The summary's report of a full-text step that failed: flagged as the merge's is, with the
+    error's first line (a database error's message runs over several)."""
+    first_line = next(iter(str(exc).strip().splitlines()), "")
+    error = f"{type(exc).__name__}: {first_line}" if first_line else type(exc).__name__
+    line = f"full text: FAILED {cause} ({error}); the pages wait for the next run"
+    return {"failed": True, "error": error, "line": line}
 
 
 def fulltext(settings: Settings, *, raise_errors: bool = False, **kwargs) -> dict:
@@ -525,8 +546,9 @@ def fulltext(settings: Settings, *, raise_errors: bool = False, **kwargs) -> dic
     except (psycopg2.Error, OSError) as exc:
         if raise_errors:
             raise
+        # the warehouse or the machine, not a bug: one line, no traceback
         log.error("full text: the step failed (%s: %s); the pages wait for the next run", type(exc).__name__, exc)
-        return {"line": f"full text: FAILED ({type(exc).__name__}); the pages wait for the next run"}
+        return _failed_fulltext(exc, "in the warehouse or the machine")
     return {**asdict(report), "line": report.line()}
 
 

@@ -1,6 +1,7 @@
 """DAG files import cleanly, follow the house rules, and do no I/O at import time."""
 
 import socket
+import types
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,32 @@ def test_polling_dag_shape(dagbag):
     assert dag.get_task("merge").trigger_rule == "all_done"
     assert {o.name for o in dag.get_task("publish").outlets} == {"news_articles"}
     assert set(dag.params) >= {"force", "feeds"}
+
+
+def names_used(code: types.CodeType) -> set[str]:
+    """Globals, attributes and imports a function's code refers to, its nested functions' included."""
+    nested = (names_used(const) for const in code.co_consts if isinstance(const, types.CodeType))
+    return set(code.co_names).union(*nested)
+
+
+def test_fulltext_dag_runs_on_the_articles_the_polling_dag_publishes_in_its_own_pool(dagbag):
+    dag = dagbag.dags["us_china_news_fulltext"]
+    published = dagbag.dags["us_china_news"].get_task("publish").outlets
+    assert [(a.name, a.uri) for a in dag.schedule] == [(a.name, a.uri) for a in published]
+    assert [a.name for a in dag.schedule] == ["news_articles"]
+    assert dag.max_active_runs == 1 and dag.catchup is False
+    fetch = dag.get_task("fetch_texts")
+    assert "fulltext" in names_used(fetch.python_callable.__code__)  # what the next test looks for
+    assert {task.pool for task in dag.tasks} == {"newswatch_fulltext"}
+
+
+def test_the_polling_dag_does_no_full_text_so_a_page_cannot_fail_it(dagbag):
+    """Full text is its own DAG, triggered by the asset: no polling task fetches pages, in the
+    full-text pool or by calling the step (or run_once, which includes it)."""
+    for task in dagbag.dags["us_china_news"].tasks:
+        assert task.pool != "newswatch_fulltext", task.task_id
+        used = names_used(task.python_callable.__code__)
+        assert not {name for name in used if "fulltext" in name or name == "run_once"}, task.task_id
 
 
 def test_dag_files_do_no_io_at_import(monkeypatch):

@@ -119,6 +119,9 @@ def test_each_kind_of_page_ends_in_its_status_and_polling_is_unaffected(site, fe
     )
     assert texts["/ok.html"].startswith(BODY[0]) and "Home" not in texts["/ok.html"]
     assert "中美两国经贸团队" in texts["/gb.html"]
+    # neither page declares its language: the script tells Chinese, the identifier English
+    languages = dict(rows(db, "SELECT right(requested_url, 8), language FROM news.article_texts WHERE status = 'ok'"))
+    assert languages == {"/ok.html": "en", "/gb.html": "zh"}
     assert "full text:" in summary.text()
     # the private page was never requested, robots.txt once
     assert feed_server.requests_for("/private/briefing.html") == []
@@ -196,6 +199,28 @@ def test_the_dags_step_fails_on_an_unreachable_warehouse_and_the_runs_step_repor
     assert "FAILED" in pipeline.fulltext(settings)["line"]
     with pytest.raises(psycopg2.OperationalError):
         pipeline.fulltext(settings, raise_errors=True)
+
+
+def test_a_bug_in_the_full_text_step_is_logged_once_and_the_run_is_still_summarised(
+    site, make_settings, db, monkeypatch, caplog
+):
+    """Full text runs after the merge; an exception nobody expected there is a bug, but it must
+    not cost the run its summary (a failure never affects polling)."""
+    from newswatch import fulltext
+
+    def broken(*args, **kwargs):
+        raise ValueError("unexpected page shape")
+
+    monkeypatch.setattr(fulltext, "run_fulltext", broken)
+    url = site({"/ok.html": page("US and China resume talks", BODY)})
+    with caplog.at_level("ERROR", logger="newswatch"):
+        summary = pipeline.run_once(make_settings({"site": url}), "ft-bug", force=True)
+    assert summary.feeds_ok == 1 and summary.merge["new"] == 1  # polling's work is in
+    assert summary.fulltext["failed"] and "ValueError: unexpected page shape" in summary.text()
+    recorded = rows(db, "SELECT finished_at IS NOT NULL, summary->'fulltext'->>'error' FROM news.pipeline_runs")
+    assert recorded == [(True, "ValueError: unexpected page shape")]
+    tracebacks = [r for r in caplog.records if r.exc_info and r.exc_info[0] is ValueError]
+    assert len(tracebacks) == 1  # logged once, with its traceback
 
 
 def test_an_unreadable_robots_txt_makes_pages_wait_and_the_copy_last_read_stands_in(

@@ -1,11 +1,20 @@
-"""The full-text step's pure politeness decisions: back-off, robots.txt readings, failures."""
+"""The full-text step's pure decisions: back-off, robots.txt readings, failures, a page's language."""
 
 from datetime import timedelta
 
 import pytest
 
+from newswatch.extract import extract_article
 from newswatch.fetch import FetchResult
-from newswatch.fulltext import BACKOFF_BASE, BACKOFF_MAX, RobotsPolicy, agent_token, backoff_after, failure_status
+from newswatch.fulltext import (
+    BACKOFF_BASE,
+    BACKOFF_MAX,
+    RobotsPolicy,
+    agent_token,
+    backoff_after,
+    failure_status,
+    page_language,
+)
 
 
 def answer(http_status=None, error_class=None, retry_after=None, status="error") -> FetchResult:
@@ -58,3 +67,45 @@ def test_failure_status_names_what_went_wrong():
     assert failure_status(answer(None, "blocked"))[0] == "blocked"
     assert failure_status(answer(500, "http_error"))[0] == "http_error"
     assert failure_status(answer(304, status="not_modified"))[0] == "http_error"
+
+
+PARAGRAPHS = {
+    "en": [
+        "Negotiators from Washington and Beijing met again on Tuesday in Geneva to discuss tariffs, "
+        "export controls and the timetable for the next round of talks, officials on both sides said.",
+        "The meeting lasted more than six hours and ended without a joint statement, although a "
+        "spokesman for the commerce ministry described the atmosphere as constructive and candid.",
+    ],
+    "de": [
+        "Unterhändler aus Washington und Peking haben sich am Dienstag erneut in Genf getroffen, um "
+        "über Zölle, Exportkontrollen und den Zeitplan für die nächste Verhandlungsrunde zu sprechen.",
+        "Das Treffen dauerte mehr als sechs Stunden und endete ohne gemeinsame Erklärung, obwohl ein "
+        "Sprecher des Handelsministeriums die Atmosphäre als konstruktiv und offen beschrieb.",
+    ],
+    "fr": [
+        "Les négociateurs de Washington et de Pékin se sont de nouveau réunis mardi à Genève pour "
+        "discuter des droits de douane, du contrôle des exportations et du calendrier des discussions.",
+        "La réunion a duré plus de six heures et s'est terminée sans déclaration commune, même si un "
+        "porte-parole du ministère du commerce a qualifié l'atmosphère de constructive et franche.",
+    ],
+}
+
+
+def article_page(paragraphs: list[str], html_attributes: str = "") -> bytes:
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    head = "<head><title>Talks</title></head>"
+    return f"<!doctype html><html{html_attributes}>{head}<body><article>{body}</article></body></html>".encode()
+
+
+@pytest.mark.parametrize("language", sorted(PARAGRAPHS))
+def test_a_page_that_declares_no_language_is_told_by_its_text(language):
+    page = extract_article(article_page(PARAGRAPHS[language]), url="https://ex.com/a")
+    assert page.status == "ok" and page.language is None  # extract.py leaves it to us
+    assert page_language(page) == language
+
+
+def test_a_declared_language_stands_and_a_page_without_text_has_none():
+    declared = extract_article(article_page(PARAGRAPHS["en"], ' lang="fr-CA"'), url="https://ex.com/a")
+    assert page_language(declared) == "fr"  # the page's word, not a guess from its text
+    empty = extract_article(b"<html><body><p>Subscribe</p></body></html>", url="https://ex.com/b")
+    assert empty.status != "ok" and page_language(empty) is None
