@@ -291,6 +291,38 @@ def fetch(
     return result
 
 
+def post_form(url: str, form: dict[str, str], *, settings: FetchSettings, session: requests.Session) -> FetchResult:
+    """One form POST under the same guards as a fetch (address checks, deadline, size cap); a
+    redirect is an error, not followed: the only caller posts to an API that answers directly."""
+    started = time.monotonic()
+    result = FetchResult(url=url, status="error")
+    try:
+        check_url_allowed(url, settings, settings.deadline)
+        timeout = (settings.connect_timeout, settings.read_timeout)
+        try:
+            response = session.post(url, data=form, stream=True, timeout=timeout, allow_redirects=False)
+        except requests.exceptions.ConnectionError as exc:
+            raise _classify_connection_error(exc, url) from None
+        except requests.exceptions.Timeout as exc:
+            raise FetchFailure("timeout", f"no answer from {urlsplit(url).hostname}: {_short(exc)}") from None
+        except requests.exceptions.RequestException as exc:
+            raise FetchFailure("connect", f"request to {url} failed: {_short(exc)}") from None
+        try:
+            result.http_status = response.status_code
+            if response.is_redirect:
+                raise FetchFailure("http_4xx", f"unexpected redirect (HTTP {response.status_code})")
+            result.final_url = url
+            _read_response(result, response, settings, started)
+        finally:
+            response.close()
+    except FetchFailure as exc:
+        result.status, result.error_class, result.error = "error", exc.error_class, str(exc)
+        result.http_status = exc.http_status if exc.http_status is not None else result.http_status
+        result.retry_after, result.body = exc.retry_after, None
+    result.elapsed = time.monotonic() - started
+    return result
+
+
 def _fetch_into(result, url, session, settings, etag, last_modified, started, check_redirect=None):
     headers = {}
     if etag:

@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 import psycopg2
 from protego import Protego
 
-from . import warehouse
+from . import google_news, warehouse
 from .config import FetchSettings, Settings
 from .extract import EXTRACTOR, Extraction, extract_article
 from .fetch import FetchResult, fetch, make_session
@@ -57,6 +57,8 @@ PAGE_DEADLINE = 60.0
 MAX_CRAWL_DELAY = 60.0
 BACKOFF_BASE = timedelta(minutes=10)
 BACKOFF_MAX = timedelta(hours=12)
+# seconds between two questions to Google News: public decoders met 429s when asking faster
+GOOGLE_INTERVAL = 1.0
 SLOT_PATIENCE = 30.0  # seconds a page waits for its host's spare slot before the next run
 PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
 
@@ -226,6 +228,9 @@ class _PageFetcher:
     def __init__(self, settings: Settings, dsn: str, rewrite: Callable[[str], str] | None):
         self.settings, self.dsn = settings, dsn
         self.rewrite = rewrite or (lambda url: url)
+        # where Google News links are resolved: Google itself, unless a test rewrites it
+        google = urlsplit(self.rewrite(f"https://{google_news.HOST}/"))
+        self.google_origin = f"{google.scheme}://{google.netloc}"
         self.fetch_settings = page_fetch_settings(settings)
         self.session = make_session(self.fetch_settings, pool_size=max(10, settings.fulltext.workers))
         self.session.headers["Accept"] = PAGE_ACCEPT
@@ -347,12 +352,18 @@ class _PageFetcher:
                 **extra,
             )
 
-        if host == "news.google.com":
-            return done(
-                "blocked",
-                "a Google News pointer whose publisher URL is not in the link "
-                "(its story's other articles carry the text)",
-            )
+        if google_news.article_id(job.url) and not decode_google_news_url(job.url):
+            resolved = self.resolve_google_news(conn, job.url)
+            if resolved is None:
+                return None  # Google is backing us off, or its slot stays taken: the page waits
+            if not resolved.url:  # a failed request is retried as any page's; an answer without a URL is final
+                failed = failure_status(resolved.failed) if resolved.failed else None
+                status = failed[0] if failed else "blocked"
+                detail = f"a Google News link not resolved to its publisher: {resolved.detail}"
+                return done(status, detail, result=resolved.failed)
+            url = self.rewrite(resolved.url)
+            parts = urlsplit(url)
+            host, origin = (parts.hostname or "").lower(), f"{parts.scheme}://{parts.netloc}"
         conn.autocommit = True
         state = texts.host_state(conn, host)
         if state.backoff_until and state.backoff_until > started:
@@ -398,6 +409,37 @@ class _PageFetcher:
             author=page.author,
             published_at=page.published,
         )
+
+    def resolve_google_news(self, conn, link: str) -> google_news.Resolution | None:
+        """The publisher's URL behind an opaque Google News link, asking Google as politely as
+        any host: its robots.txt, its back-off, a slot of its own, one question at a time (the
+        Google links share one worker queue) and at least GOOGLE_INTERVAL apart. None: wait."""
+        conn.autocommit = True
+        state = texts.host_state(conn, google_news.HOST)
+        if state.backoff_until and state.backoff_until > datetime.now(UTC):
+            return None
+        policy = self.robots_policy(conn, self.google_origin)
+        if policy.unreadable:
+            return None
+        probe = f"{self.google_origin}/rss/articles/x"
+        if not policy.allows(probe, self.agent):
+            return google_news.Resolution(None, f"{self.google_origin}/robots.txt disallows it for {self.agent}")
+        if state.last_fetch_at:
+            since = (datetime.now(UTC) - state.last_fetch_at).total_seconds()
+            time.sleep(max(0.0, max(GOOGLE_INTERVAL, policy.crawl_delay(self.agent)) - since))
+        with warehouse.spare_host_slot(conn, google_news.HOST, self.settings.fetch.max_per_host) as held:
+            if not held:
+                return None
+            found = google_news.resolve(
+                link, session=self.session, settings=self.fetch_settings, base=self.google_origin
+            )
+        backoff = backoff_after(found.failed, state.failures) if found.failed else None
+        reason = f"HTTP {found.failed.http_status} {found.failed.error_class or ''}".strip() if found.failed else None
+        texts.host_fetched(conn, google_news.HOST, backoff=backoff, reason=reason if backoff else None)
+        if found.url is None and backoff:
+            return None
+        log.info("Google News link %s: %s%s", link, found.detail, f" -> {found.url}" if found.url else "")
+        return found
 
     def check_redirect(self, conn, host: str, target: str) -> None:
         """A redirect is followed only where the page itself could be fetched: robots.txt of the

@@ -465,3 +465,48 @@ def test_bodies_stored_before_body_fingerprints_are_fingerprinted_when_their_fam
     story_of = dict(rows(db, "SELECT right(url, 12), story_id FROM news.articles"))
     assert story_of["a/story.html"] == story_of["c/story.html"] != story_of["b/story.html"]
     assert rows(db, "SELECT count(*) FROM news.article_fingerprints WHERE body_signature IS NOT NULL") == [(3,)]
+
+
+def test_an_opaque_google_news_link_is_resolved_through_google_to_the_publishers_page(feed_server, make_settings, db):
+    from newswatch.fulltext import run_fulltext
+    from tests.unit.test_google_news import GID, PAGE, answer
+
+    publisher = "https://apnews.com/article/us-china-talks-geneva"
+    unknown, refused = (f"CBMiWkFVX3lxTE{tail}" for tail in ("5vdGtub3duYnlnb29nbGU", "JhdGVsaW1pdGVkYnlnb29nbGU"))
+    html = {"Content-Type": "text/html"}
+    feed_server.add_handler(f"/articles/{GID}", lambda r: Response(200, html, PAGE))
+    feed_server.add_handler(f"/articles/{refused}", lambda r: Response(429, {"Retry-After": "3600"}, b""))
+    feed_server.add_handler(
+        "/_/DotsSplashUi/data/batchexecute",
+        lambda r: Response(200, {"Content-Type": "application/json"}, answer(publisher)),
+    )
+    feed_server.add_document("/apnews.com/article/us-china-talks-geneva", page("US and China resume talks", BODY))
+    links = {gid: f"https://news.google.com/rss/articles/{gid}?oc=5" for gid in (GID, unknown, refused)}
+    feed = [item(0, link=links[GID], summary=""), item(1, link=links[unknown], summary="")]
+    url = feed_server.add_document("/gn.xml", rss(feed))
+    settings = make_settings({"gn": url})
+    polling = replace(settings, fulltext=replace(settings.fulltext, mode="none"))
+
+    def local(address: str) -> str:  # Google and the publisher, both served here
+        host, _, path = address.split("://", 1)[1].partition("/")
+        return feed_server.url(("/" if host == "news.google.com" else f"/{host}/") + path)
+
+    pipeline.run_once(polling, "ft-gn-1", force=True)
+    report = run_fulltext(settings, settings.warehouse_dsn, rewrite=local)
+    assert report.statuses == {"ok": 1, "http_error": 1}  # Google does not know the second id: 404
+    got = {link: rest for link, *rest in rows(db, "SELECT requested_url, status, url, detail FROM news.article_texts")}
+    assert got[links[GID]][:2] == ["ok", feed_server.url("/apnews.com/article/us-china-talks-geneva")]
+    assert got[links[unknown]][0] == "http_error" and "not resolved to its publisher" in got[links[unknown]][2]
+    body = rows(
+        db, "SELECT a.body FROM news.articles a JOIN news.article_texts t USING (article_id) WHERE t.status = 'ok'"
+    )
+    assert body[0][0].startswith(BODY[0])
+
+    # Google asks us to slow down: it is backed off like any host, and the link waits unrecorded
+    feed_server.add_document("/gn.xml", rss([*feed, item(2, link=links[refused], summary="")]))
+    pipeline.run_once(polling, "ft-gn-2", force=True)
+    report = run_fulltext(settings, settings.warehouse_dsn, rewrite=local)
+    assert report.statuses == {} and report.waiting == 1
+    backoff = "SELECT backoff_until > now() + interval '50 minutes' FROM news.page_hosts WHERE host = 'news.google.com'"
+    assert rows(db, backoff) == [(True,)]
+    assert count(db, "article_texts") == 2

@@ -46,6 +46,7 @@ class Request:
     method: str
     path: str
     headers: dict
+    body: bytes = b""  # what a POST sent
 
 
 @dataclass
@@ -84,6 +85,9 @@ class FeedServer:
                 server._handle(self)
 
             def do_HEAD(self):
+                server._handle(self)
+
+            def do_POST(self):
                 server._handle(self)
 
         self._httpd = _QuietServer((host, port), _RequestHandler)
@@ -157,7 +161,9 @@ class FeedServer:
     # -- serving -------------------------------------------------------------------------------
     def _handle(self, h: BaseHTTPRequestHandler) -> None:
         path = h.path.split("?", 1)[0]
-        request = Request(h.command, h.path, {k.lower(): v for k, v in h.headers.items()})
+        length = int(h.headers.get("Content-Length") or 0) if h.command == "POST" else 0
+        sent = h.rfile.read(length) if length else b""
+        request = Request(h.command, h.path, {k.lower(): v for k, v in h.headers.items()}, sent)
         with self._lock:
             self.requests.append(request)
             handler = self._handlers.get(path)
