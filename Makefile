@@ -19,7 +19,7 @@ help:
 	@echo "make test      the whole test suite"
 	@echo "make chaos     the chaos suite: poison entries, killed merges, restarted PostgreSQL, runs at once"
 	@echo "make eval      precision/recall of relevance and story clustering"
-	@echo "make up        Airflow standalone on :8080 with the DAGs unpaused (make down stops it; DEMO=1: the demo's data)"
+	@echo "make up        Airflow standalone on :8080 with the DAGs unpaused (make down stops it; DEMO=1: the demo's data, DAGs paused)"
 	@echo "make bench     benchmark vs reader, a naive loader and COPY; growth to 1M articles"
 	@echo "make screenshots  regenerate docs/*.png (the analyst's pages on the demo data; needs chromium)"
 
@@ -85,7 +85,7 @@ screenshots: install
 
 # DEMO=1: the UI shows the warehouse make demo filled (newswatch_demo)
 up: install
-	$(BIN)/newswatch local up $(if $(DEMO),--demo,)
+	$(BIN)/newswatch local up $(if $(filter-out 0 false no,$(DEMO)),--demo,)
 
 down:
 	-$(BIN)/newswatch local down

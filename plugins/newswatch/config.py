@@ -486,6 +486,11 @@ class UISettings:
         return cls(allowed_roles=tuple(r.strip() for r in raw.split(",") if r.strip()))
 
 
+# The embedded PostgreSQL's database `make demo` fills and `make up DEMO=1` shows: a snapshot of
+# the bundled sample feeds, on which `make up` keeps the DAGs paused and the pages say why.
+DEMO_DATABASE = "newswatch_demo"
+
+
 @dataclass(frozen=True)
 class DevSettings:
     """The laptop setup (make run / demo / up), the tests and the benchmark."""

@@ -567,6 +567,25 @@ def test_banner_for_a_run_that_polled_nothing_and_a_paused_dag():
     assert "is <strong>paused</strong>" in page
 
 
+def test_next_run_links_to_the_polling_dag_in_the_airflow_ui_for_operations_only():
+    def next_run(links):
+        return pages.render_banner(coverage_data(), links).split("<strong>Next run:</strong>")[1]
+
+    assert '<a href="../dags/us_china_news" target="_top">Open the DAG in Airflow</a>' in next_run(OPS)
+    assert 'href="../../dags/us_china_news"' in next_run(Links(depth=1, ops=True))  # relative from below
+    assert "<a " not in next_run(READER)
+
+
+def test_a_paused_dag_on_the_demos_warehouse_says_why():
+    paused = {"source": "airflow", "paused": True}
+    demo = pages.render_banner(coverage_data(schedule=paused), OPS)  # the sample data's warehouse: newswatch_demo
+    assert "is <strong>paused</strong>: this is the demo's warehouse" in demo and "never mix into it" in demo
+    real = coverage_data(schedule=paused)
+    real["warehouse"] = real["warehouse"] | {"database": "newswatch"}
+    page = pages.render_banner(real, OPS)
+    assert "is <strong>paused</strong>: no run until it is unpaused" in page and "demo" not in page
+
+
 def test_banner_for_a_command_line_run_has_no_run_link_and_no_run_yet_says_so():
     page = pages.render_banner(coverage_data(runs=[run(SUMMARY, trigger="cli", run_id="cli__2026")]), OPS)
     assert "on the command line" in page and "dags/" not in page.split("Feeds:")[0]

@@ -16,10 +16,12 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ..config import PROJECT_ROOT, DevSettings, feeds_path_from_env, load_feeds
+from ..config import DEMO_DATABASE, PROJECT_ROOT, DevSettings, feeds_path_from_env, load_feeds
 from ..errors import ConfigError
 from .localpg import LocalPostgres
 
@@ -233,9 +235,12 @@ def standalone_env(home: Path, warehouse: str, metadata_url: str, port: int, ext
     return env
 
 
-def start_standalone(env: dict, log_path: Path) -> subprocess.Popen:
-    """`airflow standalone` in its own process group (so stopping it stops every child)."""
+def start_standalone(env: dict, log_path: Path, paused: Sequence[str] = ()) -> subprocess.Popen:
+    """`airflow standalone` in its own process group (so stopping it stops every child); the DAGs
+    in `paused` are paused before its scheduler starts, so it never schedules one of them."""
     prepare_airflow(env, log_path)
+    if paused:
+        pause_dags(env, log_path, paused)
     with open(log_path, "ab") as log_file:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(
             [_airflow(), "standalone"], env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
@@ -277,6 +282,13 @@ def api_token(base_url: str, home: Path) -> str:
     )
     response.raise_for_status()
     return response.json()["access_token"]
+
+
+def pause_dags(env: dict, log_path: Path, dag_ids: Sequence[str]) -> None:
+    """Pause DAGs in Airflow's metadata database directly (no api-server needed): those registered
+    by an earlier run keep their flag; new ones are paused at creation only if `env` says so."""
+    pattern = "^(" + "|".join(re.escape(d) for d in dag_ids) + ")$"
+    _run([_airflow(), "dags", "pause", "--treat-dag-id-as-regex", "--yes", pattern], env, log_path)
 
 
 def unpause(base_url: str, token: str, dag_ids, timeout: float = 180) -> None:
@@ -338,7 +350,7 @@ def _ui_database(demo: bool | None) -> str:
     """The embedded warehouse `make up` shows: the demo's (newswatch_demo) with DEMO=1, or when
     the real one holds no article yet and `make demo` has filled the demo's; else newswatch."""
     if demo or os.environ.get("AIRFLOW_CONN_NEWS_WAREHOUSE"):
-        return "newswatch_demo" if demo else "newswatch"
+        return DEMO_DATABASE if demo else "newswatch"
     from .. import warehouse
     from ..config import connection_to_dsn
 
@@ -350,18 +362,48 @@ def _ui_database(demo: bool | None) -> str:
         except Exception:  # noqa: BLE001 - no schema yet: no articles
             return 0
 
-    if articles("newswatch") == 0 and articles("newswatch_demo") > 0:
+    if articles("newswatch") == 0 and articles(DEMO_DATABASE) > 0:
         print(
             "newswatch: the warehouse `newswatch` is empty and `make demo` filled `newswatch_demo`: "
             "showing the demo's data (make up DEMO=1 does so always)"
         )
-        return "newswatch_demo"
+        return DEMO_DATABASE
     return "newswatch"
 
 
+DAG_IDS = ("us_china_news", "us_china_news_daily", "us_china_news_fulltext")
+
+
+@dataclass(frozen=True)
+class UpPlan:
+    """What `make up` starts Airflow with: the environment (the warehouse connections the DAGs and
+    the analyst's pages use), which database of the embedded PostgreSQL that is, and whether it
+    is the demo's snapshot, on which the DAGs stay paused: polling config/feeds.yaml into it would
+    mix real articles with the sample feeds' (whose server is gone with `make demo`)."""
+
+    env: dict
+    database: str
+    embedded: bool
+    demo: bool
+
+
+def plan_up(demo: bool | None) -> UpPlan:
+    database = _ui_database(demo)
+    uri, embedded = warehouse_uri(database)
+    snapshot = embedded and database == DEMO_DATABASE
+    extra = {}
+    if embedded:  # the pages read through a login that cannot write (another warehouse: set
+        # AIRFLOW_CONN_NEWS_WAREHOUSE_READONLY yourself)
+        extra["AIRFLOW_CONN_NEWS_WAREHOUSE_READONLY"] = LocalPostgres(STATE_DIR / "pg").reader_uri(database)
+    if snapshot:  # a DAG the dag-processor registers only now starts paused too
+        extra["AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION"] = "True"
+    env = standalone_env(AIRFLOW_HOME, uri, local_metadata_url(), UI_PORT, extra)
+    return UpPlan(env, database, embedded, snapshot)
+
+
 def up(demo: bool | None = None) -> int:
-    """Airflow standalone with the DAGs unpaused, the pool and warehouse connection set; returns
-    once the UI answers."""
+    """Airflow standalone with the DAGs unpaused (paused on the demo's snapshot), the pool and
+    warehouse connection set; returns once the UI answers."""
     pid_file = AIRFLOW_HOME / "standalone.pid"
     if pid_file.exists():
         try:
@@ -375,14 +417,7 @@ def up(demo: bool | None = None) -> int:
     except ConfigError as exc:
         print(f"newswatch: {exc}", file=sys.stderr)
         return 2
-    database = _ui_database(demo)
-    uri, embedded = warehouse_uri(database)
-    metadata = local_metadata_url()
-    # the UI's pages read through a login that cannot write (embedded warehouse; for another
-    # one, set AIRFLOW_CONN_NEWS_WAREHOUSE_READONLY)
-    pg = LocalPostgres(STATE_DIR / "pg")
-    extra = {"AIRFLOW_CONN_NEWS_WAREHOUSE_READONLY": pg.reader_uri(database)} if embedded else {}
-    env = standalone_env(AIRFLOW_HOME, uri, metadata, UI_PORT, extra)
+    plan = plan_up(demo)
     logs = STATE_DIR / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     log_path = logs / "standalone.log"
@@ -390,16 +425,17 @@ def up(demo: bool | None = None) -> int:
     print(
         f"newswatch: starting airflow standalone (log: {log_path}); warehouse: "
         + (
-            f"database {database} of the embedded PostgreSQL in .newswatch/pg"
-            if embedded
+            f"database {plan.database} of the embedded PostgreSQL in .newswatch/pg"
+            if plan.embedded
             else "AIRFLOW_CONN_NEWS_WAREHOUSE"
         )
     )
-    proc = start_standalone(env, log_path)
+    proc = start_standalone(plan.env, log_path, paused=DAG_IDS if plan.demo else ())
     pid_file.write_text(f"{proc.pid}\n")
     try:
         wait_for_health(base, proc=proc)
-        unpause(base, api_token(base, AIRFLOW_HOME), ["us_china_news", "us_china_news_daily", "us_china_news_fulltext"])
+        if not plan.demo:
+            unpause(base, api_token(base, AIRFLOW_HOME), DAG_IDS)
     except RuntimeError as exc:
         print(f"newswatch: {exc}", file=sys.stderr)
         _print_log_tail(log_path)
@@ -411,8 +447,17 @@ def up(demo: bool | None = None) -> int:
 Airflow is up: {base}
   login:    admin / {admin_password(AIRFLOW_HOME)}   (from {passwords})
   coverage: {base}/newswatch/coverage   (also under Browse > US–China coverage)
-  DAGs us_china_news (hourly) and us_china_news_daily are unpaused; `make down` stops everything.""")
+  {_dags_line(plan)}; `make down` stops everything.""")
     return 0
+
+
+def _dags_line(plan: UpPlan) -> str:
+    if plan.demo:
+        return (
+            f"DAGs paused: {plan.database} is the demo's snapshot, and polls of config/feeds.yaml would mix "
+            "real articles into it (`make run` fills the warehouse newswatch, which `make up` then shows)"
+        )
+    return "DAGs us_china_news (hourly), us_china_news_daily and us_china_news_fulltext are unpaused"
 
 
 def down() -> int:
@@ -475,7 +520,7 @@ def demo() -> int:
             {"force": True},
             feeds_path=str(feeds_path),
             extra_env={"NEWSWATCH_ALLOW_PRIVATE_NETWORKS": "true"},
-            database="newswatch_demo",
+            database=DEMO_DATABASE,
             label="demo",
             fulltext=False,
         )
@@ -485,7 +530,7 @@ def demo() -> int:
         server.stop()
     if code != 0:
         return code
-    uri, _ = warehouse_uri("newswatch_demo")
+    uri, _ = warehouse_uri(DEMO_DATABASE)
     print_queries(uri, DEMO_QUERIES)
     return 0
 
@@ -525,7 +570,7 @@ def demo_fulltext(base_url: str) -> str:
     from ..config import Settings, connection_to_dsn
     from ..pipeline import fulltext
 
-    uri, _ = warehouse_uri("newswatch_demo")
+    uri, _ = warehouse_uri(DEMO_DATABASE)
     settings = Settings.from_env()
     settings = replace(
         settings,

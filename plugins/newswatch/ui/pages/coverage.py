@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ...config import DEMO_DATABASE
 from .. import charts
 from ..filters import TYPE_LABELS
 from ..links import Links
@@ -14,8 +15,15 @@ from .common import STATE_PILL, TITLE, pill, topics_html, type_html
 from .quality import checks_table
 
 
-def _schedule_sentence(schedule: dict | None, now: datetime) -> str:
+def _schedule_sentence(schedule: dict | None, now: datetime, demo: bool = False) -> str:
     schedule = schedule or {}
+    if schedule.get("paused") and demo:
+        return (
+            "the DAG <code>us_china_news</code> is <strong>paused</strong>: this is the demo's warehouse, a "
+            "snapshot of the bundled sample feeds, and <code>make up</code> keeps the DAGs paused on it so "
+            "polls of the real feeds never mix into it (<code>make run</code> fills the real warehouse, "
+            "which <code>make up</code> then shows)"
+        )
     if schedule.get("paused"):
         return "the DAG <code>us_china_news</code> is <strong>paused</strong>: no run until it is unpaused"
     nxt = schedule.get("next_run_at")
@@ -102,8 +110,18 @@ def render_banner(data: dict, links: Links) -> str:
             "<p><strong>Feeds:</strong> none configured in this warehouse yet (the first run syncs the feeds file).</p>"
         )
         level = "warn"
-    parts.append(f"<p><strong>Next run:</strong> {_schedule_sentence(data.get('schedule'), now)}.</p>")
+    parts.append(_next_run_line(data, links))
     return f'<div class="banner {level}" id="pipeline" role="status">{"".join(parts)}</div>'
+
+
+def _next_run_line(data: dict, links: Links) -> str:
+    """When the polling DAG runs next, linking to the DAG in the Airflow UI (where it is triggered,
+    paused or unpaused) for those who see operations."""
+    demo = (data.get("warehouse") or {}).get("database") == DEMO_DATABASE
+    sentence = _schedule_sentence(data.get("schedule"), data["generated_at"], demo)
+    dag = links.dag()
+    ref = " " + link(dag, "Open the DAG in Airflow", top=True) + "." if dag else ""
+    return f"<p><strong>Next run:</strong> {sentence}.{ref}</p>"
 
 
 def render_top_stories(data: dict, links: Links) -> str:
