@@ -1,12 +1,14 @@
 -- The figures the data-quality checks judge, for the UTC day [%(start)s, %(end)s).
 SELECT
     -- feeds expected to work (enabled, configured before the day ended) without one successful
-    -- fetch in the 24 hours before the day's end
+    -- fetch in the 24 hours before the day's end. Successful means the feed answered (a body or a
+    -- 304): a 'skipped' fetch (another poll held the feed, or its host's slots stayed busy) never
+    -- reached it, so a day of nothing but skips says nothing about the feed being alive.
     (SELECT coalesce(array_agg(f.name ORDER BY f.name), '{}')
        FROM news.feeds f
       WHERE f.enabled AND f.in_config AND f.disabled_reason IS NULL AND f.created_at < %(end)s
         AND NOT EXISTS (SELECT 1 FROM news.fetch_log l
-                         WHERE l.feed_name = f.name AND l.status <> 'error'
+                         WHERE l.feed_name = f.name AND l.status IN ('ok', 'not_modified')
                            AND l.started_at >= %(end)s - interval '24 hours' AND l.started_at < %(end)s)
     ) AS stale_feeds,
     (SELECT count(*) FROM news.feeds f

@@ -3,7 +3,7 @@ recorded, the digest is stored, retention prunes only what it should."""
 
 from datetime import UTC, date, datetime, timedelta
 
-from newswatch import daily
+from newswatch import daily, warehouse
 from newswatch.pipeline import run_once
 from tests.helpers import count, item, rows, rss
 
@@ -49,6 +49,26 @@ def test_checks_are_recorded_and_a_stale_feed_fails(feed_server, make_settings, 
     assert not later["feed_freshness"].passed and "f" in later["feed_freshness"].detail
     assert not later["relevant_volume"].passed
     assert count(db, "quality_checks") == 2 * len(daily.CHECKS)
+
+
+def test_freshness_counts_only_fetches_the_feed_answered(feed_server, make_settings, db):
+    """A day whose only fetch of a feed was 'skipped' (another poll held it, its host stayed
+    busy) never reached the feed: it is stale. A 304 is an answer: fresh."""
+    load_day(feed_server, make_settings, db)  # feed f answered on DAY; nothing on the day after
+    next_day, noon = DAY + timedelta(days=1), datetime(2026, 11, 28, 12, tzinfo=UTC)
+    url = rows(db, "SELECT url FROM news.feeds WHERE name = 'f'")[0][0]
+    warehouse.record_skip(db, "busy-run", "f", url, "claimed", "another run is polling it")
+    with db, db.cursor() as cur:
+        cur.execute(
+            "UPDATE news.fetch_log SET started_at = %s, finished_at = %s WHERE status = 'skipped'", (noon, noon)
+        )
+    freshness = daily.run_checks(db, next_day)["feed_freshness"]
+    assert not freshness.passed and freshness.detail.endswith(
+        "active feeds had no successful fetch in the day's last 24 hours: f"
+    )
+    with db, db.cursor() as cur:
+        cur.execute("UPDATE news.fetch_log SET status = 'not_modified', http_status = 304 WHERE status = 'skipped'")
+    assert daily.run_checks(db, next_day)["feed_freshness"].passed
 
 
 def test_digest_is_stored_once_per_day(feed_server, make_settings, db):
