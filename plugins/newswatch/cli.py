@@ -98,7 +98,7 @@ def _reports(settings: Settings):
 
 
 def cmd_feeds_health(args) -> int:
-    from .dev.local import format_table
+    from .tables import format_table
     from .warehouse import reports
 
     with contextlib.closing(_reports(_settings(args))) as conn:
@@ -117,7 +117,7 @@ def cmd_feeds_enable(args) -> int:
 
 
 def cmd_stats(args) -> int:
-    from .dev.local import format_table
+    from .tables import format_table
     from .warehouse import reports
 
     with contextlib.closing(_reports(_settings(args))) as conn:

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from ..config import DEMO_DATABASE, PROJECT_ROOT, DevSettings, feeds_path_from_env, load_feeds
 from ..errors import ConfigError
+from ..tables import format_table
 from .localpg import LocalPostgres
 
 DEV = DevSettings.from_env()
@@ -494,6 +495,18 @@ DEMO_QUERIES = [
         "WHERE search @@ websearch_to_tsquery('english', 'rare earth') ORDER BY published_at DESC LIMIT 5",
     ),
     (
+        "Full text: what the relevant articles' pages gave",
+        "SELECT coalesce(text_status, 'not fetched') AS text_status, count(*) AS articles "
+        "FROM news.us_china_articles_text GROUP BY 1 ORDER BY articles DESC, 1",
+    ),
+    (
+        "Full text: the opening of the bodies fetched for the Blinken story",
+        "SELECT outlet, word_count AS words, left(regexp_replace(body, '\\s+', ' ', 'g'), 160) AS body "
+        "FROM news.us_china_articles_text WHERE text_status = 'ok' AND story_id = (SELECT story_id "
+        "FROM news.articles WHERE canonical_url LIKE 'https://apnews.com/article/blinken-%' LIMIT 1) "
+        "ORDER BY outlet",
+    ),
+    (
         "Newest relevant headlines",
         "SELECT to_char(published_at, 'MM-DD HH24:MI') AS published, outlet, left(title, 70) AS title "
         "FROM news.us_china_articles LIMIT 8",
@@ -594,24 +607,3 @@ def print_queries(uri: str, queries) -> None:
                 names = [d[0] for d in cur.description]
             print(f"\n-- {title}\n{sql}")
             print(format_table(names, rows))
-
-
-def _width(text: str) -> int:
-    """Terminal columns: CJK characters take two."""
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _width(text))
-
-
-def format_table(names, rows) -> str:
-    cells = [[str(v) if v is not None else "" for v in row] for row in rows]
-    widths = [max([_width(n)] + [_width(r[i]) for r in cells]) for i, n in enumerate(names)]
-    line = "  ".join(_pad(n, w) for n, w in zip(names, widths, strict=True))
-    out = [line, "  ".join("-" * w for w in widths)]
-    out += ["  ".join(_pad(v, w) for v, w in zip(r, widths, strict=False)) for r in cells]
-    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
-    return "\n".join(out)
