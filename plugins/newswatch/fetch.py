@@ -298,15 +298,7 @@ def post_form(url: str, form: dict[str, str], *, settings: FetchSettings, sessio
     result = FetchResult(url=url, status="error")
     try:
         check_url_allowed(url, settings, settings.deadline)
-        timeout = (settings.connect_timeout, settings.read_timeout)
-        try:
-            response = session.post(url, data=form, stream=True, timeout=timeout, allow_redirects=False)
-        except requests.exceptions.ConnectionError as exc:
-            raise _classify_connection_error(exc, url) from None
-        except requests.exceptions.Timeout as exc:
-            raise FetchFailure("timeout", f"no answer from {urlsplit(url).hostname}: {_short(exc)}") from None
-        except requests.exceptions.RequestException as exc:
-            raise FetchFailure("connect", f"request to {url} failed: {_short(exc)}") from None
+        response = _request(session, "POST", url, {}, settings, settings.deadline, data=form)
         try:
             result.http_status = response.status_code
             if response.is_redirect:
@@ -369,9 +361,16 @@ def _fetch_into(result, url, session, settings, etag, last_modified, started, ch
 
 
 def _get(session, url, headers, settings, left):
+    return _request(session, "GET", url, headers, settings, left)
+
+
+def _request(session, method: str, url: str, headers, settings, left: float, data=None):
+    """One request, no redirect followed, its errors classified as fetch failures."""
     timeout = (min(settings.connect_timeout, left), min(settings.read_timeout, left))
     try:
-        return session.get(url, headers=headers, stream=True, timeout=timeout, allow_redirects=False)
+        return session.request(
+            method, url, headers=headers, data=data, stream=True, timeout=timeout, allow_redirects=False
+        )
     except requests.exceptions.ConnectionError as exc:
         raise _classify_connection_error(exc, url) from None
     except requests.exceptions.Timeout as exc:

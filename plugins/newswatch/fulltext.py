@@ -99,9 +99,14 @@ def backoff_after(result: FetchResult, failures: int) -> timedelta | None:
     status = result.http_status or 0
     if result.error_class != "rate_limited" and not 500 <= status < 600:
         return None
+    return backoff_for(failures, result.retry_after)
+
+
+def backoff_for(failures: int, retry_after: float | None) -> timedelta:
+    """10 minutes doubling with each failure in a row, at least what Retry-After asks, at most 12 h."""
     wait = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** min(failures, 10))  # 2**10 x 10 min is past the cap
-    if result.retry_after:
-        wait = max(wait, min(BACKOFF_MAX, timedelta(seconds=result.retry_after)))
+    if retry_after:
+        wait = max(wait, min(BACKOFF_MAX, timedelta(seconds=retry_after)))
     return wait
 
 
@@ -352,26 +357,35 @@ class _PageFetcher:
                 **extra,
             )
 
-        if google_news.article_id(job.url) and not decode_google_news_url(job.url):
+        via_google = bool(google_news.article_id(job.url)) and not decode_google_news_url(job.url)
+        if via_google:
             resolved = self.resolve_google_news(conn, job.url)
             if resolved is None:
-                return None  # Google is backing us off, or its slot stays taken: the page waits
-            if not resolved.url:  # a failed request is retried as any page's; an answer without a URL is final
-                failed = failure_status(resolved.failed) if resolved.failed else None
-                status = failed[0] if failed else "blocked"
+                return None  # Google is backing off or not answering: its links wait
+            if resolved.final or not resolved.url:
                 detail = f"a Google News link not resolved to its publisher: {resolved.detail}"
-                return done(status, detail, result=resolved.failed)
+                return done(resolved.final or "blocked", detail)
             url = self.rewrite(resolved.url)
             parts = urlsplit(url)
             host, origin = (parts.hostname or "").lower(), f"{parts.scheme}://{parts.netloc}"
+        elif host == google_news.HOST:
+            return done("blocked", "a news.google.com address that is not an article link")
+
+        def wait(why: str) -> texts.TextAttempt | None:
+            """None: this host's pages wait. A page reached through Google News is in the Google
+            links' queue, which goes on: only this page waits ('deferred')."""
+            if via_google:
+                raise _RedirectRefused(f"resolved to {url}, whose host {why}", wait=True)
+            return None
+
         conn.autocommit = True
         state = texts.host_state(conn, host)
         if state.backoff_until and state.backoff_until > started:
-            return None
+            return wait("is backing off")
         policy = self.robots_policy(conn, origin)
         if policy.unreadable:
             log.info("%s: %s; its pages wait", origin, policy.unreadable)
-            return None
+            return wait(f"robots.txt cannot be read ({policy.unreadable})")
         if not policy.allows(url, self.agent):
             return done("robots_disallowed", f"{origin}/robots.txt disallows this page for {self.agent}")
         delay = policy.crawl_delay(self.agent)
@@ -384,7 +398,7 @@ class _PageFetcher:
                 raise
             return done("robots_disallowed", refused.detail)
         if result is None:
-            return None
+            return wait("has no spare slot")
         backoff = backoff_after(result, state.failures)
         texts.host_fetched(
             conn,
@@ -412,8 +426,9 @@ class _PageFetcher:
 
     def resolve_google_news(self, conn, link: str) -> google_news.Resolution | None:
         """The publisher's URL behind an opaque Google News link, asking Google as politely as
-        any host: its robots.txt, its back-off, a slot of its own, one question at a time (the
-        Google links share one worker queue) and at least GOOGLE_INTERVAL apart. None: wait."""
+        any host: its robots.txt for every address asked, its back-off, a spare slot, one
+        question at a time (the Google links share one worker queue) and at least
+        GOOGLE_INTERVAL apart. None: Google cannot be asked now, or did not answer (backed off)."""
         conn.autocommit = True
         state = texts.host_state(conn, google_news.HOST)
         if state.backoff_until and state.backoff_until > datetime.now(UTC):
@@ -421,9 +436,6 @@ class _PageFetcher:
         policy = self.robots_policy(conn, self.google_origin)
         if policy.unreadable:
             return None
-        probe = f"{self.google_origin}/rss/articles/x"
-        if not policy.allows(probe, self.agent):
-            return google_news.Resolution(None, f"{self.google_origin}/robots.txt disallows it for {self.agent}")
         if state.last_fetch_at:
             since = (datetime.now(UTC) - state.last_fetch_at).total_seconds()
             time.sleep(max(0.0, max(GOOGLE_INTERVAL, policy.crawl_delay(self.agent)) - since))
@@ -431,15 +443,16 @@ class _PageFetcher:
             if not held:
                 return None
             found = google_news.resolve(
-                link, session=self.session, settings=self.fetch_settings, base=self.google_origin
+                link,
+                session=self.session,
+                settings=self.fetch_settings,
+                allowed=lambda url: policy.allows(url, self.agent),
+                base=self.google_origin,
             )
-        backoff = backoff_after(found.failed, state.failures) if found.failed else None
-        reason = f"HTTP {found.failed.http_status} {found.failed.error_class or ''}".strip() if found.failed else None
-        texts.host_fetched(conn, google_news.HOST, backoff=backoff, reason=reason if backoff else None)
-        if found.url is None and backoff:
-            return None
+        backoff = backoff_for(state.failures, found.retry_after) if found.unavailable else None
+        texts.host_fetched(conn, google_news.HOST, backoff=backoff, reason=found.detail[:300] if backoff else None)
         log.info("Google News link %s: %s%s", link, found.detail, f" -> {found.url}" if found.url else "")
-        return found
+        return None if found.unavailable else found
 
     def check_redirect(self, conn, host: str, target: str) -> None:
         """A redirect is followed only where the page itself could be fetched: robots.txt of the

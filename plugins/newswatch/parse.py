@@ -68,6 +68,7 @@ def _doctype_in_prolog(body: bytes) -> re.Match | None:
         i = skip.end()
 
 
+_WHITESPACE_RUN_RE = re.compile(rb"\s+")
 _PROLOG_PART_RE = re.compile(rb"(\s+|<!--.*?-->)|(<\?.*?\?>|<!DOCTYPE[^>\[]*>)", re.DOTALL | re.IGNORECASE)
 
 
@@ -83,8 +84,8 @@ def compact_prolog(body: bytes) -> bytes:
     while (part := _PROLOG_PART_RE.match(body, i)) is not None:
         if part.group(1) is not None:
             dropped = True
-        else:
-            kept.append(part.group(2))
+        else:  # whitespace inside a declaration counts as lines to those patterns too
+            kept.append(_WHITESPACE_RUN_RE.sub(b" ", part.group(2)))
         i = part.end()
     return body[:bom] + b"\n".join([*kept, body[i:]]) if dropped else body
 

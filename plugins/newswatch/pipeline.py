@@ -526,8 +526,8 @@ def _fulltext_after_merge(settings: Settings) -> dict:
 
 
 def _failed_fulltext(exc: Exception, cause: str) -> dict:
-    """The summary's report of a full-text step that failed: flagged as the merge's is, with the
-    error's first line (a database error's message runs over several)."""
+    """The summary's report of a full-text step that failed: `failed` set, the error's first line
+    (a database error's message runs over several) and the summary's line saying so."""
     first_line = next(iter(str(exc).strip().splitlines()), "")
     error = f"{type(exc).__name__}: {first_line}" if first_line else type(exc).__name__
     line = f"full text: FAILED {cause} ({error}); the pages wait for the next run"

@@ -59,7 +59,8 @@ _TRACKING_VALUE_RE = re.compile(
 _AMP_QUERY = {"amp": {"", "1", "true", "yes"}, "outputtype": {"amp"}, "_amp": {"true", "1"}}
 
 _AMP_CACHE_RE = re.compile(r"^[a-z0-9-]+\.cdn\.ampproject\.org$")
-_GN_ARTICLE_RE = re.compile(r"^/(?:rss/)?articles/([A-Za-z0-9_-]+)")
+# a Google News article link's path and its id (google_news.py resolves the opaque ones)
+GOOGLE_NEWS_ARTICLE_RE = re.compile(r"^/(?:rss/)?(?:articles|read)/([A-Za-z0-9_-]+)")
 
 
 def _is_tracking(name: str, value: str) -> bool:
@@ -82,7 +83,7 @@ def decode_google_news_url(url: str) -> str | None:
     parts = urlsplit(url)
     if parts.hostname != "news.google.com":
         return None
-    match = _GN_ARTICLE_RE.match(parts.path)
+    match = GOOGLE_NEWS_ARTICLE_RE.match(parts.path)
     if not match:
         return None
     token = match.group(1)

@@ -472,41 +472,57 @@ def test_an_opaque_google_news_link_is_resolved_through_google_to_the_publishers
     from tests.unit.test_google_news import GID, PAGE, answer
 
     publisher = "https://apnews.com/article/us-china-talks-geneva"
-    unknown, refused = (f"CBMiWkFVX3lxTE{tail}" for tail in ("5vdGtub3duYnlnb29nbGU", "JhdGVsaW1pdGVkYnlnb29nbGU"))
+    gids = [GID] + [f"CBMiWkFVX3lxTE{tail}" for tail in ("5vdGtub3du", "ZGVmZXJyZWQx", "ZGVmZXJyZWQy", "cmF0ZWxpbWl0")]
+    unknown, deferred, refused = gids[1], gids[2:4], gids[4]
     html = {"Content-Type": "text/html"}
-    feed_server.add_handler(f"/articles/{GID}", lambda r: Response(200, html, PAGE))
-    feed_server.add_handler(f"/articles/{refused}", lambda r: Response(429, {"Retry-After": "3600"}, b""))
-    feed_server.add_handler(
-        "/_/DotsSplashUi/data/batchexecute",
-        lambda r: Response(200, {"Content-Type": "application/json"}, answer(publisher)),
-    )
+    for gid in gids[:4]:
+        feed_server.add_handler(f"/rss/articles/{gid}", lambda r: Response(200, html, PAGE))
+    feed_server.add_handler(f"/rss/articles/{unknown}", lambda r: Response(404))
+    feed_server.add_handler(f"/rss/articles/{refused}", lambda r: Response(429, {"Retry-After": "3600"}, b""))
+    posts = "/_/DotsSplashUi/data/batchexecute"
+    feed_server.add_handler(posts, lambda r: Response(200, {"Content-Type": "application/json"}, answer(publisher)))
     feed_server.add_document("/apnews.com/article/us-china-talks-geneva", page("US and China resume talks", BODY))
-    links = {gid: f"https://news.google.com/rss/articles/{gid}?oc=5" for gid in (GID, unknown, refused)}
-    feed = [item(0, link=links[GID], summary=""), item(1, link=links[unknown], summary="")]
-    url = feed_server.add_document("/gn.xml", rss(feed))
-    settings = make_settings({"gn": url})
+    links = {gid: f"https://news.google.com/rss/articles/{gid}?oc=5" for gid in gids}
+    feed = [item(n, link=links[gid], summary="") for n, gid in enumerate(gids)]
+    settings = make_settings({"gn": feed_server.add_document("/gn.xml", rss(feed[:2]))})
     polling = replace(settings, fulltext=replace(settings.fulltext, mode="none"))
 
     def local(address: str) -> str:  # Google and the publisher, both served here
         host, _, path = address.split("://", 1)[1].partition("/")
         return feed_server.url(("/" if host == "news.google.com" else f"/{host}/") + path)
 
-    pipeline.run_once(polling, "ft-gn-1", force=True)
-    report = run_fulltext(settings, settings.warehouse_dsn, rewrite=local)
-    assert report.statuses == {"ok": 1, "http_error": 1}  # Google does not know the second id: 404
+    def fetch_pages(run: str, items: int) -> object:
+        feed_server.add_document("/gn.xml", rss(feed[:items]))
+        pipeline.run_once(polling, run, force=True)
+        return run_fulltext(settings, settings.warehouse_dsn, rewrite=local)
+
+    report = fetch_pages("ft-gn-1", 2)
+    assert report.statuses == {"ok": 1, "blocked": 1}
     got = {link: rest for link, *rest in rows(db, "SELECT requested_url, status, url, detail FROM news.article_texts")}
     assert got[links[GID]][:2] == ["ok", feed_server.url("/apnews.com/article/us-china-talks-geneva")]
-    assert got[links[unknown]][0] == "http_error" and "not resolved to its publisher" in got[links[unknown]][2]
+    assert got[links[unknown]][0] == "blocked" and "does not know this article id" in got[links[unknown]][2]
     body = rows(
         db, "SELECT a.body FROM news.articles a JOIN news.article_texts t USING (article_id) WHERE t.status = 'ok'"
     )
     assert body[0][0].startswith(BODY[0])
 
-    # Google asks us to slow down: it is backed off like any host, and the link waits unrecorded
-    feed_server.add_document("/gn.xml", rss([*feed, item(2, link=links[refused], summary="")]))
-    pipeline.run_once(polling, "ft-gn-2", force=True)
-    report = run_fulltext(settings, settings.warehouse_dsn, rewrite=local)
-    assert report.statuses == {} and report.waiting == 1
+    # the publisher's host backs off: each link is still resolved, and only its own page waits
+    run_sql(db, "UPDATE news.page_hosts SET backoff_until = now() + interval '1 hour' WHERE host = '127.0.0.1'")
+    asked = len(feed_server.requests_for(posts))
+    report = fetch_pages("ft-gn-2", 4)
+    assert report.statuses == {} and report.waiting == 2
+    assert len(feed_server.requests_for(posts)) == asked + 2 and count(db, "article_texts") == 2
+
+    # Google asks us to slow down: it is backed off like any host, and its links wait unrecorded
+    run_sql(db, "UPDATE news.page_hosts SET backoff_until = NULL")
+    feed_server.add_handler(f"/rss/articles/{deferred[0]}", lambda r: Response(429, {"Retry-After": "3600"}, b""))
+    report = fetch_pages("ft-gn-3", 5)
+    assert report.statuses == {} and report.waiting == 3
     backoff = "SELECT backoff_until > now() + interval '50 minutes' FROM news.page_hosts WHERE host = 'news.google.com'"
     assert rows(db, backoff) == [(True,)]
     assert count(db, "article_texts") == 2
+
+
+def run_sql(conn, sql: str) -> None:
+    with conn, conn.cursor() as cur:
+        cur.execute(sql)

@@ -172,6 +172,22 @@ def test_prolog_whitespace_and_comments_are_dropped_before_feedparser_reads_them
     assert feed.format == "rss091n" and feed.entries[0].link == "http://x/1"
 
 
+def test_feedparser_is_handed_the_compacted_prolog(monkeypatch):
+    import feedparser
+
+    import newswatch.parse as parse_module
+
+    seen: list[bytes] = []
+    real = feedparser.parse
+    monkeypatch.setattr(parse_module.feedparser, "parse", lambda body, **kw: seen.append(body) or real(body, **kw))
+    doctype = b"<!DOCTYPE rss" + b"\n" * 30_000 + b' PUBLIC "-//Netscape//DTD RSS 0.91//EN" "http://x/rss-0.91.dtd">'
+    doc = b'<?xml version="1.0"?>' + b"\n" * 30_000 + doctype + b'<rss version="0.91"><channel><title>t</title>'
+    feed = parse_feed(doc + b"<item><title>a</title><link>http://x/1</link></item></channel></rss><unclosed>")
+    assert feed.format == "rss091n" and feed.entries[0].link == "http://x/1"
+    (handed,) = seen
+    assert handed.startswith(b'<?xml version="1.0"?>\n<!DOCTYPE rss PUBLIC "-//Netscape') and len(handed) < 500
+
+
 @pytest.mark.parametrize("encoding, text", [("gbk", "中美关系"), ("gb18030", "王毅会见布林肯"), ("big5", "美國國務卿")])
 def test_chinese_encodings_from_xml_declaration(encoding, text):
     doc = (
