@@ -46,6 +46,29 @@ def main(argv: list[str] | None = None) -> int:
         seconds = copy.get("seconds")
         copy_rows.append(f"{r['corpus']['entries'] / seconds:,.0f} rows/s ({seconds:.1f} s)" if seconds else "-")
     rows.append(["COPY floor (same rows, indexed tables)", *copy_rows])
+    fulltext = [r["derived"].get("fulltext") or {} for r in runs]
+    rows.append(
+        [
+            "full text (pages, work s; standard only)",
+            *(
+                f"{f['pages']:,} pages: {f['seconds']:.1f} s ({f['pages_per_s']:.1f} pages/s)"
+                if f.get("seconds") is not None
+                else "-"
+                for f in fulltext
+            ),
+        ]
+    )
+    rows.append(
+        [
+            "re-poll alone / during full text (≤ 10 s)",
+            *(
+                f"{f['repoll_alone_s']:.2f} s / {f['repoll_during_s']:.2f} s"
+                if f.get("repoll_during_s") is not None and f.get("repoll_alone_s") is not None
+                else "-"
+                for f in fulltext
+            ),
+        ]
+    )
     ratio = [r["derived"]["ratios"].get("core_vs_reader_entries_per_s") for r in runs]
     rows.append(
         ["core ÷ reader (target ≥ 2×)", *(f"{v:.2f}× {'PASS' if v >= 2 else 'MISS'}" if v else "-" for v in ratio)]

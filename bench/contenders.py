@@ -4,6 +4,7 @@
     python -m bench.contenders reader   the `reader` library updating the same feeds into SQLite
     python -m bench.contenders naive    requests + feedparser + one INSERT … ON CONFLICT per entry
     python -m bench.contenders copy     the load floor: COPY of the rows newswatch loaded
+    python -m bench.contenders fulltext newswatch's full-text step (what `newswatch fulltext` does)
 
 Parameters come as JSON in $BENCH_CONFIG; each writes its own timings with
 measure.write_result. (The Airflow contender is `airflow dags test` itself, run by the harness.)
@@ -164,6 +165,8 @@ def core() -> None:
     )
     run_id = f"bench__{cfg.get('label', 'core')}__{time.time():.0f}"
     profiler = ThreadProfiler() if cfg.get("profile") else None
+    waited = _wait_for_texts(settings.warehouse_dsn, cfg["wait_for_texts"]) if cfg.get("wait_for_texts") else None
+    started_at = time.time()
     t0 = time.perf_counter()
     if profiler:
         with profiler:
@@ -171,6 +174,7 @@ def core() -> None:
     else:
         summary = pipeline.run_once(settings, run_id, force=True, trigger="bench")
     seconds = time.perf_counter() - t0
+    ended_at = time.time()
     # phase names are the pipeline's; the report calls the polling phase "poll" whichever ran
     result = {
         "seconds": seconds,
@@ -179,7 +183,12 @@ def core() -> None:
         "summary": summary.to_dict(),
         "workers": settings.workers,
         "processes": getattr(settings, "processes", 1),
+        # wall clock of run_once, to line it up with other processes' work (the full-text step)
+        "started_at": started_at,
+        "ended_at": ended_at,
     }
+    if waited is not None:
+        result["waited_for_texts"] = waited
     conn = warehouse.connect(settings.warehouse_dsn)
     try:
         result["warehouse"] = table_counts(conn)
@@ -194,6 +203,32 @@ def core() -> None:
         result["profile"]["top_cumtime"] = by_cum[:200]
     write_result(result)
     print(summary.text())
+
+
+def _wait_for_texts(dsn: str, wait: dict) -> dict:
+    """Before a re-poll that must overlap the full-text step: wait until that step has recorded
+    its first page among `article_ids` (it is started at the same time, in another process),
+    at most `timeout_s`. Returns how long it waited and whether the step had begun."""
+    from newswatch import warehouse
+
+    deadline = time.monotonic() + float(wait.get("timeout_s", 120))
+    t0 = time.perf_counter()
+    conn = warehouse.connect(dsn)
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            while True:
+                cur.execute(
+                    "SELECT EXISTS (SELECT 1 FROM news.article_texts WHERE article_id = ANY(%s))",
+                    (wait["article_ids"],),
+                )
+                begun = cur.fetchone()[0]
+                if begun or time.monotonic() > deadline:
+                    break
+                time.sleep(0.02)
+    finally:
+        conn.close()
+    return {"seconds": time.perf_counter() - t0, "fulltext_begun": begun}
 
 
 def table_counts(conn) -> dict:
@@ -217,6 +252,74 @@ def table_counts(conn) -> dict:
         counts["multi_article_stories"] = cur.fetchone()[0]
     conn.rollback()
     return counts
+
+
+# --- newswatch full-text step ----------------------------------------------------------------
+
+
+def fulltext() -> None:
+    """pipeline.fulltext, the function behind `newswatch fulltext` and the full-text DAG's task,
+    with the selection it makes from the environment (NEWSWATCH_FULLTEXT, _DAYS, _LIMIT,
+    _WORKERS); then what it recorded for `article_ids`, counted from news.article_texts."""
+    cfg = _config()
+    t_import = time.perf_counter()
+
+    from newswatch import pipeline, warehouse
+    from newswatch.config import Settings
+
+    import_s = time.perf_counter() - t_import
+    settings = Settings.from_env()
+    started_at = time.time()
+    t0 = time.perf_counter()
+    report = pipeline.fulltext(settings, raise_errors=True)
+    seconds = time.perf_counter() - t0
+    ended_at = time.time()
+    ids = cfg["article_ids"]
+    conn = warehouse.connect(settings.warehouse_dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT status, count(*) FROM news.article_texts WHERE article_id = ANY(%s) GROUP BY status",
+                (ids,),
+            )
+            statuses = dict(cur.fetchall())
+            # attempts this run made at other articles' pages: the selection took something else
+            cur.execute(
+                "SELECT count(*) FROM news.article_texts "
+                "WHERE NOT (article_id = ANY(%s)) AND fetched_at >= to_timestamp(%s)",
+                (ids, started_at),
+            )
+            others = cur.fetchone()[0]
+            cur.execute(
+                "SELECT avg(duration_ms), percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms), "
+                "max(duration_ms), sum(word_count) FROM news.article_texts WHERE article_id = ANY(%s)",
+                (ids,),
+            )
+            mean_ms, median_ms, max_ms, words = cur.fetchone()
+        conn.rollback()
+    finally:
+        conn.close()
+    recorded = sum(statuses.values())
+    ft = settings.fulltext
+    write_result(
+        {
+            "seconds": seconds,
+            "import_s": import_s,
+            "started_at": started_at,
+            "ended_at": ended_at,
+            "pages": len(ids),
+            "recorded": recorded,
+            "pages_per_s": recorded / seconds if seconds else None,
+            "statuses": statuses,
+            "other_articles": others,
+            "page_ms": {"mean": mean_ms, "median": median_ms, "max": max_ms},
+            "words": words,
+            "report": report,
+            "settings": {"mode": ft.mode, "days": ft.days, "limit": ft.limit, "workers": ft.workers},
+            "max_per_host": settings.fetch.max_per_host,
+        }
+    )
+    print(report.get("line"))
 
 
 # --- reader ---------------------------------------------------------------------------------
@@ -444,9 +547,9 @@ def copy_floor() -> None:
 def main(argv=None) -> None:
     argv = argv if argv is not None else sys.argv[1:]
     name = argv[0] if argv else ""
-    entry = {"core": core, "reader": reader, "naive": naive, "copy": copy_floor}.get(name)
+    entry = {"core": core, "reader": reader, "naive": naive, "copy": copy_floor, "fulltext": fulltext}.get(name)
     if entry is None:
-        sys.exit(f"usage: python -m bench.contenders {{core|reader|naive|copy}} (got {name!r})")
+        sys.exit(f"usage: python -m bench.contenders {{core|reader|naive|copy|fulltext}} (got {name!r})")
     import logging
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -119,12 +119,39 @@ def derive(results: dict) -> dict:
         "s",
         f"process wall {_fmt(repoll.get('process_wall_s'), '.1f')} s",
     )
+    ft = d["fulltext"] = derive_fulltext(results, repoll.get("seconds"))
+    per_1000 = ft.get("seconds_per_1000")
+    target(
+        "full text of 1,000 pages well within the hour between polls (≤ 30 min)",
+        per_1000,
+        FULLTEXT_LIMIT_S,
+        lambda v: v <= FULLTEXT_LIMIT_S,
+        "s",
+        ""
+        if per_1000 is None
+        else f"{per_1000 / 36:.1f}% of the hour"
+        + ("" if ft["pages"] == 1000 else f"; {ft['pages']:,} pages measured, scaled to 1,000"),
+    )
+    target(
+        f"all-304 re-poll of {feeds:,} feeds during full text ≤ 10 s (run_once)",
+        ft.get("repoll_during_s"),
+        10.0,
+        lambda v: v <= 10.0,
+        "s",
+        f"alone {_fmt(ft.get('repoll_alone_s'), '.2f')} s; "
+        f"pages fetched meanwhile: {_fmt((ft.get('overlap') or {}).get('pages_during_repoll'))}",
+    )
     r = d["ratios"]["airflow_vs_core_wall"]
     target("Airflow ≤ 3× core wall time (first poll, process wall)", r, 3.0, lambda v: v <= 3.0, "×")
     newswatch_runs = [runs[k] for k in ("core_first", "core_repoll", "airflow_first", "airflow_repoll") if k in runs]
+    newswatch_runs += list(((results.get("fulltext") or {}).get("runs") or {}).values())
     peak = max((x["peak_rss_bytes"] for x in newswatch_runs), default=None)
     target(
-        "peak RSS ≤ 1 GiB (largest newswatch process)", peak / MIB if peak else None, 1024, lambda v: v <= 1024, "MiB"
+        "peak RSS ≤ 1 GiB (largest newswatch process, full text included)",
+        peak / MIB if peak else None,
+        1024,
+        lambda v: v <= 1024,
+        "MiB",
     )
     r = d["ratios"]["load_stage_vs_copy_indexed"]
     target(
@@ -164,6 +191,141 @@ def derive(results: dict) -> dict:
     if not queries:
         target("analyst queries < 100 ms", None, 100.0, lambda v: True, "ms")
     return d
+
+
+# "well within the hour": the full-text run started after a poll has half the hour to spare
+FULLTEXT_LIMIT_S = 1800.0
+
+
+def derive_fulltext(results: dict, repoll_alone_s: float | None) -> dict:
+    """The full-text step's figures (bench/fulltext.py): the step alone, and the re-poll during a
+    second batch next to the core re-poll measured alone."""
+    info = results.get("fulltext") or {}
+    runs = info.get("runs") or {}
+    ft: dict = {
+        "pages": info.get("pages"),
+        "source": info.get("source"),
+        "skipped": info.get("skipped") or info.get("error"),
+        "repoll_alone_s": repoll_alone_s,
+        "overlap": info.get("overlap"),
+    }
+
+    def measured(label: str) -> dict | None:
+        run = runs.get(label)
+        if not run or run["returncode"] != 0 or not run.get("result"):
+            return None
+        return run["result"]
+
+    alone = measured("fulltext")
+    if alone:
+        ft.update(
+            {
+                "seconds": alone["seconds"],
+                "process_wall_s": runs["fulltext"]["wall_s"],
+                "pages_per_s": alone["pages_per_s"],
+                "statuses": alone["statuses"],
+                "recorded": alone["recorded"],
+                "seconds_per_1000": alone["seconds"] * 1000 / alone["pages"] if alone["pages"] else None,
+            }
+        )
+    during = measured("fulltext_concurrent")
+    if during:
+        ft.update(
+            {
+                "concurrent_seconds": during["seconds"],
+                "concurrent_pages_per_s": during["pages_per_s"],
+                "concurrent_statuses": during["statuses"],
+            }
+        )
+    repoll = measured("core_repoll_during_fulltext")
+    if repoll:
+        ft["repoll_during_s"] = repoll["seconds"]
+        ft["repoll_during_process_wall_s"] = runs["core_repoll_during_fulltext"]["wall_s"]
+    failed = [label for label, run in runs.items() if run["returncode"] != 0]
+    if failed:
+        ft["failed"] = failed
+    if alone or repoll:
+        ft["line"] = (
+            f"full text, {_fmt(ft['pages'])} pages: {_fmt(ft.get('seconds'), '.1f')} s "
+            f"({_fmt(ft.get('pages_per_s'), '.1f')} pages/s); re-poll alone {_fmt(repoll_alone_s, '.2f')} s, "
+            f"during full text {_fmt(ft.get('repoll_during_s'), '.2f')} s"
+        )
+    return ft
+
+
+def _statuses(counts: dict | None) -> str:
+    if not counts:
+        return "nothing recorded"
+    return ", ".join(f"{n:,} {s}" for s, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
+def render_fulltext(results: dict) -> list[str]:
+    ft = results["derived"].get("fulltext") or {}
+    info = results.get("fulltext") or {}
+    out = ["\n-- full text (newswatch's full-text step on article pages served by the feed server) --"]
+    if not ft.get("line"):
+        out.append(f"full text: skipped ({ft.get('skipped') or 'not run'})")
+        return out
+    out.append(ft["line"])
+    runs = info.get("runs") or {}
+    alone = runs.get("fulltext") or {}
+    if ft.get("seconds") is not None:
+        r = alone["result"]
+        ms = r.get("page_ms") or {}
+        out.append(
+            f"  alone: {_statuses(ft['statuses'])} of {ft['pages']:,} pages; process wall "
+            f"{alone['wall_s']:.1f} s, CPU {alone['cpu_user_s'] + alone['cpu_sys_s']:.1f} s, peak RSS "
+            f"{alone['peak_rss_bytes'] / MIB:.0f} MiB; a page {_fmt(ms.get('median'), ',.0f')} ms median, "
+            f"{_fmt(ms.get('max'), ',.0f')} ms at most (fetching and extracting it, before it is written)"
+            + (f"; {r['other_articles']} pages of other articles" if r.get("other_articles") else "")
+        )
+    elif alone:
+        out.append(f"  alone: FAILED (exit {alone['returncode']}; see {alone.get('log')})")
+    conc = runs.get("fulltext_concurrent") or {}
+    if ft.get("concurrent_seconds") is not None:
+        out.append(
+            f"  the second batch, during the re-poll: {_statuses(ft['concurrent_statuses'])} in "
+            f"{ft['concurrent_seconds']:.1f} s ({_fmt(ft.get('concurrent_pages_per_s'), '.1f')} pages/s)"
+        )
+    elif conc:
+        out.append(f"  the second batch: FAILED (exit {conc['returncode']}; see {conc.get('log')})")
+    rp = runs.get("core_repoll_during_fulltext") or {}
+    if ft.get("repoll_during_s") is not None:
+        o = ft.get("overlap") or {}
+        waited = (rp["result"].get("waited_for_texts") or {}).get("seconds")
+        delta = _ratio(ft["repoll_during_s"], ft.get("repoll_alone_s"))
+        out.append(
+            f"  re-poll during full text: run_once {ft['repoll_during_s']:.2f} s"
+            + (f" ({delta:.2f}× alone)" if delta else "")
+            + f"; full-text pages started while it ran: {_fmt(o.get('pages_during_repoll'))}"
+            + ("" if o.get("spanned") else " (the full text did not run throughout it)")
+            + f"; process wall {rp['wall_s']:.1f} s, {_fmt(waited, '.1f')} s of it waiting for the first page"
+        )
+        phases = [
+            (name, (r.get("result") or {}).get("phases"))
+            for name, r in (("alone", results["runs"].get("core_repoll") or {}), ("during full text", rp))
+        ]
+        out.append(
+            "  re-poll phases "
+            + "; ".join(
+                f"{name}: " + ", ".join(f"{_phase_name(k)} {v:.2f}s" for k, v in p.items()) for name, p in phases if p
+            )
+        )
+    elif rp:
+        out.append(f"  re-poll during full text: FAILED (exit {rp['returncode']}; see {rp.get('log')})")
+    settings = ((alone.get("result") or {}).get("settings")) or {}
+    out.append(
+        f"  pages: {info.get('distinct')} {info.get('source')} pages ({info.get('source_dir')}) cycled to "
+        f"{ft['pages']:,}; 2 × {ft['pages']:,} articles of bench_core pointed at them"
+        + (f" ({info['cloned_articles']:,} copies of its articles)" if info.get("cloned_articles") else "")
+    )
+    out.append(
+        f"  all on one host (127.0.0.1): newswatch takes one host's pages one at a time, in the last of its "
+        f"NEWSWATCH_MAX_PER_HOST={(alone.get('result') or {}).get('max_per_host', results['workers'])} slots "
+        f"when free, slots the feed polls share; NEWSWATCH_FULLTEXT_WORKERS={settings.get('workers', '-')} "
+        "only matters with more hosts, so real pages go faster than this"
+    )
+    return out
 
 
 def render(results: dict) -> str:
@@ -364,6 +526,8 @@ def render(results: dict) -> str:
             f"{rd.get('feed_errors')} feed errors; add_feed for all feeds took {rd.get('add_feeds_s', 0):.2f}s "
             f"(not counted)"
         )
+
+    out += render_fulltext(results)
 
     out.append("\n-- ratios --")
     rows = [[k, _fmt(v, ".2f")] for k, v in d["ratios"].items()]

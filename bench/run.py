@@ -6,9 +6,12 @@
    newswatch core path (first poll, then an all-304 re-poll), newswatch through
    `airflow dags test`, the `reader` library, a naive feedparser+INSERT baseline, and the
    COPY floor for the load;
-4. the growth scenario (bench.growth): merge cost per new entry at each warehouse size and
+4. the full-text step (bench.fulltext, standard scenario only): newswatch's full-text step over
+   1,000 article pages served by the feed server, alone, and an all-304 re-poll while a second
+   1,000 pages are being fetched;
+5. the growth scenario (bench.growth): merge cost per new entry at each warehouse size and
    the analyst queries with EXPLAIN ANALYZE on the largest;
-5. the report (bench.report): tables and targets on stdout, results.json, report.txt and
+6. the report (bench.report): tables and targets on stdout, results.json, report.txt and
    where_the_time_goes.png in the output folder.
 """
 
@@ -24,6 +27,7 @@ import time
 from pathlib import Path
 
 from . import corpus as corpus_mod
+from . import fulltext as fulltext_step
 from .db import BenchDatabase
 from .measure import PROJECT_ROOT, bench_env, run_process
 from .server import ServerGroup
@@ -47,6 +51,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--skip-airflow", action="store_true")
     ap.add_argument("--skip-growth", action="store_true")
     ap.add_argument("--skip-baselines", action="store_true", help="skip reader, naive and COPY")
+    ap.add_argument(
+        "--skip-fulltext",
+        action="store_true",
+        help="skip the full-text step (bench/fulltext.py; skipped anyway in the syndicated scenario)",
+    )
+    ap.add_argument(
+        "--fulltext-pages",
+        type=int,
+        default=1000,
+        help="article pages the full-text step fetches, twice: alone, then during a re-poll (default 1000)",
+    )
     ap.add_argument(
         "--growth-sizes",
         default="10000,1000000",
@@ -85,7 +100,8 @@ def newswatch_env(feeds_yaml: Path, warehouse_uri: str, workers: int) -> dict:
             # bookkeeping itself, advisory locks per fetch, still runs and is measured).
             "NEWSWATCH_MAX_PER_HOST": str(workers),
             # the first poll is compared with readers of feeds: the article pages newswatch fetches
-            # afterwards are measured apart (the stage profile's extraction rate)
+            # afterwards are measured apart (the stage profile's extraction rate, and the
+            # full-text step, bench/fulltext.py, which sets it to relevant for its own runs)
             "NEWSWATCH_FULLTEXT": "none",
         }
     )
@@ -218,7 +234,17 @@ def main(argv=None) -> int:
     results["database"] = db.describe()
     results["postgres"] = db.server_version()
     print(f"bench: warehouse on {results['database']}", flush=True)
-    server = ServerGroup(corpus.feed_dir, procs=args.server_procs).start()
+    # the full-text step's pages are written before the server starts, which reads them once
+    pages = None
+    if args.skip_fulltext:
+        results["fulltext"] = {"skipped": "--skip-fulltext"}
+    elif args.scenario != "standard":
+        results["fulltext"] = {"skipped": "measured in the standard scenario only"}
+    else:
+        pages = fulltext_step.prepare_pages(out, args.fulltext_pages, results)
+    server = ServerGroup(corpus.feed_dir, procs=args.server_procs, pages=pages.directory if pages else None).start()
+    if pages:
+        fulltext_step.discard_pages(pages)  # the server holds them; no copy stays in the output folder
     results["server"] = {"procs": args.server_procs, "base_url": server.base_url}
     feeds_yaml = corpus_mod.write_feeds_yaml(corpus, server.base_url, out / "feeds.yaml")
     urls = corpus_mod.feed_urls(corpus, server.base_url)
@@ -290,6 +316,25 @@ def main(argv=None) -> int:
             af_dsn = db.fresh("bench_airflow")
             env = airflow_env(newswatch_env(feeds_yaml, db.uri("bench_airflow"), args.workers), out / "airflow")
             run_airflow(results, env, out, server, args.workers, af_dsn)
+
+        if pages:
+            # after the COPY floor, which copies bench_core's rows: this step changes them
+            print(
+                f"bench: full text ({args.fulltext_pages:,} pages alone, then {args.fulltext_pages:,} more "
+                "during an all-304 re-poll)",
+                flush=True,
+            )
+            fulltext_step.run(
+                pages=pages,
+                base_url=server.base_url,
+                core_dsn=core_dsn,
+                env=newswatch_env(feeds_yaml, db.uri("bench_core"), args.workers),
+                out=out,
+                server=server,
+                results=results,
+                say=_say,
+                checkpoint=lambda: _checkpoint(results, out),
+            )
 
         if args.profile:
             print("bench: cProfile of the core first poll (all threads)", flush=True)

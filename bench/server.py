@@ -10,13 +10,18 @@ Two stdlib defaults are raised in the server processes only, because they are li
 toy server and not of anything measured: the listen backlog (5) and Nagle's algorithm, which
 with http.server's separate header and body writes can stall a response by a delayed ACK.
 
-Run as `python -m bench.server --dir DIR --port PORT [--reuse-port]`; prints "ready" once
-listening.
+With `pages`, the files of that directory are served too, as text/html under /pages/ (the
+article pages of the full-text step, bench/fulltext.py). Files with the same bytes share one
+copy in memory: the step cycles a hundred or so pages over a thousand addresses.
+
+Run as `python -m bench.server --dir DIR --port PORT [--pages DIR] [--reuse-port]`; prints
+"ready" once listening, every file loaded (the directories are read once, at start).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import signal
 import socket
@@ -29,7 +34,7 @@ import psutil
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
-def serve(directory: Path, port: int, reuse_port: bool) -> None:
+def serve(directory: Path, port: int, reuse_port: bool, pages: Path | None = None) -> None:
     import http.server
     import socketserver
 
@@ -42,6 +47,8 @@ def serve(directory: Path, port: int, reuse_port: bool) -> None:
     socketserver.StreamRequestHandler.disable_nagle_algorithm = True
     server = FeedServer(port=port)
     server.add_directory(directory, prefix="/feeds/")
+    if pages is not None:
+        add_pages(server, pages)
     # FeedServer keeps every request for the tests' assertions; a benchmark making hundreds of
     # thousands of requests must not grow a list forever.
     server.requests = _Discard()
@@ -49,6 +56,20 @@ def serve(directory: Path, port: int, reuse_port: bool) -> None:
     print("ready", flush=True)
     signal.sigwait({signal.SIGTERM, signal.SIGINT})
     server.stop()
+
+
+def add_pages(server, pages: Path) -> int:
+    """Serve every file of `pages` at /pages/<name> as text/html (no charset: the page's own
+    <meta> says it, as most servers leave it), one copy in memory per distinct body."""
+    bodies: dict[bytes, bytes] = {}
+    served = 0
+    for file in sorted(pages.iterdir()):
+        if file.is_file() and not file.name.startswith("."):
+            body = file.read_bytes()
+            body = bodies.setdefault(hashlib.sha1(body).digest(), body)
+            server.add_document("/pages/" + file.name, body, "text/html")
+            served += 1
+    return served
 
 
 class _Discard(list):
@@ -65,8 +86,9 @@ def _free_port() -> int:
 class ServerGroup:
     """One or more server processes on one port; `cpu_seconds()` is their CPU time so far."""
 
-    def __init__(self, directory: Path, procs: int = 1, log_dir: Path | None = None):
+    def __init__(self, directory: Path, procs: int = 1, log_dir: Path | None = None, pages: Path | None = None):
         self.directory = Path(directory)
+        self.pages = Path(pages) if pages is not None else None
         self.procs = max(1, procs)
         self.port = _free_port()
         self._popen: list[subprocess.Popen] = []
@@ -84,6 +106,8 @@ class ServerGroup:
         )
         for _ in range(self.procs):
             cmd = [sys.executable, "-m", "bench.server", "--dir", str(self.directory), "--port", str(self.port)]
+            if self.pages is not None:
+                cmd += ["--pages", str(self.pages)]
             if self.procs > 1:
                 cmd.append("--reuse-port")
             proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, text=True)
@@ -129,9 +153,10 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--dir", required=True)
     ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--pages", help="also serve this directory's files as text/html under /pages/")
     ap.add_argument("--reuse-port", action="store_true")
     args = ap.parse_args(argv)
-    serve(Path(args.dir), args.port, args.reuse_port)
+    serve(Path(args.dir), args.port, args.reuse_port, Path(args.pages) if args.pages else None)
 
 
 if __name__ == "__main__":
