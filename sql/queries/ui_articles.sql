@@ -1,11 +1,11 @@
 -- The article list (HTML, JSON and CSV alike): articles matching the filters, a page of them,
 -- and how many match in all. A filter whose parameter is NULL does not apply. With a search
--- (%(q)s, websearch syntax: words, "a phrase", -not, or) the best matches come first (title
--- above summary above body), else the newest. Always one row: `total`, with the page's columns
+-- (%(q)s, websearch syntax: words, "a phrase", -not, or; Chinese too: news.search_query) the
+-- best matches come first (title above summary above body), else the newest. Always one row: `total`, with the page's columns
 -- NULL when the page is empty.
 WITH query AS (
     SELECT CASE WHEN %(q)s::text IS NULL THEN NULL
-                ELSE websearch_to_tsquery('english', %(q)s::text) END AS tsq
+                ELSE news.search_query(%(q)s::text) END AS tsq
 ),
 matching AS MATERIALIZED (
     SELECT a.article_id, a.published_at,

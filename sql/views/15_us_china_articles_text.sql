@@ -1,7 +1,7 @@
 -- Relevant articles with their full text where it was fetched: the latest attempt's status
 -- ('ok', 'paywalled', 'robots_disallowed', ...), the page's final URL and the body.
 -- e.g.  SELECT published_at, outlet, title, text_status, left(body, 300)
---       FROM news.us_china_articles_text WHERE search @@ websearch_to_tsquery('english', 'MOFCOM gallium');
+--       FROM news.us_china_articles_text WHERE search @@ news.search_query('MOFCOM gallium');
 CREATE OR REPLACE VIEW news.us_china_articles_text AS
 SELECT a.article_id,
        a.published_at,

@@ -237,6 +237,18 @@ def test_full_text_search_is_ranked_and_covers_the_body(conn):
     pytest.fail("no body-only word found in the demo's full texts")
 
 
+def test_chinese_text_is_searchable_by_any_word_inside_a_sentence(conn):
+    # PostgreSQL reads a run of Chinese characters as one word; the search must find one inside it
+    texts = dict(rows(conn, "SELECT article_id, concat_ws(' ', title, summary, body) FROM news.articles"))
+    total, found = articles(conn, q="台湾", relevant_only=False)
+    assert total > 0 and any(r["language"] == "zh" for r in found)
+    assert {r["article_id"] for r in found} == {a for a, text in texts.items() if "台湾" in text}
+    _, phrase = articles(conn, q='"美国向台湾"', relevant_only=False)
+    assert phrase and all("美国向台湾" in texts[r["article_id"]] for r in phrase)
+    _, english = articles(conn, q="Taiwan", relevant_only=False)
+    assert english and all("taiwan" in texts[r["article_id"]].lower() for r in english)
+
+
 def test_search_syntax_phrases_and_exclusions(conn):
     _, plain = articles(conn, q="Blinken")
     _, without = articles(conn, q="Blinken -Taiwan")
