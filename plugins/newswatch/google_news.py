@@ -130,7 +130,7 @@ def resolve(
             return Resolution(final="robots_disallowed", detail=f"robots.txt of {HOST} disallows {path}")
         try:
             page = fetch(url, settings=settings, session=session, check_redirect=_stay_on(origin))
-        except LeftGoogle as left:
+        except _LeftGoogle as left:
             last = _unavailable(None, str(left))
             continue
         if page.http_status == 404:
@@ -161,7 +161,7 @@ def resolve(
     return Resolution(url=publisher, detail="resolved through Google News")
 
 
-class LeftGoogle(Exception):
+class _LeftGoogle(Exception):
     """A redirect away from Google's own host: a consent or "sorry" page, not an answer."""
 
 
@@ -170,6 +170,6 @@ def _stay_on(origin: str) -> Callable[[str], None]:
 
     def check(target: str) -> None:
         if urlsplit(target).netloc != host:
-            raise LeftGoogle(f"Google redirected to {target}")
+            raise _LeftGoogle(f"Google redirected to {target}")
 
     return check
