@@ -497,15 +497,36 @@ class _PageFetcher:
 
     def read_robots(self, conn, origin: str) -> RobotsPolicy:
         robots_settings = replace(self.fetch_settings, max_body_bytes=ROBOTS_MAX_BYTES, truncate_body=True)
-        result = fetch(f"{origin}/robots.txt", settings=robots_settings, session=self.session)
+        # the copy last read, if it was a file: asked for with its validators, a 304 confirms it
+        last = texts.robots_last_read(conn, origin, ROBOTS_STALE_MAX)
+        known = last if last is not None and last.body is not None else None
+        result = fetch(
+            f"{origin}/robots.txt",
+            settings=robots_settings,
+            session=self.session,
+            etag=known.etag if known else None,
+            last_modified=known.last_modified if known else None,
+        )
+        if result.status == "not_modified" and known is not None:
+            texts.robots_put(
+                conn,
+                origin,
+                known.http_status,
+                known.body,
+                ROBOTS_TTL,
+                etag=result.etag or known.etag,
+                last_modified=result.last_modified or known.last_modified,
+            )
+            return RobotsPolicy.from_fetch(known.http_status, known.body)
         status, body = result.http_status, None
         if result.status == "ok":  # an empty robots.txt allows everything
             body = (result.body or b"").decode("utf-8", "replace").replace("\x00", "")
         policy = RobotsPolicy.from_fetch(status, body)
         if not policy.unreadable:
-            texts.robots_put(conn, origin, status, body, ROBOTS_TTL)
+            texts.robots_put(
+                conn, origin, status, body, ROBOTS_TTL, etag=result.etag, last_modified=result.last_modified
+            )
             return policy
-        last = texts.robots_last_read(conn, origin, ROBOTS_STALE_MAX)
         texts.robots_unreadable(conn, origin, status, ROBOTS_ERROR_TTL, ROBOTS_STALE_MAX)  # keeps a recent copy
         if last is not None:
             log.info(

@@ -257,6 +257,30 @@ def test_an_unreadable_robots_txt_makes_pages_wait_and_the_copy_last_read_stands
     ]
 
 
+def test_robots_txt_is_asked_again_with_its_validators_and_a_304_keeps_the_copy(site, feed_server, make_settings, db):
+    feed_server.add_document("/robots.txt", b"User-agent: *\nDisallow: /private/\n", "text/plain")
+    url = site({"/a.html": page("US and China resume talks", BODY)})
+    settings = make_settings({"site": url})
+    pipeline.run_once(settings, "rv-1", force=True)
+    first = rows(db, "SELECT fetched_at, etag, last_modified FROM news.robots_txt")[0]
+    assert first[1] and first[2]  # the validators the server sent are kept
+    with db, db.cursor() as cur:
+        cur.execute("UPDATE news.robots_txt SET expires_at = now() - interval '1 minute'")
+    feed_server.add_document(
+        "/feed.xml", rss([item(7, link=feed_server.url("/private/b.html")), item(8, link=feed_server.url("/b.html"))])
+    )
+    feed_server.add_document("/b.html", page("US and China talk again", BODY), "text/html; charset=utf-8")
+    pipeline.run_once(settings, "rv-2", force=True)
+    again = feed_server.requests_for("/robots.txt")[-1]
+    assert again.headers.get("if-none-match") == first[1]  # asked conditionally: the server answered 304
+    got = {u.removeprefix(feed_server.url("")): s for u, s in statuses(db).items()}
+    assert got == {"/a.html": "ok", "/b.html": "ok", "/private/b.html": "robots_disallowed"}  # the copy still rules
+    now = rows(
+        db, "SELECT fetched_at > %s, expires_at > now() + interval '23 hours', etag FROM news.robots_txt", (first[0],)
+    )
+    assert now == [(True, True, first[1])]
+
+
 def test_a_huge_robots_txt_is_read_up_to_its_first_500_kib_and_nul_bytes_do_not_break_it(
     site, feed_server, make_settings, db
 ):

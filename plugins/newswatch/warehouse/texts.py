@@ -195,6 +195,8 @@ class RobotsRow:
     body: str | None
     expires_at: datetime
     fetched_at: datetime
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 # a stored robots.txt that was read: a file (any body) or a missing one (4xx but 429)
@@ -205,7 +207,7 @@ def robots_get(conn: PgConnection, origin: str) -> RobotsRow | None:
     """robots.txt of `origin` (scheme://host[:port]) as last fetched, when it has not expired."""
     with conn.cursor() as cur:
         cur.execute(
-            """SELECT http_status, body, expires_at, fetched_at FROM news.robots_txt
+            """SELECT http_status, body, expires_at, fetched_at, etag, last_modified FROM news.robots_txt
                WHERE host = %s AND expires_at > now()""",
             (origin,),
         )
@@ -218,7 +220,7 @@ def robots_last_read(conn: PgConnection, origin: str, max_age: timedelta) -> Rob
     """The copy of `origin`'s robots.txt last read, expired or not, when not older than `max_age`."""
     with conn.cursor() as cur:
         cur.execute(
-            f"""SELECT http_status, body, expires_at, fetched_at FROM news.robots_txt r
+            f"""SELECT http_status, body, expires_at, fetched_at, etag, last_modified FROM news.robots_txt r
                 WHERE host = %s AND {_READ} AND fetched_at > now() - %s""",
             (origin, max_age),
         )
@@ -242,19 +244,32 @@ def robots_unreadable(
                     expires_at = EXCLUDED.expires_at,
                     fetched_at = CASE WHEN {keep} THEN r.fetched_at ELSE EXCLUDED.fetched_at END,
                     http_status = CASE WHEN {keep} THEN r.http_status ELSE EXCLUDED.http_status END,
-                    body = CASE WHEN {keep} THEN r.body ELSE NULL END""",
+                    body = CASE WHEN {keep} THEN r.body ELSE NULL END,
+                    etag = CASE WHEN {keep} THEN r.etag ELSE NULL END,
+                    last_modified = CASE WHEN {keep} THEN r.last_modified ELSE NULL END""",
             {"host": origin, "ttl": ttl, "status": http_status, "max_age": max_age},
         )
 
 
-def robots_put(conn: PgConnection, origin: str, http_status: int | None, body: str | None, ttl: timedelta) -> None:
+def robots_put(
+    conn: PgConnection,
+    origin: str,
+    http_status: int | None,
+    body: str | None,
+    ttl: timedelta,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> None:
+    """robots.txt of `origin` as read now (or confirmed unchanged by a 304), with its validators."""
     with conn, conn.cursor() as cur:
         cur.execute(
-            """INSERT INTO news.robots_txt (host, fetched_at, expires_at, http_status, body)
-               VALUES (%s, now(), now() + %s, %s, %s)
+            """INSERT INTO news.robots_txt (host, fetched_at, expires_at, http_status, body, etag, last_modified)
+               VALUES (%s, now(), now() + %s, %s, %s, %s, %s)
                ON CONFLICT (host) DO UPDATE SET fetched_at = EXCLUDED.fetched_at, expires_at = EXCLUDED.expires_at,
-                   http_status = EXCLUDED.http_status, body = EXCLUDED.body""",
-            (origin, ttl, http_status, body),
+                   http_status = EXCLUDED.http_status, body = EXCLUDED.body, etag = EXCLUDED.etag,
+                   last_modified = EXCLUDED.last_modified""",
+            (origin, ttl, http_status, body, etag, last_modified),
         )
 
 
