@@ -247,6 +247,16 @@ def test_chinese_text_is_searchable_by_any_word_inside_a_sentence(conn):
     assert phrase and all("美国向台湾" in texts[r["article_id"]] for r in phrase)
     _, english = articles(conn, q="Taiwan", relevant_only=False)
     assert english and all("taiwan" in texts[r["article_id"]].lower() for r in english)
+    # Japanese runs mix kanji and kana; both are read in pairs
+    japanese = (
+        "SELECT to_tsvector('english', news.search_text('日本の首相は台湾について語った')) @@ news.search_query(%s)"
+    )
+    assert [rows(conn, japanese, (q,))[0][0] for q in ("首相", "について", "首相は台湾", "台湾首相")] == [
+        True,
+        True,
+        True,
+        False,
+    ]
 
 
 def test_search_syntax_phrases_and_exclusions(conn):
