@@ -278,12 +278,7 @@ def fetch(
     try:
         _fetch_into(result, url, session, settings, etag, last_modified, started, check_redirect)
     except FetchFailure as exc:
-        result.status = "error"
-        result.error_class = exc.error_class
-        result.error = str(exc)
-        result.http_status = exc.http_status if exc.http_status is not None else result.http_status
-        result.retry_after = exc.retry_after
-        result.body = None
+        _record_failure(result, exc)
     finally:
         result.elapsed = time.monotonic() - started
         if own_session:
@@ -308,11 +303,18 @@ def post_form(url: str, form: dict[str, str], *, settings: FetchSettings, sessio
         finally:
             response.close()
     except FetchFailure as exc:
-        result.status, result.error_class, result.error = "error", exc.error_class, str(exc)
-        result.http_status = exc.http_status if exc.http_status is not None else result.http_status
-        result.retry_after, result.body = exc.retry_after, None
+        _record_failure(result, exc)
     result.elapsed = time.monotonic() - started
     return result
+
+
+def _record_failure(result: FetchResult, exc: FetchFailure) -> None:
+    result.status = "error"
+    result.error_class = exc.error_class
+    result.error = str(exc)
+    result.http_status = exc.http_status if exc.http_status is not None else result.http_status
+    result.retry_after = exc.retry_after
+    result.body = None
 
 
 def _fetch_into(result, url, session, settings, etag, last_modified, started, check_redirect=None):
