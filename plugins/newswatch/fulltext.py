@@ -380,7 +380,7 @@ class _PageFetcher:
 
         conn.autocommit = True
         state = texts.host_state(conn, host)
-        if state.backoff_until and state.backoff_until > started:
+        if state.backing_off(started):
             return wait("is backing off")
         policy = self.robots_policy(conn, origin)
         if policy.unreadable:
@@ -389,8 +389,8 @@ class _PageFetcher:
         if not policy.allows(url, self.agent):
             return done("robots_disallowed", f"{origin}/robots.txt disallows this page for {self.agent}")
         delay = policy.crawl_delay(self.agent)
-        if delay and state.last_fetch_at:
-            time.sleep(max(0.0, delay - (datetime.now(UTC) - state.last_fetch_at).total_seconds()))
+        if delay:
+            time.sleep(state.seconds_to_wait(delay, datetime.now(UTC)))
         try:
             result = self.fetch_in_spare_slot(conn, host, url, lambda target: self.check_redirect(conn, host, target))
         except _RedirectRefused as refused:
@@ -431,14 +431,12 @@ class _PageFetcher:
         GOOGLE_INTERVAL apart. None: Google cannot be asked now, or did not answer (backed off)."""
         conn.autocommit = True
         state = texts.host_state(conn, google_news.HOST)
-        if state.backoff_until and state.backoff_until > datetime.now(UTC):
+        if state.backing_off(datetime.now(UTC)):
             return None
         policy = self.robots_policy(conn, self.google_origin)
         if policy.unreadable:
             return None
-        if state.last_fetch_at:
-            since = (datetime.now(UTC) - state.last_fetch_at).total_seconds()
-            time.sleep(max(0.0, max(GOOGLE_INTERVAL, policy.crawl_delay(self.agent)) - since))
+        time.sleep(state.seconds_to_wait(max(GOOGLE_INTERVAL, policy.crawl_delay(self.agent)), datetime.now(UTC)))
         with warehouse.spare_host_slot(conn, google_news.HOST, self.settings.fetch.max_per_host) as held:
             if not held:
                 return None
@@ -467,7 +465,7 @@ class _PageFetcher:
         target_host = (parts.hostname or "").lower()
         if target_host != host:
             state = texts.host_state(conn, target_host)
-            if state.backoff_until and state.backoff_until > datetime.now(UTC):
+            if state.backing_off(datetime.now(UTC)):
                 raise _RedirectRefused(f"redirected to {target_host}, which is backing off", wait=True)
 
     def fetch_in_spare_slot(

@@ -279,6 +279,13 @@ class HostState:
     failures: int = 0
     last_fetch_at: datetime | None = None
 
+    def backing_off(self, now: datetime) -> bool:
+        return self.backoff_until is not None and self.backoff_until > now
+
+    def seconds_to_wait(self, gap: float, now: datetime) -> float:
+        """How long until `gap` seconds have passed since the host's last fetch."""
+        return max(0.0, gap - (now - self.last_fetch_at).total_seconds()) if self.last_fetch_at else 0.0
+
 
 def host_state(conn: PgConnection, host: str) -> HostState:
     with conn.cursor() as cur:
