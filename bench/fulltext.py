@@ -320,15 +320,14 @@ def _run(pages: Pages, base_url: str, core_dsn: str, env: dict, out: Path, serve
     ft_env = dict(env, NEWSWATCH_FULLTEXT="relevant", NEWSWATCH_FULLTEXT_LIMIT=str(n))
     cmd = [py, "-m", "bench.contenders", "fulltext"]
 
+    def fetch_batch(label: str, article_ids: list[int]):
+        config = json.dumps({"article_ids": article_ids})
+        return run_process(
+            label, cmd, env=dict(ft_env, BENCH_CONFIG=config), out_dir=out, server=server, timeout=timeout
+        )
+
     # (a) alone
-    run = run_process(
-        "fulltext",
-        cmd,
-        env=dict(ft_env, BENCH_CONFIG=json.dumps({"article_ids": batches["batch_a"]})),
-        out_dir=out,
-        server=server,
-        timeout=timeout,
-    )
+    run = fetch_batch("fulltext", batches["batch_a"])
     runs["fulltext"] = run.to_dict()
     say(run)
     checkpoint()
@@ -346,14 +345,7 @@ def _run(pages: Pages, base_url: str, core_dsn: str, env: dict, out: Path, serve
 
     def fulltext_meanwhile() -> None:
         try:
-            concurrent["run"] = run_process(
-                "fulltext_concurrent",
-                cmd,
-                env=dict(ft_env, BENCH_CONFIG=json.dumps({"article_ids": batches["batch_b"]})),
-                out_dir=out,
-                server=server,
-                timeout=timeout,
-            )
+            concurrent["run"] = fetch_batch("fulltext_concurrent", batches["batch_b"])
         except Exception as exc:  # noqa: BLE001 - reported by the main thread
             concurrent["error"] = f"{type(exc).__name__}: {exc}"
 
