@@ -240,7 +240,6 @@ def table_counts(conn) -> dict:
             "article_revisions",
             "stories",
             "article_fingerprints",
-            "story_bands",
             "staged_entries",
             "rejects",
         ):
@@ -473,7 +472,7 @@ def naive() -> None:
 # --- the COPY floor -------------------------------------------------------------------------
 
 # The tables a merge writes, in foreign-key order.
-LOADED_TABLES = ["stories", "articles", "article_sightings", "article_fingerprints", "story_bands"]
+LOADED_TABLES = ["stories", "articles", "article_sightings", "article_fingerprints"]
 
 
 def copy_floor() -> None:

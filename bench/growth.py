@@ -46,7 +46,7 @@ from .text import TextMaker, edit_text
 
 WINDOW = timedelta(days=7)
 N_FEEDS = 200
-SEED_TABLES = ["articles", "article_sightings", "article_aliases", "stories", "article_fingerprints", "story_bands"]
+SEED_TABLES = ["articles", "article_sightings", "article_aliases", "stories", "article_fingerprints"]
 
 
 def _copy(cur, table: str, columns: list[str], lines: list[str]) -> None:
@@ -112,10 +112,10 @@ class Seeder:
         t_copy = 0.0
         stories: dict[int, list] = {}  # story_id -> aggregate (written after the articles)
         open_stories: list[tuple[int, str, str]] = []  # recent (story_id, title, summary)
-        fp_lines, band_lines = [], []
+        fp_lines = []
         art_lines, sight_lines = [], []
         next_story = 1
-        counts = {"articles": 0, "sightings": 0, "band_rows": 0, "window_articles": 0}
+        counts = {"articles": 0, "sightings": 0, "window_articles": 0}
         with self.conn.cursor() as cur:
             for k in range(1, n + 1):
                 t0 = time.perf_counter()
@@ -228,8 +228,6 @@ class Seeder:
                             )
                         )
                     )
-                    for _, key in fp.band_keys():
-                        band_lines.append(f"{key}\t{k}\t{sid}\t{_ts(first_seen)}")
                     counts["window_articles"] += 1
                     self.window_articles.append(
                         {
@@ -255,9 +253,7 @@ class Seeder:
                         ["article_id", "signature", "shingle_count", "title_key", "has_summary", "title_dates"],
                         fp_lines,
                     )
-                    _copy(cur, "story_bands", ["band_key", "article_id", "story_id", "seen_at"], band_lines)
-                    counts["band_rows"] += len(band_lines)
-                    art_lines, sight_lines, fp_lines, band_lines = [], [], [], []
+                    art_lines, sight_lines, fp_lines = [], [], []
                     t_copy += time.perf_counter() - t0
             counts["articles"] = n
             t0 = time.perf_counter()

@@ -122,7 +122,6 @@ def table_counts(conn) -> dict:
             "rejects",
             "article_revisions",
             "article_fingerprints",
-            "story_bands",
         )
     }
 

@@ -241,7 +241,7 @@ def write_digest(conn, day: date) -> int:
 
 def apply_retention(conn, day: date, staging_days: int | None = None) -> dict[str, int]:
     """Delete merged staging rows older than `staging_days` (NEWSWATCH_STAGING_RETENTION_DAYS)
-    before the day's end, and story keys older than the clustering window."""
+    before the day's end."""
     if staging_days is None:
         staging_days = DailySettings.from_env().staging_retention_days
     return store.apply_retention(conn, day, staging_days)

@@ -31,6 +31,7 @@ from .normalize import Rejected, normalize_entry, raw_for_storage
 from .parse import parse_feed
 from .relevance import Rules, load_rules, score_with_body
 from .stopwatch import Stopwatch
+from .story_index import StoryKeyIndex
 from .summary import RunSummary
 
 log = logging.getLogger("newswatch")
@@ -571,12 +572,14 @@ def _poll_and_merge_together(settings: Settings, run_id: str, names: list[str]) 
     merged = warehouse.MergeResult()
     polling_done = threading.Event()
     scorer = body_scorer(settings)
+    # one set of story keys for every merge of this poll: the window is read once, not per merge
+    story_keys = StoryKeyIndex()
 
     def merge_as_staged() -> None:
         try:
             with warehouse.connection(warehouse_dsn(settings)) as conn:
                 while not polling_done.wait(MERGE_WHILE_POLLING_EVERY_S):
-                    warehouse.merge_pending(conn, into=merged, score_with_body=scorer)
+                    warehouse.merge_pending(conn, into=merged, score_with_body=scorer, story_keys=story_keys)
         except Exception:  # the final merge retries what is pending and raises if it still fails
             log.exception("merge while polling failed; the rest is merged after polling")
 
@@ -588,6 +591,6 @@ def _poll_and_merge_together(settings: Settings, run_id: str, names: list[str]) 
         polling_done.set()
         merger.join()
     with warehouse.connection(warehouse_dsn(settings)) as conn:
-        warehouse.merge_pending(conn, into=merged, score_with_body=scorer)
+        warehouse.merge_pending(conn, into=merged, score_with_body=scorer, story_keys=story_keys)
     _log_merge(merged)
     return merged

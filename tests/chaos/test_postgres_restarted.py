@@ -267,7 +267,7 @@ def test_postgres_restarted_while_a_merge_is_running(
     errors = chain_of(interrupted.error)
     assert any(isinstance(e, psycopg2.OperationalError) for e in errors), errors
     # the batch rolled back whole
-    for table in ("articles", "article_sightings", "stories", "article_aliases", "story_bands"):
+    for table in ("articles", "article_sightings", "stories", "article_aliases", "article_fingerprints"):
         assert scalar(dsn, f"SELECT count(*) FROM news.{table}") == 0, f"news.{table} was half-written"
     assert scalar(dsn, "SELECT count(*) FROM news.staged_entries WHERE merged_at IS NULL") == 2000
 

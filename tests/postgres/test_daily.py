@@ -79,11 +79,9 @@ def test_digest_is_stored_once_per_day(feed_server, make_settings, db):
     assert stories == 6 and md.startswith("# US–China coverage, Friday 27 November 2026")
 
 
-def test_retention_prunes_old_staging_and_story_keys_only(feed_server, make_settings, db):
+def test_retention_prunes_old_staging_only(feed_server, make_settings, db):
     load_day(feed_server, make_settings, db)
-    with db, db.cursor() as cur:
-        cur.execute("UPDATE news.story_bands SET seen_at = %s", (datetime(2026, 11, 27, 12, tzinfo=UTC),))
-    assert daily.apply_retention(db, DAY, staging_days=7) == {"staged_entries": 0, "story_bands": 0}
+    assert daily.apply_retention(db, DAY, staging_days=7) == {"staged_entries": 0}
     later = DAY + timedelta(days=10)
-    assert daily.apply_retention(db, later, staging_days=7) == {"staged_entries": 6, "story_bands": 6 * 49}
+    assert daily.apply_retention(db, later, staging_days=7) == {"staged_entries": 6}
     assert count(db, "articles") == 6 and count(db, "article_fingerprints") == 6

@@ -436,12 +436,6 @@ def test_copies_grouped_by_their_feed_text_are_regrouped_by_their_bodies(feed_se
     assert dict(rows(db, "SELECT story_id, split_from FROM news.stories")) == {kept: None, split: kept}
     counts = dict(rows(db, "SELECT story_id, article_count FROM news.stories"))
     assert counts == {story_of["a/story.html"]: 2, story_of["b/story.html"]: 1}
-    bands = rows(
-        db,
-        """SELECT DISTINCT story_id FROM news.story_bands
-           WHERE article_id = (SELECT article_id FROM news.articles WHERE url LIKE '%%/b/story.html')""",
-    )
-    assert bands == [(story_of["b/story.html"],)]
 
 
 def test_bodies_stored_before_body_fingerprints_are_fingerprinted_when_their_family_is_regrouped(

@@ -34,7 +34,7 @@ def test_a_reprint_joins_within_the_window_but_not_after_it(feed_server, make_se
     run_once(make_settings({"a": a}), "w1", force=True)
     # a day later: joins
     with db, db.cursor() as cur:
-        cur.execute("UPDATE news.story_bands SET seen_at = seen_at - interval '1 day'")
+        cur.execute("UPDATE news.articles SET first_seen_at = first_seen_at - interval '1 day'")
     b = feed_server.add_document(
         "/b.xml",
         rss(
@@ -52,7 +52,7 @@ def test_a_reprint_joins_within_the_window_but_not_after_it(feed_server, make_se
     assert rows(db, "SELECT count(DISTINCT story_id) FROM news.articles") == [(1,)]
     # eight days later: the story's keys are out of the window, a reprint starts a new story
     with db, db.cursor() as cur:
-        cur.execute("UPDATE news.story_bands SET seen_at = seen_at - interval '8 days'")
+        cur.execute("UPDATE news.articles SET first_seen_at = first_seen_at - interval '8 days'")
     c = feed_server.add_document(
         "/c.xml",
         rss(

@@ -9,8 +9,8 @@ from typing import Any
 
 from ..dedupe import KnownArticle, MergePlan, StagedEntry, StoryPlan
 from ..fingerprints import Fingerprint, keys_of
+from ..story_index import StoryKeyIndex
 from .db import copy_rows, next_ids
-from .stories import copy_bands
 
 
 def fingerprint_of(row) -> Fingerprint:
@@ -226,14 +226,15 @@ class NewArticles:
             ((self.ids[ref], *_fingerprint_values(fp)) for ref, fp in self.fingerprints.items()),
         )
 
-    def write_bands(self, cur) -> None:
-        copy_bands(
-            cur,
-            (
-                (self.keys[ref], self.ids[ref], self.story_of(ref), self.rows[ref].staged_at)
-                for ref in self.refs
-                if self.keys[ref]
-            ),
+    def index_keys(self, index: StoryKeyIndex) -> None:
+        """Stage the new articles' story keys in the merge's index (they count once the batch
+        commits)."""
+        index.add(
+            [self.ids[ref] for ref in self.refs],
+            [self.fingerprints[ref].signature for ref in self.refs],
+            [self.fingerprints[ref].title_key for ref in self.refs],
+            [self.rows[ref].staged_at for ref in self.refs],
+            staged=True,
         )
 
 
@@ -260,10 +261,11 @@ BodyScorer = Callable[[str, str, str], Any]
 
 
 def apply_updates(
-    cur, plan: MergePlan, staged: dict, score_with_body: BodyScorer | None = None
+    cur, plan: MergePlan, staged: dict, index: StoryKeyIndex, score_with_body: BodyScorer | None = None
 ) -> tuple[set[int], set[int]]:
     """Revisions: keep the old text in article_revisions, put the new one in place with its
-    relevance, fingerprint and story keys (so clustering sees the new text). An article whose
+    relevance and fingerprint, and stage its story keys in `index` (so clustering sees the new
+    text). An article whose
     page was already fetched is scored with its new headline and summary and its stored body
     (when `score_with_body` is given), so a revision does not throw away what the body taught.
     Returns the stories of the revised articles (their relevance, topics and headline may have
@@ -330,13 +332,13 @@ def apply_updates(
     replace_fingerprints(cur, ((a, fingerprint_of(r)) for a, r in latest.items()))
     cur.execute("SELECT article_id, story_id FROM news.articles WHERE article_id = ANY(%s)", (sorted(latest),))
     story = {r.article_id: r.story_id for r in cur.fetchall()}
-    fingerprints = [fingerprint_of(latest[a]) for a in latest]
-    copy_bands(
-        cur,
-        (
-            (keys, a, story[a], latest[a].staged_at)
-            for a, keys in zip(latest, keys_of(fingerprints), strict=True)
-            if keys and story.get(a)
-        ),
+    in_stories = [a for a in latest if story.get(a)]
+    fingerprints = [fingerprint_of(latest[a]) for a in in_stories]
+    index.add(
+        in_stories,
+        [fp.signature for fp in fingerprints],
+        [fp.title_key for fp in fingerprints],
+        [latest[a].staged_at for a in in_stories],
+        staged=True,
     )
     return {s for s in story.values() if s is not None}, {a for a, is_relevant in relevant.items() if is_relevant}

@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from .db import PgConnection
 from .reports import dicts, query_text
-from .stories import STORY_WINDOW
 
 ROLLUPS = {"topics": "daily_topic_rollup", "outlets": "daily_outlet_rollup", "feeds": "daily_feed_rollup"}
 
@@ -66,8 +65,7 @@ def store_digest(conn: PgConnection, day: date, stories: int, markdown: str, htm
 
 
 def apply_retention(conn: PgConnection, day: date, staging_days: int) -> dict[str, int]:
-    """Delete merged staging rows older than `staging_days` before the day's end, and story band
-    keys older than the clustering window (they can no longer match anything)."""
+    """Delete merged staging rows older than `staging_days` before the day's end."""
     _, end = day_window(day)
     with conn, conn.cursor() as cur:
         cur.execute(
@@ -75,6 +73,4 @@ def apply_retention(conn: PgConnection, day: date, staging_days: int) -> dict[st
             (end - timedelta(days=staging_days),),
         )
         staged = cur.rowcount
-        cur.execute("DELETE FROM news.story_bands WHERE seen_at < %s", (end - STORY_WINDOW - timedelta(days=1),))
-        bands = cur.rowcount
-    return {"staged_entries": staged, "story_bands": bands}
+    return {"staged_entries": staged}

@@ -17,11 +17,18 @@ import psycopg2.extras
 
 from ..dedupe import MergePlan, NewForClustering, StagedEntry, clustering_order, plan_merge, plan_stories
 from ..stopwatch import Stopwatch, add_up
+from ..story_index import StoryKeyIndex
 from .articles import BodyScorer, NewArticles, apply_updates, fingerprint_of, read_known
 from .db import LOCK_NAMESPACE, MERGE_LOCK, PgConnection, blames_the_data
 from .sightings import write_identity
 from .staging import PENDING_COLUMNS
-from .stories import STORY_WINDOW, refresh_stories, story_candidates, texts_of_stories_with_headline_only_candidates
+from .stories import (
+    STORY_WINDOW,
+    refresh_stories,
+    story_candidates,
+    texts_of_stories_with_headline_only_candidates,
+    update_story_keys,
+)
 
 log = logging.getLogger("newswatch.warehouse")
 
@@ -71,6 +78,7 @@ def merge_pending(
     now: datetime | None = None,
     into: MergeResult | None = None,
     score_with_body: BodyScorer | None = None,
+    story_keys: StoryKeyIndex | None = None,
 ) -> MergeResult:
     """Merge every staged entry not yet merged, batch by batch, each batch one transaction under
     an advisory lock.
@@ -84,11 +92,17 @@ def merge_pending(
     so a caller that catches a failure still counts what was loaded before it. A revised article
     whose page was already fetched is scored again with its body by `score_with_body`
     (articles.apply_updates); without it, with its feed text only.
+
+    `story_keys` holds the clustering window's story keys between calls (a caller that merges
+    again and again, as a poll merging while it stages, saves reading the window each time);
+    without it the window is read once for this call.
     """
     total = into if into is not None else MergeResult()
     batch_size = batch_size or MERGE_BATCH
+    index = story_keys if story_keys is not None else StoryKeyIndex()
     while True:
         ids: list[int] = []
+        index.discard()
         try:
             with conn, conn.cursor(cursor_factory=psycopg2.extras.NamedTupleCursor) as cur:
                 batch_now = _lock(cur, now)
@@ -100,9 +114,11 @@ def merge_pending(
                     break
                 ids = [r.staged_id for r in rows]
                 read_s = time.perf_counter() - started
-                batch = _merge_rows(cur, rows, batch_now, window, score_with_body)
+                batch = _merge_rows(cur, rows, batch_now, window, score_with_body, index)
                 batch.timings["read_staged"] = round(read_s, 4)
+            index.commit()
         except Exception as exc:
+            index.discard()
             if not ids or not blames_the_data(exc):
                 raise
             log.warning(
@@ -111,7 +127,7 @@ def merge_pending(
                 _short(exc),
             )
             total.batches += 1
-            _merge_isolating(conn, ids, now, window, score_with_body, total)
+            _merge_isolating(conn, ids, now, window, score_with_body, index, total)
             continue
         total.add(batch)  # committed
         total.batches += 1
@@ -130,6 +146,7 @@ def _merge_isolating(
     now: datetime | None,
     window: timedelta,
     score_with_body: BodyScorer | None,
+    index: StoryKeyIndex,
     result: MergeResult,
 ) -> None:
     """Merge `ids` in ever smaller parts, in staging order, until every part either commits or is
@@ -137,16 +154,19 @@ def _merge_isolating(
     parts = [ids]
     while parts:
         part = parts.pop()
+        index.discard()
         try:
             with conn, conn.cursor(cursor_factory=psycopg2.extras.NamedTupleCursor) as cur:
                 batch_now = _lock(cur, now)
                 cur.execute(_PENDING_BY_ID_SQL, (part,))
                 rows = cur.fetchall()  # another merge may have taken some meanwhile
                 if rows:
-                    part_result = _merge_rows(cur, rows, batch_now, window, score_with_body)
+                    part_result = _merge_rows(cur, rows, batch_now, window, score_with_body, index)
+            index.commit()
             if rows:
                 result.add(part_result)
         except Exception as exc:
+            index.discard()
             if not blames_the_data(exc):
                 raise
             if len(part) == 1:
@@ -200,7 +220,9 @@ def _entry(row) -> StagedEntry:
     )
 
 
-def _merge_rows(cur, rows, now: datetime, window: timedelta, score_with_body: BodyScorer | None) -> MergeResult:
+def _merge_rows(
+    cur, rows, now: datetime, window: timedelta, score_with_body: BodyScorer | None, index: StoryKeyIndex
+) -> MergeResult:
     watch = Stopwatch()
     staged = {r.staged_id: r for r in rows}
     entries = [_entry(r) for r in rows]
@@ -210,7 +232,8 @@ def _merge_rows(cur, rows, now: datetime, window: timedelta, score_with_body: Bo
         plan = plan_merge(entries, *known)
     new = NewArticles(cur, plan, staged)
     with watch("candidates"):
-        candidates = story_candidates(cur, new.all_keys(), now - window)
+        update_story_keys(cur, index, now - window)
+        candidates = story_candidates(cur, index, new.all_keys(), now - window)
         story_texts = texts_of_stories_with_headline_only_candidates(cur, candidates, now - window)
     with watch("plan_stories"):
         order = clustering_order(
@@ -227,10 +250,9 @@ def _merge_rows(cur, rows, now: datetime, window: timedelta, score_with_body: Bo
         new.write_stories(cur)
     with watch("write_articles"):
         new.write_articles(cur, entries)
-    with watch("write_bands"):
-        new.write_bands(cur)
+    new.index_keys(index)
     with watch("revisions"):
-        revised_stories, relevant_updates = apply_updates(cur, plan, staged, score_with_body)
+        revised_stories, relevant_updates = apply_updates(cur, plan, staged, index, score_with_body)
     with watch("write_sightings"):
         write_identity(cur, plan, staged, new, max(e.seen_at for e in entries))
     grown = sorted(new.grown_stories() | revised_stories)

@@ -1,62 +1,69 @@
-"""Story clustering state in the warehouse: candidates by LSH key, story keys, story figures, and
-stories regrouped by their articles' bodies once full text arrives."""
+"""Story clustering state in the warehouse: the window's story keys (kept in memory, read from the
+articles' fingerprints), candidates, story figures, and stories regrouped by their articles'
+bodies once full text arrives."""
 
 from __future__ import annotations
 
-import io
 from datetime import datetime, timedelta
 
 from ..dedupe import StoryCandidate, StoryMember, regroup_by_body
-from ..fingerprints import Fingerprint, body_fingerprint, comparable_body, keys_of
+from ..fingerprints import Fingerprint, body_fingerprint, comparable_body
+from ..story_index import StoryKeyIndex
 
 STORY_WINDOW = timedelta(days=7)
 
 
-def copy_bands(cur, articles) -> None:
-    """COPY story keys, given as (keys, article_id, story_id, seen_at) per article: about 50 rows
-    an article and millions on a big first poll, so each article's row tail is formatted once and
-    joined onto its keys rather than going through copy_rows' per-value conversion."""
-    buffer = io.StringIO()
-    for keys, article, story, seen in articles:
-        tail = f"\t{article}\t{story}\t{seen.isoformat()}\n"
-        buffer.write(tail.join(map(str, keys)) + tail)
-    buffer.seek(0)
-    cur.copy_expert("COPY news.story_bands (band_key, article_id, story_id, seen_at) FROM STDIN", buffer)
+def update_story_keys(cur, index: StoryKeyIndex, since: datetime) -> None:
+    """Bring the in-memory story keys up to date with the warehouse, under the merge's lock: on
+    first use every article in the clustering window (first seen, or revised, since `since`),
+    then only the articles other merges added meanwhile. (An article another process revises
+    keeps its earlier keys here until the next process reads the window afresh; the candidates'
+    fingerprints and stories are always read from the warehouse.)"""
+    if index.loaded:
+        cur.execute(
+            f"""{_WINDOW_SELECT} WHERE a.article_id > %(after)s
+                AND (a.first_seen_at >= %(since)s OR a.updated_at >= %(since)s)""",
+            {"after": index.high_water, "since": since},
+        )
+    else:
+        cur.execute("SELECT coalesce(max(article_id), 0) FROM news.articles")
+        index.high_water = cur.fetchone()[0]
+        cur.execute(
+            f"{_WINDOW_SELECT} WHERE a.first_seen_at >= %(since)s OR a.updated_at >= %(since)s", {"since": since}
+        )
+        index.loaded = True
+    rows = cur.fetchall()
+    if rows:
+        ids, seen, signatures, title_keys = zip(*rows, strict=True)
+        index.add(ids, [bytes(s) for s in signatures], title_keys, seen)
 
 
-def story_candidates(cur, keys: set[int], since: datetime) -> list[StoryCandidate]:
+_WINDOW_SELECT = """SELECT a.article_id, coalesce(a.updated_at, a.first_seen_at), f.signature, f.title_key
+    FROM news.articles a JOIN news.article_fingerprints f USING (article_id)"""
+
+
+def story_candidates(cur, index: StoryKeyIndex, keys: set[int], since: datetime) -> list[StoryCandidate]:
     """Known articles sharing a band key with the new ones, within the clustering window, with
-    the keys they matched on (so they need not be recomputed)."""
+    the keys they matched on (so they need not be recomputed), their story and fingerprint as
+    the warehouse has them now."""
     if not keys:
         return []
-    cur.execute("CREATE TEMP TABLE IF NOT EXISTS merge_keys (band_key bigint) ON COMMIT DELETE ROWS")
-    # ~50 keys per new article, hundreds of thousands on a first poll: plain integers need none of
-    # copy_rows' per-value quoting
-    cur.copy_expert("COPY merge_keys (band_key) FROM STDIN", io.StringIO("\n".join(map(str, keys)) + "\n"))
-    cur.execute("ANALYZE merge_keys")
-    cur.execute(
-        """SELECT b.band_key, b.article_id, b.story_id
-           FROM merge_keys k JOIN news.story_bands b ON b.band_key = k.band_key
-           WHERE b.seen_at >= %s""",
-        (since,),
-    )
-    matched: dict[int, tuple[int, list[int]]] = {}
-    for r in cur.fetchall():
-        matched.setdefault(r.article_id, (r.story_id, []))[1].append(r.band_key)
+    matched = index.matches(keys, since)
     if not matched:
         return []
     # in article order, so that equally good candidates are tried in the same order every time
     cur.execute(
-        """SELECT article_id, signature, shingle_count, title_key, has_summary, title_dates
-           FROM news.article_fingerprints WHERE article_id = ANY(%s) ORDER BY article_id""",
+        """SELECT f.article_id, a.story_id, f.signature, f.shingle_count, f.title_key, f.has_summary, f.title_dates
+           FROM news.article_fingerprints f JOIN news.articles a USING (article_id)
+           WHERE f.article_id = ANY(%s) AND a.story_id IS NOT NULL ORDER BY f.article_id""",
         (list(matched),),
     )
     return [
         StoryCandidate(
             r.article_id,
-            matched[r.article_id][0],
+            r.story_id,
             Fingerprint(bytes(r.signature), r.shingle_count, r.title_key, r.has_summary, r.title_dates),
-            keys=matched[r.article_id][1],
+            keys=matched[r.article_id],
         )
         for r in cur.fetchall()
     ]
@@ -114,29 +121,6 @@ def refresh_stories(cur, story_ids: list[int] | None) -> None:
     )
 
 
-def _move_bands(cur, moves: dict[int, int]) -> None:
-    """Point the moved articles' story keys at their new stories, found through the keys' hash
-    index (story_bands has no index on article_id: one per row would cost every merge's COPY).
-    The keys are those of each article's current text; keys of a text it had before a revision
-    keep pointing at the story it left, so they may still lead a later reprint of that old text
-    there."""
-    cur.execute(
-        """SELECT article_id, signature, shingle_count, title_key, has_summary, title_dates
-           FROM news.article_fingerprints WHERE article_id = ANY(%s)""",
-        (list(moves),),
-    )
-    rows = cur.fetchall()
-    fps = [Fingerprint(bytes(r[1]), r[2], r[3], r[4], r[5]) for r in rows]
-    pairs = [(key, r[0]) for r, keys in zip(rows, keys_of(fps), strict=True) for key in keys]
-    if pairs:
-        cur.execute(
-            """UPDATE news.story_bands b SET story_id = m.story_id
-               FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS m(band_key, article_id, story_id)
-               WHERE b.band_key = m.band_key AND b.article_id = m.article_id""",
-            ([k for k, _ in pairs], [a for _, a in pairs], [moves[a] for _, a in pairs]),
-        )
-
-
 def store_body_fingerprint(cur, article_id: int, fp: Fingerprint) -> None:
     cur.execute(
         "UPDATE news.article_fingerprints SET body_signature = %s, body_shingle_count = %s WHERE article_id = %s",
@@ -192,7 +176,6 @@ def regroup_family_by_bodies(cur, story_id: int) -> int:
            WHERE a.article_id = m.article_id""",
         (list(moves), list(moves.values())),
     )
-    _move_bands(cur, moves)
     touched = sorted({m.story_id for m in members if m.article_id in moves} | set(moves.values()))
     refresh_stories(cur, touched)
     cur.execute(
