@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .fingerprints import Fingerprint, comparable_body, same_body_pairs, same_story, text_tokens
+from .fingerprints import Fingerprint, comparable_body, same_body_pairs, same_story, same_story_each, text_tokens
 
 # --- story assignment -----------------------------------------------------------------------
 
@@ -82,18 +82,17 @@ def plan_stories(
 
     for item in new_articles:
         keys = item.keys if item.keys is not None else item.fingerprint.keys()
-        seen: set[int] = set()
-        best: tuple[float, StoryCandidate, str] | None = None
+        found: dict[int, StoryCandidate] = {}  # every candidate once, in the order a key finds it
         for key in keys:
             for cand in by_key.get(key, ()):
-                if cand.article_id in seen:
-                    continue
-                seen.add(cand.article_id)
-                same, rule, j = same_story(item.fingerprint, cand.fingerprint)
-                if not same or bridges_different_texts(item.fingerprint, cand):
-                    continue
-                if best is None or (j, cand.fingerprint.has_summary) > (best[0], best[1].fingerprint.has_summary):
-                    best = (j, cand, rule)
+                found.setdefault(cand.article_id, cand)
+        best: tuple[float, StoryCandidate, str] | None = None
+        verdicts = same_story_each(item.fingerprint, [c.fingerprint for c in found.values()])
+        for cand, (same, rule, j) in zip(found.values(), verdicts, strict=True):
+            if not same or bridges_different_texts(item.fingerprint, cand):
+                continue
+            if best is None or (j, cand.fingerprint.has_summary) > (best[0], best[1].fingerprint.has_summary):
+                best = (j, cand, rule)
         if best is not None:
             story = best[1].story_id
             plan.evidence[item.ref] = (best[2], round(best[0], 3), best[1].article_id)

@@ -262,20 +262,38 @@ def estimated_jaccard(a: Fingerprint, b: Fingerprint) -> float:
 
 def estimated_overlap(a: Fingerprint, b: Fingerprint) -> float:
     """|A∩B| / min(|A|, |B|), from the Jaccard estimate and the two set sizes."""
-    j = estimated_jaccard(a, b)
+    return _overlap(a, b, estimated_jaccard(a, b))
+
+
+def _overlap(a: Fingerprint, b: Fingerprint, j: float) -> float:
     if j <= 0:
         return 0.0
     intersection = j * (a.shingle_count + b.shingle_count) / (1 + j)
     return min(1.0, intersection / min(a.shingle_count, b.shingle_count))
 
 
+def same_story_each(a: Fingerprint, others: list[Fingerprint]) -> list[tuple[bool, str, float]]:
+    """same_story(a, b) for every b in `others`, with the signatures compared in one array
+    operation: the merge verifies every candidate a new article's keys find (ten to twenty on a
+    large first poll), and pair by pair the numpy call overhead was most of plan_stories."""
+    if not others:
+        return []
+    equal = (np.stack([b.hashvalues for b in others]) == a.hashvalues).sum(axis=1).tolist()
+    return [_same_story(a, b, matches / NUM_PERM) for b, matches in zip(others, equal, strict=True)]
+
+
 def same_story(a: Fingerprint, b: Fingerprint) -> tuple[bool, str, float]:
     """Are these two texts the same story? (decision, which rule, estimated overlap)."""
+    return _same_story(a, b, float(np.count_nonzero(a.hashvalues == b.hashvalues)) / NUM_PERM)
+
+
+def _same_story(a: Fingerprint, b: Fingerprint, jaccard_of_signatures: float) -> tuple[bool, str, float]:
     if a.title_dates is not None and b.title_dates is not None and a.title_dates != b.title_dates:
         return False, "different_dates", 0.0
-    overlap = estimated_overlap(a, b)
+    j = jaccard_of_signatures if a.shingle_count and b.shingle_count else 0.0
+    overlap = _overlap(a, b, j)
     if min(a.shingle_count, b.shingle_count) < MIN_SHINGLES_FOR_OVERLAP:
-        if estimated_jaccard(a, b) >= SHORT_TEXT_JACCARD:
+        if j >= SHORT_TEXT_JACCARD:
             return True, "same_short_text", overlap
         return False, "too_short", overlap
     if overlap >= SAME_STORY_OVERLAP:

@@ -383,3 +383,23 @@ def test_the_groups_do_not_depend_on_the_order_the_bodies_came_in_and_a_second_p
         partitions.add(frozenset(frozenset(g - {5}) for g in groups.values() if g - {5}))
         assert story_of[5] == 10  # without a body an article stays where the merge put it
     assert partitions == {frozenset({frozenset({1, 3}), frozenset({2}), frozenset({4})})}
+
+
+def test_same_story_each_gives_every_pair_what_same_story_gives_it():
+    from newswatch.fingerprints import same_story_each
+
+    wire = "Blinken will meet Chinese leaders in Beijing as the superpowers manage a rivalry over Taiwan"
+    texts = [
+        ("Blinken to meet Chinese leaders", wire),
+        ("Blinken set to meet Chinese leaders as superpowers manage rivalry", ""),  # a pointer
+        ("Blinken in Beijing", wire[:60]),  # a trimmed reprint
+        ("Regular Press Conference on March 4, 2024", "Spokesperson answered questions"),
+        ("Regular Press Conference on March 5, 2024", "Spokesperson answered questions"),
+        ("Short", ""),
+        ("", ""),  # no shingles at all
+        ("Rates unchanged", "The central bank left interest rates unchanged on Thursday."),
+    ]
+    fps = [fingerprint(t, s) for t, s in texts]
+    for a in fps:
+        assert same_story_each(a, fps) == [same_story(a, b) for b in fps]
+    assert same_story_each(fps[0], []) == []
