@@ -98,75 +98,73 @@ def merge_pending(
     without it the window is read once for this call.
     """
     total = into if into is not None else MergeResult()
-    batch_size = batch_size or MERGE_BATCH
-    index = story_keys if story_keys is not None else StoryKeyIndex()
+    merging = _Merging(now, window, score_with_body, story_keys if story_keys is not None else StoryKeyIndex())
     while True:
-        ids: list[int] = []
-        index.discard()
+        read: list[int] = []
         try:
-            with conn, conn.cursor(cursor_factory=psycopg2.extras.NamedTupleCursor) as cur:
-                batch_now = _lock(cur, now)
-                started = time.perf_counter()
-                cur.execute(_PENDING_SQL, (batch_size,))
-                rows = cur.fetchall()
-                cur.execute(_PLANNER_DEFAULTS)
-                if not rows:
-                    break
-                ids = [r.staged_id for r in rows]
-                read_s = time.perf_counter() - started
-                batch = _merge_rows(cur, rows, batch_now, window, score_with_body, index)
-                batch.timings["read_staged"] = round(read_s, 4)
-            index.commit()
+            batch = merging.batch(conn, _PENDING_SQL, (batch_size or MERGE_BATCH,), read)
         except Exception as exc:
-            index.discard()
-            if not ids or not blames_the_data(exc):
+            if not read or not blames_the_data(exc):
                 raise
             log.warning(
                 "merge: a batch of %d entries failed on its data (%s); isolating the rows at fault",
-                len(ids),
+                len(read),
                 _short(exc),
             )
             total.batches += 1
-            _merge_isolating(conn, ids, now, window, score_with_body, index, total)
+            _merge_isolating(conn, read, merging, total)
             continue
+        if batch is None:
+            return total
         total.add(batch)  # committed
         total.batches += 1
-    return total
 
 
-def _lock(cur, now: datetime | None) -> datetime:
-    cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, MERGE_LOCK))
-    cur.execute("SELECT now() AS now")
-    return now or cur.fetchone().now
+@dataclass
+class _Merging:
+    """What every batch of one merge_pending call shares."""
+
+    now: datetime | None
+    window: timedelta
+    score_with_body: BodyScorer | None
+    story_keys: StoryKeyIndex
+
+    def batch(self, conn: PgConnection, select: str, params: tuple, read: list[int]) -> MergeResult | None:
+        """One transaction under the merge lock: the pending rows `select` picks, merged. None when
+        none was pending. The ids read are appended to `read` (so a caller whose batch failed knows
+        them); the story keys the batch adds count only if it commits."""
+        self.story_keys.discard()
+        try:
+            with conn, conn.cursor(cursor_factory=psycopg2.extras.NamedTupleCursor) as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, MERGE_LOCK))
+                cur.execute("SELECT now() AS now")
+                batch_now = self.now or cur.fetchone().now
+                started = time.perf_counter()
+                cur.execute(select, params)
+                rows = cur.fetchall()  # by id: another merge may have taken some meanwhile
+                cur.execute(_PLANNER_DEFAULTS)
+                if not rows:
+                    return None
+                read += [r.staged_id for r in rows]
+                read_s = time.perf_counter() - started
+                result = _merge_rows(cur, rows, batch_now, self)
+                result.timings["read_staged"] = round(read_s, 4)
+        except BaseException:
+            self.story_keys.discard()
+            raise
+        self.story_keys.commit()
+        return result
 
 
-def _merge_isolating(
-    conn: PgConnection,
-    ids: list[int],
-    now: datetime | None,
-    window: timedelta,
-    score_with_body: BodyScorer | None,
-    index: StoryKeyIndex,
-    result: MergeResult,
-) -> None:
+def _merge_isolating(conn: PgConnection, ids: list[int], merging: _Merging, result: MergeResult) -> None:
     """Merge `ids` in ever smaller parts, in staging order, until every part either commits or is
     a single row that fails alone (quarantined). Each part is added to `result` as it commits."""
     parts = [ids]
     while parts:
         part = parts.pop()
-        index.discard()
         try:
-            with conn, conn.cursor(cursor_factory=psycopg2.extras.NamedTupleCursor) as cur:
-                batch_now = _lock(cur, now)
-                cur.execute(_PENDING_BY_ID_SQL, (part,))
-                rows = cur.fetchall()  # another merge may have taken some meanwhile
-                if rows:
-                    part_result = _merge_rows(cur, rows, batch_now, window, score_with_body, index)
-            index.commit()
-            if rows:
-                result.add(part_result)
+            part_result = merging.batch(conn, _PENDING_BY_ID_SQL, (part,), [])
         except Exception as exc:
-            index.discard()
             if not blames_the_data(exc):
                 raise
             if len(part) == 1:
@@ -174,6 +172,9 @@ def _merge_isolating(
             else:
                 half = len(part) // 2
                 parts += [part[half:], part[:half]]  # the first half is merged first
+            continue
+        if part_result is not None:
+            result.add(part_result)
 
 
 def quarantine(conn: PgConnection, staged_id: int, exc: BaseException) -> bool:
@@ -220,9 +221,7 @@ def _entry(row) -> StagedEntry:
     )
 
 
-def _merge_rows(
-    cur, rows, now: datetime, window: timedelta, score_with_body: BodyScorer | None, index: StoryKeyIndex
-) -> MergeResult:
+def _merge_rows(cur, rows, now: datetime, merging: _Merging) -> MergeResult:
     watch = Stopwatch()
     staged = {r.staged_id: r for r in rows}
     entries = [_entry(r) for r in rows]
@@ -232,9 +231,10 @@ def _merge_rows(
         plan = plan_merge(entries, *known)
     new = NewArticles(cur, plan, staged)
     with watch("candidates"):
-        update_story_keys(cur, index, now - window)
-        candidates = story_candidates(cur, index, new.all_keys(), now - window)
-        story_texts = texts_of_stories_with_headline_only_candidates(cur, candidates, now - window)
+        since = now - merging.window
+        update_story_keys(cur, merging.story_keys, since)
+        candidates = story_candidates(cur, merging.story_keys, new.all_keys(), since)
+        story_texts = texts_of_stories_with_headline_only_candidates(cur, candidates, since)
     with watch("plan_stories"):
         order = clustering_order(
             new.refs,
@@ -250,9 +250,11 @@ def _merge_rows(
         new.write_stories(cur)
     with watch("write_articles"):
         new.write_articles(cur, entries)
-    new.index_keys(index)
+    new.index_keys(merging.story_keys)
     with watch("revisions"):
-        revised_stories, relevant_updates = apply_updates(cur, plan, staged, index, score_with_body)
+        revised_stories, relevant_updates = apply_updates(
+            cur, plan, staged, merging.story_keys, merging.score_with_body
+        )
     with watch("write_sightings"):
         write_identity(cur, plan, staged, new, max(e.seen_at for e in entries))
     grown = sorted(new.grown_stories() | revised_stories)
