@@ -1,0 +1,60 @@
+"""The poll's memory of texts it already scored and fingerprinted (pipeline._ScoredTexts)."""
+
+from types import SimpleNamespace
+
+from newswatch.fingerprints import fingerprint
+from newswatch.normalize import content_hash
+from newswatch.pipeline import _ScoredTexts
+from newswatch.relevance import load_rules
+from newswatch.stopwatch import Stopwatch
+
+
+class CountingRules:
+    def __init__(self, rules):
+        self.rules, self.calls = rules, 0
+
+    def score(self, title, summary):
+        self.calls += 1
+        return self.rules.score(title, summary)
+
+
+def article(title, summary):
+    return SimpleNamespace(title=title, summary=summary, content_hash=content_hash(title, summary))
+
+
+TITLE = "Blinken set to meet Chinese leaders as superpowers manage rivalry"
+SUMMARY = "The US secretary of state will meet Chinese leaders in Beijing, with Taiwan and fentanyl on the table."
+
+
+def test_a_repeated_text_is_scored_once_and_gets_the_same_answer():
+    rules = CountingRules(load_rules())
+    memo = _ScoredTexts()
+    first = memo.get("r1", rules, article(TITLE, SUMMARY), Stopwatch())
+    again = memo.get("r1", rules, article(TITLE, SUMMARY), Stopwatch())
+    assert rules.calls == 1 and again == first
+    assert first == (rules.rules.score(TITLE, SUMMARY), fingerprint(TITLE, SUMMARY))
+    assert first[0].is_relevant
+    memo.get("r1", rules, article(TITLE, SUMMARY + " More."), Stopwatch())
+    assert rules.calls == 2  # another text
+
+
+def test_another_run_or_other_rules_score_afresh():
+    rules = CountingRules(load_rules())
+    memo = _ScoredTexts()
+    memo.get("r1", rules, article(TITLE, SUMMARY), Stopwatch())
+    memo.get("r2", rules, article(TITLE, SUMMARY), Stopwatch())
+    assert rules.calls == 2
+
+
+def test_other_rules_score_afresh_and_the_memory_is_bounded():
+    memo = _ScoredTexts()
+    memo.SIZE = 2
+    old, new = CountingRules(load_rules()), CountingRules(load_rules())
+    memo.get("r1", old, article(TITLE, SUMMARY), Stopwatch())
+    memo.get("r1", new, article(TITLE, SUMMARY), Stopwatch())
+    assert (old.calls, new.calls) == (1, 1)
+    for i in range(3):
+        memo.get("r1", new, article(f"{TITLE} {i}", SUMMARY), Stopwatch())
+    assert len(memo.texts) == 2
+    memo.get("r1", new, article(TITLE, SUMMARY), Stopwatch())  # evicted: scored again
+    assert new.calls == 5
