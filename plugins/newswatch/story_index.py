@@ -21,9 +21,6 @@ import numpy as np
 
 from .fingerprints import band_keys_batch
 
-# a lookup walks every segment; past this many they are merged into one
-_MAX_SEGMENTS = 8
-
 
 class StoryKeyIndex:
     def __init__(self) -> None:
@@ -114,12 +111,15 @@ class StoryKeyIndex:
         return result
 
     def _compact(self) -> None:
-        """Merge the segments into one when there are too many, dropping keys older than any
-        window a lookup asked for (windows only move forward)."""
-        if len(self._segments) <= _MAX_SEGMENTS:
-            return
-        keys, ids, seen = (np.concatenate(part) for part in zip(*self._segments, strict=True))
-        recent = seen >= self._oldest_needed
-        keys, ids, seen = keys[recent], ids[recent], seen[recent]
-        order = np.argsort(keys, kind="stable")
-        self._segments = [(keys[order], ids[order], seen[order])]
+        """Merge the newest segment into the one before it while it is at least half that size,
+        dropping keys older than any window a lookup asked for (windows only move forward). So
+        segments grow geometrically: a lookup walks a few of them (about log2 of the keys per
+        batch), and each key is re-sorted a few times in all, however many small batches a poll
+        merges while it stages (every second)."""
+        while len(self._segments) > 1 and 2 * len(self._segments[-1][0]) >= len(self._segments[-2][0]):
+            newer, older = self._segments.pop(), self._segments.pop()
+            keys, ids, seen = (np.concatenate(part) for part in zip(older, newer, strict=True))
+            recent = seen >= self._oldest_needed
+            keys, ids, seen = keys[recent], ids[recent], seen[recent]
+            order = np.argsort(keys, kind="stable")
+            self._segments.append((keys[order], ids[order], seen[order]))
