@@ -53,7 +53,7 @@ MERGE_STEPS = [
     "SELECT news.staged_entries",  # 2  the pending batch
     "RESET enable_bitmapscan",
     "SELECT news.article_aliases",  # 4  known articles by URL
-    "SELECT news.article_aliases",  # 5  ... and by (feed, GUID)
+    "SELECT unnest",  # 5  ... and by (feed, GUID), one index probe a pair
     "SELECT news.articles",  # 6  their text
     "SELECT news.article_sightings",  # 7  what each feed last said
     "SELECT nextval news.articles",  # 8  ids for the new articles

@@ -34,12 +34,15 @@ def read_known(cur, entries: list[StagedEntry]):
     pairs = sorted({(e.feed_name, e.guid) for e in entries if e.guid})
     by_guid: dict[tuple[str, str], int] = {}
     if pairs:
+        # one index probe per pair: joined as sets, a planner misled by a freshly loaded table's
+        # statistics read and sorted every GUID alias in the warehouse for each batch
         cur.execute(
-            """SELECT DISTINCT ON (a.feed_name, a.value) a.feed_name, a.value, a.article_id
-               FROM news.article_aliases a
-               JOIN unnest(%s::text[], %s::text[]) AS k(feed_name, value)
-                 ON a.kind = 'guid' AND a.feed_name = k.feed_name AND a.value = k.value
-               ORDER BY a.feed_name, a.value, a.last_seen_at DESC, a.article_id DESC""",
+            """SELECT k.feed_name, k.value, a.article_id
+               FROM unnest(%s::text[], %s::text[]) AS k(feed_name, value)
+               CROSS JOIN LATERAL (
+                   SELECT article_id FROM news.article_aliases a
+                   WHERE a.kind = 'guid' AND a.feed_name = k.feed_name AND a.value = k.value
+                   ORDER BY a.last_seen_at DESC, a.article_id DESC LIMIT 1) a""",
             ([p[0] for p in pairs], [p[1] for p in pairs]),
         )
         by_guid = {(r.feed_name, r.value): r.article_id for r in cur.fetchall()}
