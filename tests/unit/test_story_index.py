@@ -1,5 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from newswatch.fingerprints import fingerprint, keys_of
 from newswatch.story_index import StoryKeyIndex
 
@@ -82,3 +84,39 @@ def test_merging_segments_changes_no_answer_and_drops_what_no_window_can_reach()
     assert [many.matches(q, since) for q in queries] == [one.matches(q, since) for q in queries]
     assert len(many) < len(one)  # keys older than the window asked for were dropped
     assert many.high_water == one.high_water == 40
+
+
+class _Cursor:
+    """Stands in for the merge's cursor: the window's rows, or a connection lost on reading them."""
+
+    def __init__(self, rows, fail=False):
+        self.rows, self.fail, self.statements = rows, fail, []
+
+    def execute(self, sql, params=None):
+        self.statements.append((" ".join(sql.split()), params))
+
+    def fetchone(self):
+        return (max((r[0] for r in self.rows), default=0),)
+
+    def fetchall(self):
+        if self.fail:
+            raise OSError("connection lost")
+        return self.rows
+
+
+def test_a_window_read_that_fails_is_read_whole_again():
+    from newswatch.warehouse.stories import update_story_keys
+
+    fp = fingerprint("Blinken to meet Chinese leaders", WIRE)
+    rows = [(7, T0, fp.signature, fp.title_key)]
+    index = StoryKeyIndex()
+    with pytest.raises(OSError):
+        update_story_keys(_Cursor(rows, fail=True), index, T0 - timedelta(days=7))
+    assert not index.loaded and index.high_water == 0
+    cursor = _Cursor(rows)
+    update_story_keys(cursor, index, T0 - timedelta(days=7))
+    assert index.loaded and index.high_water == 7
+    assert list(index.matches(keys_of([fp])[0], T0 - timedelta(days=7))) == [7]
+    update_story_keys(cursor, index, T0 - timedelta(days=7))  # then only what is newer
+    sql, params = cursor.statements[-1]
+    assert "a.article_id > %(after)s" in sql and params["after"] == 7

@@ -19,6 +19,7 @@ def update_story_keys(cur, index: StoryKeyIndex, since: datetime) -> None:
     then only the articles other merges added meanwhile. (An article another process revises
     keeps its earlier keys here until the next process reads the window afresh; the candidates'
     fingerprints and stories are always read from the warehouse.)"""
+    newest = None
     if index.loaded:
         cur.execute(
             f"""{_WINDOW_SELECT} WHERE a.article_id > %(after)s
@@ -27,15 +28,16 @@ def update_story_keys(cur, index: StoryKeyIndex, since: datetime) -> None:
         )
     else:
         cur.execute("SELECT coalesce(max(article_id), 0) FROM news.articles")
-        index.high_water = cur.fetchone()[0]
+        newest = cur.fetchone()[0]
         cur.execute(
             f"{_WINDOW_SELECT} WHERE a.first_seen_at >= %(since)s OR a.updated_at >= %(since)s", {"since": since}
         )
-        index.loaded = True
     rows = cur.fetchall()
     if rows:
         ids, seen, signatures, title_keys = zip(*rows, strict=True)
         index.add(ids, [bytes(s) for s in signatures], title_keys, seen)
+    if newest is not None:  # only once the window is in: a read that failed is read again
+        index.high_water, index.loaded = max(index.high_water, newest), True
 
 
 _WINDOW_SELECT = """SELECT a.article_id, coalesce(a.updated_at, a.first_seen_at), f.signature, f.title_key
