@@ -18,7 +18,6 @@ BANDS = 48
 ROWS = NUM_PERM // BANDS  # 2 rows a band: a pair at Jaccard 0.2 shares a band 86% of the time
 SHINGLE = 3
 TITLE_KEY_MIN_TOKENS = 6
-TITLE_BAND = -1  # band index used for the title key in the band table
 
 # Verification, chosen on the dev part of tests/data/story_pairs.jsonl (`make eval`): the
 # overlap coefficient |A∩B| / min(|A|, |B|) of the two texts' shingle sets. It, not Jaccard,
@@ -162,13 +161,6 @@ class Fingerprint:
     @property
     def hashvalues(self) -> np.ndarray:
         return np.frombuffer(self.signature, dtype=np.uint32)
-
-    def band_keys(self) -> list[tuple[int, int]]:
-        """(band index, key) for every LSH band, plus the title key as band TITLE_BAND."""
-        keys = list(zip(range(BANDS), band_keys_batch([self.signature])[0].tolist(), strict=True))
-        if self.title_key is not None:
-            keys.append((TITLE_BAND, self.title_key))
-        return keys
 
     def keys(self) -> list[int]:
         return keys_of([self])[0]
