@@ -173,6 +173,9 @@ _BOILERPLATE_PATTERNS = [
 ]
 
 _BOILERPLATE_TAIL = 700  # longer than any pattern above can match
+# every needle of every pattern, found in one pass: a tail holding none of them (nearly every
+# summary) has nothing to strip
+_ANY_NEEDLE_RE = re.compile("|".join(re.escape(n) for _, _, needles in _BOILERPLATE_PATTERNS for n in needles))
 
 
 def strip_boilerplate(text: str) -> str:
@@ -182,6 +185,8 @@ def strip_boilerplate(text: str) -> str:
     running them over a whole full-text summary was most of normalisation's time."""
     cut = max(0, len(text) - _BOILERPLATE_TAIL)
     head, tail = text[:cut], text[cut:]
+    if not _ANY_NEEDLE_RE.search(tail.lower()):
+        return text.strip()
     previous = None
     while previous != tail:
         previous = tail
@@ -215,18 +220,37 @@ _SECTION_LABELS = {
 }
 
 
-@functools.lru_cache(maxsize=4096)
-def _label_key(text: str) -> str:
+_LEADING_THE_RE = re.compile(r"^the\s+")
+_NON_WORD_RE = re.compile(r"[^\w]+")
+
+
+def _text_key(text: str) -> str:
+    """A label or headline as compared with another: NFKC, lower case, without a leading "the",
+    every run of non-word characters one space."""
     text = unicodedata.normalize("NFKC", text).lower().strip()
-    text = re.sub(r"^the\s+", "", text)
-    return re.sub(r"[^\w]+", " ", text).strip()
+    return _NON_WORD_RE.sub(" ", _LEADING_THE_RE.sub("", text)).strip()
+
+
+# Outlet names and section labels recur from entry to entry; summaries never do, and are kept
+# out of this cache (they would evict the names).
+_label_key = functools.lru_cache(maxsize=4096)(_text_key)
+_SECTION_KEYS = frozenset(_text_key(s) for s in _SECTION_LABELS)
+
+
+def _repeats_headline(summary: str, title: str) -> bool:
+    """Whether the summary is only the headline again. A summary three times longer than its
+    headline (and longer than 60 characters) is not: whitespace is already collapsed, so only
+    a run of punctuation could shrink it that much, and its key is not computed."""
+    if len(summary) > 3 * len(title) + 60:
+        return False
+    return _text_key(summary) == _label_key(title)
 
 
 def _names_source(suffix: str, sources: list[str]) -> bool:
     key = _label_key(suffix)
     if not key:
         return False
-    if key in {_label_key(s) for s in _SECTION_LABELS}:
+    if key in _SECTION_KEYS:
         return True
     for source in sources:
         skey = _label_key(source)
@@ -429,7 +453,7 @@ def normalize_entry(
         return Rejected("missing_title", "entry has no usable title")
     # A Google News description is only the headline and the outlet again, never article text.
     summary = "" if is_pointer else clean_summary(entry.summary, entry.content)
-    if summary and _label_key(summary) == _label_key(title):
+    if summary and _repeats_headline(summary, title):
         summary = ""
     # dates in the feed's own zone (config `timezone`), so a Beijing site's "08:00 CST" or a
     # zone-less "2024-03-04 08:00" lands on the right day

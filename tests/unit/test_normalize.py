@@ -141,6 +141,20 @@ def test_normalize_entry_fields():
     assert art.published_at_source == "published" and art.normalizer_version == 1
 
 
+def test_a_summary_that_only_repeats_the_headline_is_dropped():
+    def summary_of(summary: str) -> str:
+        return normalize_entry(entry(summary=summary), fetched_at=NOW, feed_outlet="Example News").summary
+
+    # the same words, whatever the case, punctuation or a leading "The"
+    assert summary_of("<p>The US and China hold talks!</p>") == ""
+    assert summary_of("US and China -- hold talks ...") == ""
+    # more words than the headline: a summary
+    assert summary_of("US and China hold talks in Geneva") == "US and China hold talks in Geneva"
+    # the headline followed by long text is never compared word for word, and is kept
+    long = "US and China hold talks. " + "Officials met for two days and agreed on a schedule. " * 5
+    assert summary_of(long) == long.strip()
+
+
 def test_normalize_entry_google_news_uses_source_and_drops_pointer_description():
     art = normalize_entry(
         entry(
