@@ -74,6 +74,19 @@ class TermMatcher:
                 self._by_first.setdefault(keyed[0].lower(), []).append(compiled)
         for bucket in (*self._by_first.values(), *self._prefix_single.values()):
             bucket.sort(key=lambda t: (-len(t.tokens), -len(t.tokens[-1])))
+        # A bucket is tried in order and its first match wins. Common first words ("US",
+        # "Chinese", "美") start a score of terms each, and nearly every one is tried in vain at
+        # every mention: a term of two words or more is also filed under its first two, so only
+        # those that can match are tried (with the bucket's one- and prefix-word terms, each
+        # kept at its rank in the bucket, so the winner is the same).
+        self._by_pair: dict[tuple[str, str], list[tuple[int, _Term]]] = {}
+        self._by_first_short: dict[str, list[tuple[int, _Term]]] = {}
+        for first, bucket in self._by_first.items():
+            for rank, filed in enumerate(bucket):
+                if len(filed.tokens) >= 2 and not (filed.prefix and len(filed.tokens) == 2):
+                    self._by_pair.setdefault((first, filed.tokens[1].lower()), []).append((rank, filed))
+                else:
+                    self._by_first_short.setdefault(first, []).append((rank, filed))
 
     @staticmethod
     def _matches(term: _Term, tokens: list[str], lowered: list[str], i: int) -> bool:
@@ -96,6 +109,7 @@ class TermMatcher:
         # Most tokens cannot start any term: find the few positions that can with set operations
         # (C speed) and only walk those; the result is the same as trying every position.
         by_first, prefix_single = self._by_first, self._prefix_single
+        by_pair, by_first_short, last = self._by_pair, self._by_first_short, len(lowered) - 1
         unique = set(lowered)
         starts = unique & by_first.keys()
         if prefix_single:
@@ -107,8 +121,16 @@ class TermMatcher:
         for i in [i for i, t in enumerate(lowered) if t in starts]:
             if i < free_from:
                 continue
-            best = None
-            for term in by_first.get(lowered[i], ()):
+            best, best_rank = None, _NO_RANK
+            first = lowered[i]
+            if i < last:
+                for rank, term in by_pair.get((first, lowered[i + 1]), ()):
+                    if self._matches(term, tokens, lowered, i):
+                        best, best_rank = term, rank
+                        break
+            for rank, term in by_first_short.get(first, ()):
+                if rank > best_rank:
+                    break
                 if self._matches(term, tokens, lowered, i):
                     best = term
                     break
@@ -143,6 +165,7 @@ class TermMatcher:
         return self.find_tokens(tokenize(text)) if text else []
 
 
+_NO_RANK = 1 << 30  # above any rank in a bucket: nothing matched yet
 _FORMER_WINDOW = 4  # "former Secretary of State Pompeo": "former" up to 4 tokens before the name
 
 
