@@ -14,9 +14,12 @@ module what to do, and applies the answer. Nothing here touches a database:
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+
+import numpy as np
 
 from .fingerprints import Fingerprint, comparable_body, same_body_pairs, same_story, same_story_each, text_tokens
 
@@ -74,14 +77,16 @@ def plan_stories(
             by_key.setdefault(key, []).append(cand)
         if cand.fingerprint.has_summary:
             with_text.setdefault(cand.story_id, []).append(cand.fingerprint)
+    item_keys = [item.keys if item.keys is not None else item.fingerprint.keys() for item in new_articles]
+    linking = _linking_keys(item_keys, by_key.keys())
 
     def bridges_different_texts(fp: Fingerprint, cand: StoryCandidate) -> bool:
         if not fp.has_summary or cand.fingerprint.has_summary:
             return False
         return any(not same_story(fp, member)[0] for member in with_text.get(cand.story_id, ()))
 
-    for item in new_articles:
-        keys = item.keys if item.keys is not None else item.fingerprint.keys()
+    for item, all_keys in zip(new_articles, item_keys, strict=True):
+        keys = [key for key in all_keys if key in linking] if linking else []
         found: dict[int, StoryCandidate] = {}  # every candidate once, in the order a key finds it
         for key in keys:
             for cand in by_key.get(key, ()):
@@ -106,6 +111,17 @@ def plan_stories(
         if item.fingerprint.has_summary:
             with_text.setdefault(story, []).append(item.fingerprint)
     return plan
+
+
+def _linking_keys(item_keys: list[list[int]], candidate_keys) -> set[int]:
+    """The keys that can link two articles: held by a candidate, or by two of the new articles.
+    Nearly every key of a batch is its article's alone; plan_stories neither looks those up nor
+    files its articles under them, which finds the same candidates in the same order."""
+    flat = np.fromiter(itertools.chain.from_iterable(item_keys), dtype=np.int64)
+    values, counts = np.unique(flat, return_counts=True)
+    linking = set(values[counts > 1].tolist())
+    linking.update(candidate_keys)
+    return linking
 
 
 # --- stories checked against full text ------------------------------------------------------
