@@ -238,11 +238,7 @@ _SECTION_KEYS = frozenset(_text_key(s) for s in _SECTION_LABELS)
 
 
 def _repeats_headline(summary: str, title: str) -> bool:
-    """Whether the summary is only the headline again. A summary three times longer than its
-    headline (and longer than 60 characters) is not: whitespace is already collapsed, so only
-    a run of punctuation could shrink it that much, and its key is not computed."""
-    if len(summary) > 3 * len(title) + 60:
-        return False
+    """Whether the summary is only the headline again (whatever punctuation or emoji it adds)."""
     return _text_key(summary) == _label_key(title)
 
 

@@ -76,9 +76,11 @@ _ENCODE: dict[type, Callable[[Any], str]] = {
 
 
 # A batch's rows share a few times (when each fetch was staged, the batch's now): each is
-# formatted once. Every time the warehouse keeps is a timestamptz, so two equal datetimes (the
-# same instant, whatever their zones) may share one text.
-_iso_time = functools.lru_cache(maxsize=4096)(datetime.isoformat)
+# formatted once. Keyed by zone and fold as well: datetimes in one zone compare equal by their
+# wall clock, so the two 01:30s of a night the clocks go back are equal, an hour apart.
+@functools.lru_cache(maxsize=4096)
+def _iso_time(value: datetime, zone, fold: int) -> str:
+    return value.isoformat()
 
 
 def _copy_value(value) -> str:
@@ -101,7 +103,7 @@ def _csv_field(value) -> str:
     if value is None:
         return ""
     if kind is datetime:
-        return '"' + _iso_time(value) + '"'
+        return '"' + _iso_time(value, value.tzinfo, value.fold) + '"'
     return '"' + _copy_value(value).replace('"', '""') + '"'
 
 
