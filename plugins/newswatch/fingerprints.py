@@ -93,8 +93,9 @@ def shingles(tokens: list[str], k: int = SHINGLE) -> set[bytes]:
         return set()
     if len(tokens) <= k:
         return {" ".join(tokens).encode("utf-8")}
-    # joining the encoded tokens k at a time with map/zip keeps the loop in C
-    encoded = [t.encode("utf-8") for t in tokens]
+    # joining the encoded tokens k at a time with map/zip keeps the loop in C; so does encoding
+    # them all at once (a token never holds a space: text_tokens' words and CJK characters)
+    encoded = " ".join(tokens).encode("utf-8").split(b" ")
     return set(map(b" ".join, zip(*(encoded[i:] for i in range(k)), strict=False)))
 
 
