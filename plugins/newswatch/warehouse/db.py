@@ -59,16 +59,15 @@ def _bytes(value) -> str:
 
 
 # COPY's text for each Python type, looked up by exact type: the merge and staging encode
-# millions of values, and a chain of isinstance tests per value was a measurable share of it
+# millions of values, and a chain of isinstance tests per value was a measurable share of it.
+# (Text, NULL and datetimes never get here: _csv_field takes them first.)
 _ENCODE: dict[type, Callable[[Any], str]] = {
-    str: lambda v: v,
     bool: lambda v: "t" if v else "f",
     int: str,
     float: str,
     bytes: _bytes,
     bytearray: _bytes,
     memoryview: _bytes,
-    datetime: datetime.isoformat,
     dict: lambda v: json.dumps(v, ensure_ascii=False),
     list: lambda v: pg_array(v),
     tuple: lambda v: pg_array(v),
@@ -84,7 +83,7 @@ def _iso_time(value: datetime, zone, fold: int) -> str:
 
 
 def _copy_value(value) -> str:
-    """COPY's text for a value that is not None (NULL is the bare empty field: _csv_line)."""
+    """COPY's text for a value that is neither text, None nor a datetime (_csv_field's)."""
     encode = _ENCODE.get(type(value))
     if encode is None:  # a subclass (a datetime subclass, an enum of str) or anything else
         if isinstance(value, datetime):
