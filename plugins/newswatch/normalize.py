@@ -173,9 +173,10 @@ _BOILERPLATE_PATTERNS = [
 ]
 
 _BOILERPLATE_TAIL = 700  # longer than any pattern above can match
-# every needle of every pattern, found in one pass: a tail holding none of them (nearly every
-# summary) has nothing to strip
-_ANY_NEEDLE_RE = re.compile("|".join(re.escape(n) for _, _, needles in _BOILERPLATE_PATTERNS for n in needles))
+# every needle of every pattern: a tail holding none of them (nearly every summary) has nothing to
+# strip. Tried one by one with `in`: a regular expression alternating them was 3x slower, since
+# it tries every alternative at every position.
+_ALL_NEEDLES = tuple(dict.fromkeys(n for _, _, needles in _BOILERPLATE_PATTERNS for n in needles))
 
 
 def strip_boilerplate(text: str) -> str:
@@ -185,7 +186,8 @@ def strip_boilerplate(text: str) -> str:
     running them over a whole full-text summary was most of normalisation's time."""
     cut = max(0, len(text) - _BOILERPLATE_TAIL)
     head, tail = text[:cut], text[cut:]
-    if not _ANY_NEEDLE_RE.search(tail.lower()):
+    lowered = tail.lower()
+    if not any(n in lowered for n in _ALL_NEEDLES):
         return text.strip()
     previous = None
     while previous != tail:
@@ -237,9 +239,22 @@ _label_key = functools.lru_cache(maxsize=4096)(_text_key)
 _SECTION_KEYS = frozenset(_text_key(s) for s in _SECTION_LABELS)
 
 
+# The ASCII characters a regular expression's \w matches in a str pattern
+_ASCII_WORD = bytes(c for c in range(128) if chr(c).isalnum() or chr(c) == "_")
+
+
 def _repeats_headline(summary: str, title: str) -> bool:
     """Whether the summary is only the headline again (whatever punctuation or emoji it adds)."""
-    return _text_key(summary) == _label_key(title)
+    key = _label_key(title)
+    if summary.isascii():
+        # Exact early answer for nearly every summary, without _text_key's regular expression
+        # (a fifth of normalising): an ASCII text's key keeps every word character, less the
+        # three of a leading "the", and the title's key is word characters and single spaces.
+        # So a summary with any other count of word characters cannot repeat the headline.
+        words = len(summary) - len(summary.encode("ascii").translate(None, _ASCII_WORD))
+        if words - (len(key) - key.count(" ")) not in (0, 3):
+            return False
+    return _text_key(summary) == key
 
 
 def _names_source(suffix: str, sources: list[str]) -> bool:

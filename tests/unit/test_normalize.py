@@ -155,6 +155,27 @@ def test_a_summary_that_only_repeats_the_headline_is_dropped():
     assert summary_of(long) == long.strip()
 
 
+
+def test_the_early_answer_for_ascii_summaries_agrees_with_comparing_keys():
+    # _repeats_headline answers most ASCII summaries by counting word characters; it must give
+    # what comparing the two keys gives, on summaries built to sit at the count's edges
+    import random
+
+    from newswatch.normalize import _label_key, _repeats_headline, _text_key
+
+    rng = random.Random(5)
+    words = ["US", "China", "the", "The", "talks", "hold", "a", "x_y", "2024", "café", "THE"]
+    seps = [" ", "  ", " -- ", "! ", "... ", "\n", ", ", " 🇺🇸 ", "_"]
+    checked = 0
+    for _ in range(4000):
+        title = "".join(rng.choice(words) + rng.choice(seps) for _ in range(rng.randint(1, 6)))
+        picked = title.split() if rng.random() < 0.6 else [rng.choice(words) for _ in range(rng.randint(1, 7))]
+        lead = rng.choice(["", "The ", "the  ", "THE\t", "...", "Theo "])
+        summary = lead + "".join(w + rng.choice(seps) for w in picked)
+        assert _repeats_headline(summary, title) == (_text_key(summary) == _label_key(title)), (summary, title)
+        checked += summary.isascii() and _repeats_headline(summary, title)
+    assert checked > 50  # the early path saw ASCII repeats, not only rejections
+
 def test_normalize_entry_google_news_uses_source_and_drops_pointer_description():
     art = normalize_entry(
         entry(
