@@ -58,3 +58,43 @@ def test_other_rules_score_afresh_and_the_memory_is_bounded():
     assert len(memo.texts) == 2
     memo.get("r1", new, article(TITLE, SUMMARY), Stopwatch())  # evicted: scored again
     assert new.calls == 5
+
+
+class FailingOn(CountingRules):
+    """Rules whose scoring of one headline raises, as a bug tripped by one odd text would."""
+
+    def __init__(self, rules, title):
+        super().__init__(rules)
+        self.title = title
+
+    def score(self, title, summary):
+        if title == self.title:
+            raise ValueError("odd text")
+        return super().score(title, summary)
+
+
+def test_a_feed_is_scored_in_one_pass_each_text_once_and_one_failure_stays_its_own():
+    rules = FailingOn(load_rules(), "odd")
+    memo = _ScoredTexts()
+    memo.get("r1", rules, article(TITLE, SUMMARY), Stopwatch())  # known before the feed
+    feed = [
+        article(TITLE, SUMMARY),
+        article("odd", SUMMARY),
+        article("Other news", "Nothing to do with either side."),
+        article("Other news", "Nothing to do with either side."),
+    ]
+    watch = Stopwatch()
+    results = memo.get_many("r1", rules, feed, watch)
+    assert rules.calls == 2  # the first call, then "Other news" once: the known text and the repeat are not scored
+    assert results[0] == memo.get("r1", rules, article(TITLE, SUMMARY), Stopwatch())
+    assert isinstance(results[1], ValueError)
+    assert (
+        results[2]
+        == results[3]
+        == (
+            rules.rules.score("Other news", "Nothing to do with either side."),
+            fingerprint("Other news", "Nothing to do with either side."),
+        )
+    )
+    assert set(watch.seconds) == {"relevance", "fingerprint"}
+    assert content_hash("odd", SUMMARY) not in memo.texts  # a failure is not remembered
