@@ -28,7 +28,14 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml constraints.txt | $(UV)
 	$(UV) venv --allow-existing --python "$(PYTHON)" $(VENV)
 	$(UV) pip install --python $(BIN)/python -c constraints.txt -e '.[dev,cluster]'
+	$(COMPILE)
 	@touch $@
+
+# Bytecode written once at install, as pip does by default and uv does not. An interpreter writes
+# it itself only where it may (PYTHONDONTWRITEBYTECODE unset, a writable folder); where it may
+# not, every Airflow task, poll process and CLI run compiled what it imports again: 0.75 s of CPU
+# to import the pipeline, 0.38 s with bytecode.
+COMPILE = $(BIN)/python -m compileall -q -j 0 $(VENV)/lib plugins dags >/dev/null
 
 .tools/bin/uv:
 	"$(PYTHON)" -m venv .tools
@@ -76,6 +83,7 @@ bench: $(VENV)/.bench-installed
 
 $(VENV)/.bench-installed: $(VENV)/.installed
 	$(UV) pip install --python $(BIN)/python -c constraints.txt -e '.[dev,cluster,bench]'
+	$(COMPILE)
 	@touch $@
 
 # The README's screenshots: a throwaway embedded PostgreSQL, the demo feeds and airflow standalone
