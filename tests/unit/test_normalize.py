@@ -155,7 +155,6 @@ def test_a_summary_that_only_repeats_the_headline_is_dropped():
     assert summary_of(long) == long.strip()
 
 
-
 def test_the_early_answer_for_ascii_summaries_agrees_with_comparing_keys():
     # _repeats_headline answers most ASCII summaries by counting word characters; it must give
     # what comparing the two keys gives, on summaries built to sit at the count's edges
@@ -175,6 +174,7 @@ def test_the_early_answer_for_ascii_summaries_agrees_with_comparing_keys():
         assert _repeats_headline(summary, title) == (_text_key(summary) == _label_key(title)), (summary, title)
         checked += summary.isascii() and _repeats_headline(summary, title)
     assert checked > 50  # the early path saw ASCII repeats, not only rejections
+
 
 def test_normalize_entry_google_news_uses_source_and_drops_pointer_description():
     art = normalize_entry(
