@@ -54,3 +54,17 @@ def test_the_index_finds_what_trying_every_term_finds():
             assert winners(matcher, tokens) == expected, text
             checked += bool(expected)
     assert checked > 500  # most texts name a term: the comparison is not between empty lists
+
+
+def test_prepare_text_makes_every_dash_and_quote_ascii_as_the_table_says():
+    import unicodedata
+
+    from newswatch.relevance_matcher import DASHES
+
+    rows = load_jsonl(RELEVANCE_SET)
+    samples = [f"{r['title']} {r.get('summary') or ''}" for r in rows]
+    samples.append("US\u2013China \u2014 \u2018talks\u2019 \u2010 \u2011 \u2212 ﬁnal ＵＳ")
+    non_ascii = [s for s in samples if not s.isascii()]
+    assert len(non_ascii) > 50
+    for text in samples:
+        assert prepare_text(text) == unicodedata.normalize("NFKC", text).translate(DASHES), text
