@@ -404,9 +404,10 @@ class _ScoredTexts:
             else:
                 todo[key] = article
         scores = _each(todo, lambda a: rules.score(a.title, a.summary), watch, "relevance")
-        fps = _each(todo, lambda a: fingerprint(a.title, a.summary), watch, "fingerprint")
+        scored = {key: a for key, a in todo.items() if not isinstance(scores[key], Exception)}
+        fps = _each(scored, lambda a: fingerprint(a.title, a.summary), watch, "fingerprint")
         for key in todo:
-            score, fp = scores[key], fps[key]
+            score, fp = scores[key], fps.get(key)
             if isinstance(score, Exception) or isinstance(fp, Exception):
                 answers[key] = score if isinstance(score, Exception) else fp
                 continue
@@ -419,6 +420,8 @@ class _ScoredTexts:
 def _each(articles: dict, compute, watch: Stopwatch, stage: str) -> dict:
     """compute(article) for each, keyed as given; an exception is kept as that one's result."""
     results: dict = {}
+    if not articles:
+        return results  # no time recorded for a stage that had nothing to do
     with watch(stage):
         for key, article in articles.items():
             try:

@@ -168,9 +168,11 @@ class TermMatcher:
         hits, misses = self._prefix_hits, self._prefix_misses
         for token in tokens - hits - misses:
             (hits if len(token) >= 3 and token[:3] in self._prefix_single else misses).add(token)
-        if len(misses) > _REMEMBERED_TOKENS:  # a vocabulary this large is not news text: start over
+        found = tokens & hits
+        if len(hits) + len(misses) > _REMEMBERED_TOKENS:  # bounded: start over (about 20 MB)
+            hits.clear()
             misses.clear()
-        return tokens & hits
+        return found
 
     def find(self, text: str) -> list[tuple[str, str]]:
         """(label, term) for every match in `text`."""
