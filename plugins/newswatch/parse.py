@@ -358,6 +358,8 @@ _DECL_ENCODING_RE = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*encoding\s*=\s
 def _text(el) -> str | None:
     if el is None:
         return None
+    if not len(el):  # no child node of any kind (element, entity): its text is all there is
+        return el.text or ""
     return "".join(el.itertext())
 
 
