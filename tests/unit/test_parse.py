@@ -96,8 +96,9 @@ def test_json_feed():
 def test_html_page_is_not_a_feed():
     with pytest.raises(NotAFeed, match="HTML page"):
         parse_feed(b"<!DOCTYPE html><html><head><title>Home</title></head><body><p>hi</p></body></html>")
-    with pytest.raises(NotAFeed):
-        parse_feed(b"   ")
+    for blank in (b"", b"   ", b" \t\r\n\x0b\x0c"):
+        with pytest.raises(NotAFeed, match="empty response body"):
+            parse_feed(blank)
 
 
 def test_truncated_feed_is_a_parse_error():
