@@ -173,31 +173,28 @@ _BOILERPLATE_PATTERNS = [
 ]
 
 _BOILERPLATE_TAIL = 700  # longer than any pattern above can match
-# every needle of every pattern: a tail holding none of them (nearly every summary) has nothing to
-# strip. Tried one by one with `in`: a regular expression alternating them was 3x slower, since
-# it tries every alternative at every position.
-_ALL_NEEDLES = tuple(dict.fromkeys(n for _, _, needles in _BOILERPLATE_PATTERNS for n in needles))
 
 
 def strip_boilerplate(text: str) -> str:
     """Remove feed boilerplate tails, repeatedly: a summary can end with several of them.
 
-    Every pattern is anchored at the end, so only the last few hundred characters are searched:
-    running them over a whole full-text summary was most of normalisation's time."""
+    Every pattern is anchored at the end, so only the last few hundred characters are searched,
+    and a pattern is tried only when one of its needles is within its reach of the end: most
+    summaries end with none, and looking for each pattern's needles only in its own window
+    (4 us a summary) is cheaper than any search of the whole tail first (12 us)."""
     cut = max(0, len(text) - _BOILERPLATE_TAIL)
     head, tail = text[:cut], text[cut:]
-    lowered = tail.lower()
-    if not any(n in lowered for n in _ALL_NEEDLES):
-        return text.strip()
     previous = None
     while previous != tail:
         previous = tail
         lowered = tail.lower()
         for pattern, window, needles in _BOILERPLATE_PATTERNS:
             end = lowered[-window:]
-            if any(n in end for n in needles):
-                tail = pattern.sub("", tail).rstrip(" |-–—·•")
-                lowered = tail.lower()
+            for needle in needles:
+                if needle in end:
+                    tail = pattern.sub("", tail).rstrip(" |-–—·•")
+                    lowered = tail.lower()
+                    break
     return (head + tail).strip()
 
 

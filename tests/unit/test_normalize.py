@@ -273,3 +273,50 @@ def test_an_incomplete_date_falls_back_to_first_seen_and_says_so():
 )
 def test_entities_are_decoded_once_unless_double_escaping_is_proven(raw, expected):
     assert html_to_text(raw) == expected
+
+
+def test_boilerplate_needles_only_skip_patterns_that_cannot_match():
+    # strip_boilerplate tries a pattern only when one of its needles is near the end: the result
+    # must be what trying every pattern every time gives
+    import random
+
+    from newswatch.normalize import _BOILERPLATE_PATTERNS
+
+    def every_pattern_every_time(text: str) -> str:
+        previous = None
+        while previous != text:
+            previous = text
+            for pattern, _, _ in _BOILERPLATE_PATTERNS:
+                text = pattern.sub("", text).rstrip(" |-–—·•")
+        return text.strip()
+
+    tails = [
+        "The post Talks resume appeared first on Example News.",
+        "This article originally appeared on Example.com",
+        "This story was first published in The Paper.",
+        "Continue reading...",
+        "KEEP READING »",
+        "Read more at example.com →",
+        "See the full story",
+        "[…]",
+        "[...]",
+        "Share this on Facebook",
+        "Tweet",
+        "Email",
+        "Related: China's exports fall",
+        "READ MORE: the talks",
+        "Photo: Reuters",
+        "Video: the meeting",
+        "| Share",
+    ]
+    rng = random.Random(3)
+    body = "Officials in Washington and Beijing met again on Tuesday, and agreed to keep talking. "
+    stripped = 0
+    for _ in range(3000):
+        text = body * rng.randint(0, 12) + " ".join(rng.choice(tails) for _ in range(rng.randint(0, 3)))
+        if rng.random() < 0.3:
+            text = text.upper() if rng.random() < 0.5 else text.lower()
+        expected = every_pattern_every_time(text)
+        assert strip_boilerplate(text) == expected, text
+        stripped += expected != text.strip()
+    assert stripped > 1000  # most texts had a tail to strip
