@@ -164,3 +164,18 @@ def gnews(url: str) -> str:
     raw = url.encode()
     token = base64.urlsafe_b64encode(b"\x08\x13\x22" + bytes([len(raw)]) + raw + b"\xd2\x01\x00").decode().rstrip("=")
     return f"https://news.google.com/rss/articles/{token}?oc=5"
+
+
+def fingerprint_fails_on(monkeypatch, marker: str, error: Exception) -> None:
+    """The poll's fingerprinting raises `error` for a headline holding `marker`, as a bug tripped
+    by one odd text would; every other text is fingerprinted as usual."""
+    from newswatch import pipeline
+
+    real = pipeline.fingerprint
+
+    def fingerprint(title, summary):
+        if marker in title:
+            raise error
+        return real(title, summary)
+
+    monkeypatch.setattr(pipeline, "fingerprint", fingerprint)

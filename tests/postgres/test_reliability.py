@@ -16,7 +16,7 @@ import pytest
 from newswatch import pipeline, warehouse
 from newswatch.dev.feedserver import Response
 from newswatch.pipeline import run_once
-from tests.helpers import count, item, rows, rss
+from tests.helpers import count, fingerprint_fails_on, item, rows, rss
 
 pytestmark = pytest.mark.postgres
 
@@ -311,14 +311,7 @@ def test_a_json_feed_item_of_the_wrong_types_costs_only_that_item(feed_server, m
 def test_an_entry_that_breaks_processing_becomes_a_reject_and_its_siblings_load(
     feed_server, make_settings, db, monkeypatch
 ):
-    real = pipeline.fingerprint
-
-    def fails_on_one(title, summary):
-        if "(2)" in title:
-            raise ValueError("boom in fingerprinting")
-        return real(title, summary)
-
-    monkeypatch.setattr(pipeline, "fingerprint", fails_on_one)
+    fingerprint_fails_on(monkeypatch, "(2)", ValueError("boom in fingerprinting"))
     url = feed_server.add_document("/f.xml", rss([item(i) for i in range(4)]))
     summary = run(make_settings({"f": url}))
     assert summary.feeds_ok == 1 and summary.merge["new"] == 3

@@ -9,6 +9,7 @@ from newswatch import pipeline
 from newswatch.parse import ParsedFeed, RawEntry
 from newswatch.relevance import load_rules
 from newswatch.stopwatch import Stopwatch
+from tests.helpers import fingerprint_fails_on
 
 NOW = datetime(2026, 12, 8, 12, tzinfo=UTC)
 
@@ -41,14 +42,7 @@ class OddRules:
 
 def test_every_entry_ends_staged_or_rejected_once_in_the_feeds_order(monkeypatch):
     monkeypatch.setattr(pipeline, "_SCORED", pipeline._ScoredTexts())
-    real_fingerprint = pipeline.fingerprint
-
-    def fingerprint(title, summary):
-        if "round 5" in title:
-            raise RuntimeError("fingerprint bug")
-        return real_fingerprint(title, summary)
-
-    monkeypatch.setattr(pipeline, "fingerprint", fingerprint)
+    fingerprint_fails_on(monkeypatch, "round 5", RuntimeError("fingerprint bug"))
     entries = [
         entry(0),
         entry(1, title="odd"),  # scoring fails
