@@ -379,12 +379,6 @@ class _ScoredTexts:
         self.run: tuple[str, Rules] | None = None
         self.texts: OrderedDict[str, tuple] = OrderedDict()
 
-    def get(self, run_id: str, rules: Rules, article, watch: Stopwatch) -> tuple:
-        (result,) = self.get_many(run_id, rules, [article], watch)
-        if isinstance(result, Exception):
-            raise result
-        return result
-
     def get_many(self, run_id: str, rules: Rules, articles: list, watch: Stopwatch) -> list:
         """(relevance, fingerprint) for each article, in order, or the exception computing it
         raised (that article's alone). Texts not known yet are scored all together, then
