@@ -179,3 +179,17 @@ def fingerprint_fails_on(monkeypatch, marker: str, error: Exception) -> None:
         return real(title, summary)
 
     monkeypatch.setattr(pipeline, "fingerprint", fingerprint)
+
+
+class CountingRules:
+    """Relevance rules that count the texts they scored, and raise for the headline `fails_on`
+    (as a bug tripped by one odd text would); a failed call is not counted."""
+
+    def __init__(self, rules, fails_on: str | None = None):
+        self.rules, self.fails_on, self.calls = rules, fails_on, 0
+
+    def score(self, title, summary):
+        if title == self.fails_on:
+            raise ValueError("odd text")
+        self.calls += 1
+        return self.rules.score(title, summary)

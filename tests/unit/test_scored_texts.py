@@ -7,15 +7,7 @@ from newswatch.normalize import content_hash
 from newswatch.pipeline import _ScoredTexts
 from newswatch.relevance import load_rules
 from newswatch.stopwatch import Stopwatch
-
-
-class CountingRules:
-    def __init__(self, rules):
-        self.rules, self.calls = rules, 0
-
-    def score(self, title, summary):
-        self.calls += 1
-        return self.rules.score(title, summary)
+from tests.helpers import CountingRules
 
 
 def article(title, summary):
@@ -66,21 +58,8 @@ def test_other_rules_score_afresh_and_the_memory_is_bounded():
     assert new.calls == 5
 
 
-class FailingOn(CountingRules):
-    """Rules whose scoring of one headline raises, as a bug tripped by one odd text would."""
-
-    def __init__(self, rules, title):
-        super().__init__(rules)
-        self.title = title
-
-    def score(self, title, summary):
-        if title == self.title:
-            raise ValueError("odd text")
-        return super().score(title, summary)
-
-
 def test_a_feed_is_scored_in_one_pass_each_text_once_and_one_failure_stays_its_own():
-    rules = FailingOn(load_rules(), "odd")
+    rules = CountingRules(load_rules(), fails_on="odd")
     memo = _ScoredTexts()
     remembered(memo, "r1", rules, article(TITLE, SUMMARY))  # known before the feed
     feed = [

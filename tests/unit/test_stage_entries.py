@@ -9,7 +9,7 @@ from newswatch import pipeline
 from newswatch.parse import ParsedFeed, RawEntry
 from newswatch.relevance import load_rules
 from newswatch.stopwatch import Stopwatch
-from tests.helpers import fingerprint_fails_on
+from tests.helpers import CountingRules, fingerprint_fails_on
 
 NOW = datetime(2026, 12, 8, 12, tzinfo=UTC)
 
@@ -28,18 +28,6 @@ def entry(n: int, **kw) -> RawEntry:
     return RawEntry(**base)
 
 
-class OddRules:
-    """Rules whose scoring of one headline raises, as a bug tripped by one odd text would."""
-
-    def __init__(self, odd: str):
-        self.rules, self.odd = load_rules(), odd
-
-    def score(self, title, summary):
-        if title == self.odd:
-            raise ValueError("odd text")
-        return self.rules.score(title, summary)
-
-
 def test_every_entry_ends_staged_or_rejected_once_in_the_feeds_order(monkeypatch):
     monkeypatch.setattr(pipeline, "_SCORED", pipeline._ScoredTexts())
     fingerprint_fails_on(monkeypatch, "round 5", RuntimeError("fingerprint bug"))
@@ -54,7 +42,9 @@ def test_every_entry_ends_staged_or_rejected_once_in_the_feeds_order(monkeypatch
     ]
     parsed = ParsedFeed(format="rss20", title="Example", link=None, language="en", entries=entries)
     info = SimpleNamespace(name="f", outlet="Example News", language="en", timezone=None)
-    staged, rejects = pipeline._stage_entries("run-1", info, parsed, OddRules("odd"), NOW, Stopwatch())
+    staged, rejects = pipeline._stage_entries(
+        "run-1", info, parsed, CountingRules(load_rules(), fails_on="odd"), NOW, Stopwatch()
+    )
 
     assert [row.position for row in staged] == [0, 3, 6]
     assert [(r.reason, r.detail.split(":")[0]) for r in rejects] == [
